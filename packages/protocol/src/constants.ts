@@ -1,0 +1,107 @@
+/**
+ * Limits, error codes and close codes of Tether protocol v1.
+ *
+ * This module has no runtime dependencies so that a browser bundle can import
+ * the constants without pulling in the schema library.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Fixed limits of the protocol (PROTOCOL.md, "Limits and defaults"). */
+export const LIMITS = {
+  /** Largest frame accepted, in bytes. Bigger frames close with 1009. */
+  MAX_FRAME_BYTES: 65_536,
+  /** Longest message text, in Unicode code points. */
+  MAX_TEXT_CHARS: 4000,
+  /** Longest user name after trimming, in code points. */
+  MAX_NAME_CHARS: 32,
+  /** Rooms one connection may be in at once. */
+  MAX_ROOMS_PER_CONNECTION: 20,
+  /** Messages in `joined` when the client does not resume. */
+  JOIN_HISTORY: 50,
+  /** Messages in `joined` when the client resumes with `since`. */
+  RESUME_LIMIT: 500,
+  /** Default and bounds of `history.limit`. */
+  HISTORY_DEFAULT_LIMIT: 50,
+  HISTORY_MAX_LIMIT: 100,
+  /** Longest client message id. */
+  MAX_MESSAGE_ID_CHARS: 64,
+  /** Unsent bytes on one connection beyond which it is terminated. */
+  SLOW_CONSUMER_BYTES: 4 * 1024 * 1024,
+  /** How long a client shows a typing indicator after the last `typing`. */
+  TYPING_DISPLAY_MS: 3000,
+  /** At most one `typing` per user per room per this many ms is relayed. */
+  TYPING_THROTTLE_MS: 1000,
+  /** Abuse thresholds: beyond these within ABUSE_WINDOW_MS, close 1008. */
+  ABUSE_WINDOW_MS: 60_000,
+  MAX_BAD_REQUESTS_PER_WINDOW: 20,
+  MAX_RATE_LIMITED_PER_WINDOW: 100,
+} as const;
+
+/** Defaults of the server settings a client may need to know about. */
+export const DEFAULTS = {
+  HEARTBEAT_INTERVAL_MS: 25_000,
+  HEARTBEAT_TIMEOUT_MS: 10_000,
+  HELLO_TIMEOUT_MS: 10_000,
+  PRESENCE_GRACE_MS: 15_000,
+  RATE_LIMIT_PER_SEC: 10,
+  RATE_LIMIT_BURST: 20,
+  TOKEN_TTL_DAYS: 30,
+  MAX_CONNECTIONS: 50_000,
+} as const;
+
+/** Client reconnect policy (PROTOCOL.md, "Reconnect"). */
+export const RECONNECT = {
+  BASE_DELAY_MS: 500,
+  MAX_DELAY_MS: 10_000,
+  /** A connection that stayed up this long resets the attempt count. */
+  RESET_AFTER_MS: 10_000,
+  /** After a 1013 close the next attempt waits at least this long. */
+  TRY_AGAIN_LATER_MIN_MS: 5000,
+} as const;
+
+export const ERROR_CODES = {
+  BAD_REQUEST: 'bad_request',
+  NOT_AUTHENTICATED: 'not_authenticated',
+  UNSUPPORTED_VERSION: 'unsupported_version',
+  INVALID_NAME: 'invalid_name',
+  NAME_TAKEN: 'name_taken',
+  INVALID_TOKEN: 'invalid_token',
+  INVALID_ROOM: 'invalid_room',
+  NOT_IN_ROOM: 'not_in_room',
+  TOO_MANY_ROOMS: 'too_many_rooms',
+  TEXT_TOO_LONG: 'text_too_long',
+  EMPTY_TEXT: 'empty_text',
+  RATE_LIMITED: 'rate_limited',
+  INTERNAL: 'internal',
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+export const CLOSE_CODES = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  UNSUPPORTED_DATA: 1003,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  TRY_AGAIN_LATER: 1013,
+  HELLO_TIMEOUT: 4408,
+} as const;
+
+export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
+
+/**
+ * Close codes a client must report to the user instead of retrying in a loop:
+ * retrying would only repeat the same refusal.
+ */
+export const FATAL_CLOSE_CODES: readonly number[] = [
+  CLOSE_CODES.PROTOCOL_ERROR,
+  CLOSE_CODES.UNSUPPORTED_DATA,
+  CLOSE_CODES.POLICY_VIOLATION,
+  CLOSE_CODES.MESSAGE_TOO_BIG,
+];
+
+/** The WebSocket endpoint's path. */
+export const WS_PATH = '/ws';

@@ -1,0 +1,5 @@
+export * from './constants.js';
+export * from './rules.js';
+export * from './schemas.js';
+export * from './parse.js';
+export type * from './types.js';

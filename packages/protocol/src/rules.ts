@@ -1,0 +1,109 @@
+/**
+ * Field rules of protocol v1 that have their own error codes. Shared by the
+ * server (which enforces them) and clients (which check before sending).
+ */
+import { ERROR_CODES, LIMITS } from './constants.js';
+
+/** Room names: lowercase ASCII letters, digits, `_` and `-`, 1–32 long. */
+export const ROOM_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Unicode White_Space, written out: JavaScript's `\s` differs from it (it
+ * includes U+FEFF, which is not White_Space, and misses U+0085 NEL).
+ */
+const WHITE_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
+const ONLY_WHITE_SPACE = new RegExp(`^[${WHITE_SPACE}]*$`);
+const TRIM = new RegExp(`^[${WHITE_SPACE}]+|[${WHITE_SPACE}]+$`, 'g');
+
+/** Unicode general category Cc: C0 controls, DEL and C1 controls. */
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/** A UTF-16 surrogate that is not part of a pair. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Length in Unicode code points, as every length in the protocol is counted. */
+export function codePointLength(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+/** Trims Unicode White_Space from both ends. */
+export function trimWhiteSpace(text: string): string {
+  return text.replace(TRIM, '');
+}
+
+/** True when a string holds no unpaired surrogate (it can be stored as UTF-8). */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+export function isValidRoomName(room: string): boolean {
+  return ROOM_NAME_PATTERN.test(room);
+}
+
+export function isValidMessageId(id: string): boolean {
+  return MESSAGE_ID_PATTERN.test(id);
+}
+
+export type NameCheck =
+  | { ok: true; name: string; key: string }
+  | { ok: false; code: typeof ERROR_CODES.INVALID_NAME; message: string };
+
+/**
+ * Checks a user name: 1–32 code points after trimming, no control characters.
+ * `name` is the trimmed display form; `key` is what uniqueness is decided by.
+ */
+export function checkName(raw: string): NameCheck {
+  const name = trimWhiteSpace(raw);
+  const length = codePointLength(name);
+  if (length === 0) {
+    return { ok: false, code: ERROR_CODES.INVALID_NAME, message: 'name is empty' };
+  }
+  if (length > LIMITS.MAX_NAME_CHARS) {
+    return {
+      ok: false,
+      code: ERROR_CODES.INVALID_NAME,
+      message: `name is longer than ${LIMITS.MAX_NAME_CHARS} characters`,
+    };
+  }
+  if (CONTROL.test(name)) {
+    return { ok: false, code: ERROR_CODES.INVALID_NAME, message: 'name contains a control character' };
+  }
+  return { ok: true, name, key: nameKey(name) };
+}
+
+/** The key two names are compared by: `toLowerCase(NFKC(trimmed))`. */
+export function nameKey(trimmedName: string): string {
+  return trimmedName.normalize('NFKC').toLowerCase();
+}
+
+export type TextCheck =
+  | { ok: true }
+  | { ok: false; code: typeof ERROR_CODES.EMPTY_TEXT | typeof ERROR_CODES.TEXT_TOO_LONG; message: string };
+
+/** Checks a message text: 1–4000 code points and not only white space. */
+export function checkText(text: string): TextCheck {
+  if (ONLY_WHITE_SPACE.test(text)) {
+    return { ok: false, code: ERROR_CODES.EMPTY_TEXT, message: 'text is empty or only white space' };
+  }
+  // Cheap bound first: a string never has fewer code points than half its UTF-16 length.
+  if (text.length > LIMITS.MAX_TEXT_CHARS && codePointLength(text) > LIMITS.MAX_TEXT_CHARS) {
+    return {
+      ok: false,
+      code: ERROR_CODES.TEXT_TOO_LONG,
+      message: `text is longer than ${LIMITS.MAX_TEXT_CHARS} characters`,
+    };
+  }
+  return { ok: true };
+}

@@ -1,0 +1,224 @@
+/**
+ * One TypeBox schema per wire message of protocol v1. The TypeScript types are
+ * inferred from these schemas (see `types.ts`), never written twice.
+ *
+ * Field rules that need their own error code (a room name that does not match
+ * the pattern is `invalid_room`, not `bad_request`) are checked by the
+ * validators in `rules.ts`; the schemas here only decide the shape.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+
+import { ERROR_CODES, LIMITS } from './constants.js';
+
+const Int = (options: { minimum?: number; maximum?: number } = {}) => Type.Integer(options);
+
+// ---------- shared parts ----------
+
+export const UserSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+});
+
+export const MessageSchema = Type.Object({
+  room: Type.String(),
+  seq: Int({ minimum: 1 }),
+  ts: Int({ minimum: 0 }),
+  id: Type.String(),
+  from: UserSchema,
+  text: Type.String(),
+});
+
+export const RoomSummarySchema = Type.Object({
+  name: Type.String(),
+  members: Int({ minimum: 0 }),
+  seq: Int({ minimum: 0 }),
+});
+
+// ---------- client → server ----------
+
+export const HelloSchema = Type.Object({
+  type: Type.Literal('hello'),
+  v: Type.Number(),
+  name: Type.String(),
+  token: Type.Optional(Type.String()),
+});
+
+export const JoinSchema = Type.Object({
+  type: Type.Literal('join'),
+  room: Type.String(),
+  since: Type.Optional(Int({ minimum: 0 })),
+  epoch: Type.Optional(Type.String()),
+});
+
+export const LeaveSchema = Type.Object({
+  type: Type.Literal('leave'),
+  room: Type.String(),
+});
+
+export const ListRoomsSchema = Type.Object({
+  type: Type.Literal('rooms'),
+});
+
+export const SendSchema = Type.Object({
+  type: Type.Literal('send'),
+  room: Type.String(),
+  id: Type.String({
+    minLength: 1,
+    maxLength: LIMITS.MAX_MESSAGE_ID_CHARS,
+    pattern: '^[A-Za-z0-9_-]+$',
+  }),
+  text: Type.String(),
+});
+
+export const HistoryRequestSchema = Type.Object({
+  type: Type.Literal('history'),
+  room: Type.String(),
+  before: Type.Optional(Int({ minimum: 0 })),
+  limit: Type.Optional(Int({ minimum: 1, maximum: LIMITS.HISTORY_MAX_LIMIT })),
+});
+
+export const TypingRequestSchema = Type.Object({
+  type: Type.Literal('typing'),
+  room: Type.String(),
+});
+
+export const PingSchema = Type.Object({
+  type: Type.Literal('ping'),
+  t: Type.Number(),
+});
+
+/** Every client → server message, discriminated on `type`. */
+export const ClientMessageSchema = Type.Union([
+  HelloSchema,
+  JoinSchema,
+  LeaveSchema,
+  ListRoomsSchema,
+  SendSchema,
+  HistoryRequestSchema,
+  TypingRequestSchema,
+  PingSchema,
+]);
+
+/** The schema of each client message by its `type`, for O(1) dispatch. */
+export const CLIENT_SCHEMAS = {
+  hello: HelloSchema,
+  join: JoinSchema,
+  leave: LeaveSchema,
+  rooms: ListRoomsSchema,
+  send: SendSchema,
+  history: HistoryRequestSchema,
+  typing: TypingRequestSchema,
+  ping: PingSchema,
+} as const satisfies Record<string, TSchema>;
+
+// ---------- server → client ----------
+
+export const WelcomeSchema = Type.Object({
+  type: Type.Literal('welcome'),
+  v: Type.Literal(1),
+  user: UserSchema,
+  token: Type.String(),
+  heartbeat: Type.Object({
+    intervalMs: Int({ minimum: 1 }),
+    timeoutMs: Int({ minimum: 1 }),
+  }),
+});
+
+export const RoomListSchema = Type.Object({
+  type: Type.Literal('rooms'),
+  rooms: Type.Array(RoomSummarySchema),
+});
+
+export const JoinedSchema = Type.Object({
+  type: Type.Literal('joined'),
+  room: Type.String(),
+  epoch: Type.String(),
+  seq: Int({ minimum: 0 }),
+  members: Type.Array(UserSchema),
+  messages: Type.Array(MessageSchema),
+  hasMore: Type.Boolean(),
+});
+
+export const LeftSchema = Type.Object({
+  type: Type.Literal('left'),
+  room: Type.String(),
+});
+
+export const AckSchema = Type.Object({
+  type: Type.Literal('ack'),
+  room: Type.String(),
+  id: Type.String(),
+  seq: Int({ minimum: 1 }),
+  ts: Int({ minimum: 0 }),
+});
+
+export const MessageEventSchema = Type.Composite([
+  Type.Object({ type: Type.Literal('message') }),
+  MessageSchema,
+]);
+
+export const HistoryPageSchema = Type.Object({
+  type: Type.Literal('history'),
+  room: Type.String(),
+  messages: Type.Array(MessageSchema),
+  hasMore: Type.Boolean(),
+});
+
+export const PresenceSchema = Type.Object({
+  type: Type.Literal('presence'),
+  room: Type.String(),
+  user: UserSchema,
+  state: Type.Union([Type.Literal('joined'), Type.Literal('left')]),
+});
+
+export const TypingEventSchema = Type.Object({
+  type: Type.Literal('typing'),
+  room: Type.String(),
+  user: UserSchema,
+});
+
+export const PongSchema = Type.Object({
+  type: Type.Literal('pong'),
+  t: Type.Number(),
+});
+
+export const ErrorCodeSchema = Type.Union(
+  Object.values(ERROR_CODES).map((code) => Type.Literal(code)),
+);
+
+export const ErrorSchema = Type.Object({
+  type: Type.Literal('error'),
+  code: ErrorCodeSchema,
+  message: Type.String(),
+  id: Type.Optional(Type.String()),
+  room: Type.Optional(Type.String()),
+});
+
+/** Every server → client message, discriminated on `type`. */
+export const ServerMessageSchema = Type.Union([
+  WelcomeSchema,
+  RoomListSchema,
+  JoinedSchema,
+  LeftSchema,
+  AckSchema,
+  MessageEventSchema,
+  HistoryPageSchema,
+  PresenceSchema,
+  TypingEventSchema,
+  PongSchema,
+  ErrorSchema,
+]);
+
+export const SERVER_SCHEMAS = {
+  welcome: WelcomeSchema,
+  rooms: RoomListSchema,
+  joined: JoinedSchema,
+  left: LeftSchema,
+  ack: AckSchema,
+  message: MessageEventSchema,
+  history: HistoryPageSchema,
+  presence: PresenceSchema,
+  typing: TypingEventSchema,
+  pong: PongSchema,
+  error: ErrorSchema,
+} as const satisfies Record<string, TSchema>;

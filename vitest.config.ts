@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+// One root config; each workspace package is a project. The custom condition
+// resolves workspace packages to their TypeScript sources, so tests never need
+// a build.
+export default defineConfig({
+  resolve: { conditions: ['@tether/source'] },
+  ssr: { resolve: { conditions: ['@tether/source'] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'protocol',
+          root: './packages/protocol',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'server',
+          root: './apps/server',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
