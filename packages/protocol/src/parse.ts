@@ -34,7 +34,7 @@ interface Checker {
 
 function compile(schema: TSchema): Checker {
   const describe = (error: { path: string; message: string } | undefined) =>
-    error ? `${error.path.slice(1).replaceAll('/', '.') || 'frame'}: ${error.message.toLowerCase()}` : 'invalid frame';
+    error ? `${error.path.slice(1).replaceAll('/', '.') || 'frame'}: ${error.message}` : 'invalid frame';
   try {
     const compiled = TypeCompiler.Compile(schema);
     return {
