@@ -1,0 +1,22 @@
+/**
+ * What the chat logic needs from a connection, and nothing more: it never
+ * sees the socket library. The transport encodes a message once into a
+ * `Frame`, which can then be written to any number of peers.
+ */
+import type { CloseCode, ServerMessage } from '@tether/protocol';
+
+/** A server message encoded for the wire, shareable between recipients. */
+export interface Frame {
+  readonly byteLength: number;
+}
+
+export type FrameEncoder = (message: ServerMessage) => Frame;
+
+export interface Peer {
+  /** Unique per process, for logs and maps. */
+  readonly id: number;
+  /** Queues a frame; frames go out in the order written. */
+  write(frame: Frame): void;
+  /** Sends what is queued, then closes with `code`. */
+  close(code: CloseCode, reason: string): void;
+}

@@ -1,0 +1,496 @@
+/**
+ * The chat: sessions, rooms, messages, presence, typing and rate limits, as
+ * PROTOCOL.md describes them. It sees connections only as `Peer`s and storage
+ * only as a `ChatStore`, so neither the socket library nor the database
+ * leaks in here, and a Redis store or bus slots in without changes.
+ */
+import {
+  CLOSE_CODES,
+  ERROR_CODES,
+  LIMITS,
+  PROTOCOL_VERSION,
+  checkName,
+  checkText,
+  isValidRoomName,
+  nameKey,
+  parseClientMessage,
+  type ClientMessage,
+  type ClientMessageOf,
+  type ErrorCode,
+  type ServerMessage,
+  type User,
+} from '@tether/protocol';
+import type { Logger } from 'pino';
+
+import type { Bus } from '../bus/types.js';
+import type { Metrics } from '../metrics.js';
+import type { ChatStore } from '../store/types.js';
+import type { Clock } from './clock.js';
+import type { FrameEncoder, Peer } from './peer.js';
+import { RateLimiter } from './rate-limit.js';
+import { Room } from './room.js';
+import { hashToken, newToken } from './tokens.js';
+import { WindowCounter } from './window-counter.js';
+
+export interface ChatSettings {
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  helloTimeoutMs: number;
+  presenceGraceMs: number;
+  tokenTtlDays: number;
+  rateLimitPerSec: number;
+  rateLimitBurst: number;
+}
+
+export interface ChatDeps {
+  store: ChatStore;
+  bus: Bus;
+  encode: FrameEncoder;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  settings: ChatSettings;
+}
+
+/** The chat's view of one connection. */
+export interface Session {
+  /** Hands one text frame from the client to the chat. */
+  receive(raw: string): void;
+  /** The connection is gone; `clean` for closes 1000/1001. */
+  end(clean: boolean): void;
+}
+
+interface SessionState {
+  peer: Peer;
+  user: User | null;
+  token: string | null;
+  rooms: Set<string>;
+  /** An async request is in flight; later ones wait in `backlog`. */
+  busy: boolean;
+  backlog: Task[];
+  badRequests: WindowCounter;
+  rateLimited: WindowCounter;
+  helloTimer: NodeJS.Timeout | undefined;
+  ended: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+type Task = () => void | Promise<void>;
+
+/**
+ * Requests waiting behind an async one. Past this a client is flooding
+ * faster than the store answers: close with 1008 rather than buffer forever.
+ */
+const MAX_BACKLOG = 1000;
+
+interface ErrorContext {
+  room?: string | undefined;
+  id?: string | undefined;
+}
+
+export class ChatService {
+  private readonly rooms = new Map<string, Room>();
+  /** Rooms being opened, so two concurrent joins share one `Room`. */
+  private readonly opening = new Map<string, Promise<Room>>();
+  private readonly limiter: RateLimiter;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly sessions = new Set<SessionState>();
+
+  constructor(private readonly deps: ChatDeps) {
+    this.limiter = new RateLimiter(deps.settings.rateLimitPerSec, deps.settings.rateLimitBurst);
+    this.sweepTimer = setInterval(() => this.limiter.sweep(this.deps.clock.now()), 60_000);
+    this.sweepTimer.unref();
+    deps.bus.subscribe((message) => this.rooms.get(message.room)?.deliver(message));
+  }
+
+  /** Starts a session for a new connection. */
+  open(peer: Peer): Session {
+    const state: SessionState = {
+      peer,
+      user: null,
+      token: null,
+      rooms: new Set(),
+      busy: false,
+      backlog: [],
+      badRequests: new WindowCounter(LIMITS.ABUSE_WINDOW_MS),
+      rateLimited: new WindowCounter(LIMITS.ABUSE_WINDOW_MS),
+      helloTimer: undefined,
+      ended: false,
+    };
+    state.helloTimer = setTimeout(() => {
+      if (!state.user && !state.ended) peer.close(CLOSE_CODES.HELLO_TIMEOUT, 'no hello in time');
+    }, this.deps.settings.helloTimeoutMs);
+    this.sessions.add(state);
+    return {
+      receive: (raw) => this.receive(state, raw),
+      end: (clean) => this.end(state, clean),
+    };
+  }
+
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /** Stops timers and forgets rooms without announcing anyone (process exit). */
+  shutdown(): void {
+    clearInterval(this.sweepTimer);
+    for (const state of this.sessions) clearTimeout(state.helloTimer);
+    for (const room of this.rooms.values()) room.dispose();
+    this.rooms.clear();
+  }
+
+  // ---------- dispatch ----------
+
+  private receive(state: SessionState, raw: string): void {
+    if (state.ended) return;
+    const parsed = parseClientMessage(raw);
+    // Every frame, even one that fails to parse, is answered in arrival order.
+    this.enqueue(state, () => {
+      if (!parsed.ok) {
+        const { code, message, room, id } = parsed.error;
+        this.error(state, code, message, { room, id });
+        if (code === ERROR_CODES.UNSUPPORTED_VERSION) {
+          state.peer.close(CLOSE_CODES.PROTOCOL_ERROR, 'unsupported protocol version');
+        }
+        return;
+      }
+      const message = parsed.message;
+      if (message.type !== 'hello' && !state.user) {
+        this.error(state, ERROR_CODES.NOT_AUTHENTICATED, 'say hello first', this.context(message));
+        return;
+      }
+      return this.dispatch(state, message);
+    });
+  }
+
+  /**
+   * Runs a request now if none is in flight, else after those before it. Most
+   * requests finish synchronously; an async one (hello, join) holds the ones
+   * behind it so that a `send` right after a `join` sees the join.
+   */
+  private enqueue(state: SessionState, task: Task): void {
+    if (state.busy || state.backlog.length > 0) {
+      if (state.backlog.length >= MAX_BACKLOG) {
+        state.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many requests in flight');
+        return;
+      }
+      state.backlog.push(task);
+      return;
+    }
+    this.execute(state, task);
+  }
+
+  private execute(state: SessionState, task: Task): void {
+    let result: void | Promise<void>;
+    try {
+      result = task();
+    } catch (error) {
+      this.failed(state, error);
+      return;
+    }
+    if (!result) return;
+    state.busy = true;
+    void result
+      .catch((error: unknown) => this.failed(state, error))
+      .finally(() => {
+        state.busy = false;
+        while (!state.busy && !state.ended) {
+          const next = state.backlog.shift();
+          if (!next) break;
+          this.execute(state, next);
+        }
+      });
+  }
+
+  private failed(state: SessionState, error: unknown): void {
+    this.deps.log.error({ err: error, peer: state.peer.id }, 'request failed');
+    this.error(state, ERROR_CODES.INTERNAL, 'internal error, try again');
+  }
+
+  private dispatch(state: SessionState, message: ClientMessage): void | Promise<void> {
+    switch (message.type) {
+      case 'hello':
+        return this.hello(state, message);
+      case 'join':
+        return this.join(state, message);
+      case 'leave':
+        return this.leave(state, message);
+      case 'rooms':
+        return this.listRooms(state);
+      case 'send':
+        return this.send(state, message);
+      case 'history':
+        return this.history(state, message);
+      case 'typing':
+        return this.typing(state, message);
+      case 'ping':
+        this.reply(state, { type: 'pong', t: message.t });
+        return;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`unhandled message ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  // ---------- session ----------
+
+  private async hello(state: SessionState, message: ClientMessageOf<'hello'>): Promise<void> {
+    if (state.user) {
+      this.error(state, ERROR_CODES.BAD_REQUEST, 'already said hello on this connection');
+      return;
+    }
+    const name = checkName(message.name);
+    if (!name.ok) {
+      this.error(state, name.code, name.message);
+      return;
+    }
+    const { store, clock, settings } = this.deps;
+    const now = clock.now();
+    const expiresAt = now + settings.tokenTtlDays * DAY_MS;
+    let user: User | null;
+    let token: string;
+    if (message.token !== undefined) {
+      token = message.token;
+      user = await store.resumeSession(hashToken(token), now, expiresAt);
+      if (!user) {
+        this.error(state, ERROR_CODES.INVALID_TOKEN, 'unknown or expired token; say hello without it');
+        return;
+      }
+      if (user.name !== name.name) {
+        if (!(await store.renameUser(user.id, name.name, name.key, now))) {
+          this.error(state, ERROR_CODES.NAME_TAKEN, `the name ${name.name} is taken`);
+          return;
+        }
+        user = { id: user.id, name: name.name };
+      }
+    } else {
+      token = newToken();
+      user = await store.createUser({ name: name.name, nameKey: name.key, tokenHash: hashToken(token), expiresAt, now });
+      if (!user) {
+        this.error(state, ERROR_CODES.NAME_TAKEN, `the name ${name.name} is taken`);
+        return;
+      }
+    }
+    if (state.ended) return;
+    clearTimeout(state.helloTimer);
+    state.user = user;
+    state.token = token;
+    this.reply(state, {
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      user,
+      token,
+      heartbeat: { intervalMs: settings.heartbeatIntervalMs, timeoutMs: settings.heartbeatTimeoutMs },
+    });
+  }
+
+  // ---------- rooms ----------
+
+  private async join(state: SessionState, message: ClientMessageOf<'join'>): Promise<void> {
+    const user = state.user as User;
+    if (!isValidRoomName(message.room)) return this.invalidRoom(state, message.room);
+    if (!state.rooms.has(message.room) && state.rooms.size >= LIMITS.MAX_ROOMS_PER_CONNECTION) {
+      this.error(state, ERROR_CODES.TOO_MANY_ROOMS, `a connection may be in at most ${LIMITS.MAX_ROOMS_PER_CONNECTION} rooms`, {
+        room: message.room,
+      });
+      return;
+    }
+    const room = await this.openRoom(message.room);
+    if (state.ended) return;
+    // Attach before reading history: what commits meanwhile is held, not lost.
+    room.attach(state.peer, user);
+    state.rooms.add(room.name);
+    const resume = message.since !== undefined && message.epoch === room.epoch;
+    // Read the room's seq before the page: whatever commits after this read is
+    // either in the page or held and released after `joined`, never both.
+    const { seq: seqBefore } = await this.deps.store.openRoom(room.name);
+    const page = resume
+      ? await this.deps.store.after(room.name, message.since ?? 0, LIMITS.RESUME_LIMIT)
+      : await this.deps.store.latest(room.name, LIMITS.JOIN_HISTORY);
+    if (state.ended || !room.has(state.peer)) return;
+    const lastInPage = page.messages.at(-1)?.seq ?? 0;
+    this.reply(state, {
+      type: 'joined',
+      room: room.name,
+      epoch: room.epoch,
+      seq: Math.max(seqBefore, lastInPage),
+      members: room.members(),
+      messages: page.messages,
+      hasMore: page.hasMore,
+    });
+    room.release(state.peer, lastInPage);
+  }
+
+  private openRoom(name: string): Promise<Room> {
+    const existing = this.rooms.get(name);
+    if (existing) return Promise.resolve(existing);
+    let opening = this.opening.get(name);
+    if (!opening) {
+      opening = this.deps.store
+        .openRoom(name)
+        .then((stored) => {
+          const room =
+            this.rooms.get(name) ??
+            new Room({
+              name,
+              epoch: stored.epoch,
+              graceMs: this.deps.settings.presenceGraceMs,
+              encode: this.deps.encode,
+              onIdle: (idle) => {
+                if (this.rooms.get(idle.name) === idle) this.rooms.delete(idle.name);
+                this.deps.metrics.rooms.set(this.rooms.size);
+              },
+              onDelivered: (n) => this.deps.metrics.messagesOut.inc(n),
+            });
+          this.rooms.set(name, room);
+          this.deps.metrics.rooms.set(this.rooms.size);
+          return room;
+        })
+        .finally(() => this.opening.delete(name));
+      this.opening.set(name, opening);
+    }
+    return opening;
+  }
+
+  private leave(state: SessionState, message: ClientMessageOf<'leave'>): void {
+    if (!isValidRoomName(message.room)) return this.invalidRoom(state, message.room);
+    if (!state.rooms.has(message.room)) return this.notInRoom(state, message.room);
+    state.rooms.delete(message.room);
+    this.rooms.get(message.room)?.detach(state.peer, true);
+    this.reply(state, { type: 'left', room: message.room });
+  }
+
+  private async listRooms(state: SessionState): Promise<void> {
+    const stored = await this.deps.store.listRooms();
+    this.reply(state, {
+      type: 'rooms',
+      rooms: stored.map((r) => ({ name: r.name, seq: r.seq, members: this.rooms.get(r.name)?.memberCount ?? 0 })),
+    });
+  }
+
+  // ---------- messages ----------
+
+  /**
+   * Not awaited by the session queue: a client may pipeline sends, and sends
+   * from one turn of the event loop are committed together.
+   */
+  private send(state: SessionState, message: ClientMessageOf<'send'>): void {
+    const user = state.user as User;
+    const ctx = { room: message.room, id: message.id };
+    if (!isValidRoomName(message.room)) return this.invalidRoom(state, message.room, message.id);
+    if (!state.rooms.has(message.room)) return this.notInRoom(state, message.room, message.id);
+    const text = checkText(message.text);
+    if (!text.ok) return this.error(state, text.code, text.message, ctx);
+
+    const { store, clock, metrics } = this.deps;
+    const started = performance.now();
+    const bucket = this.limiter.bucket(user.id, clock.now());
+    if (!bucket.take(clock.now())) {
+      // Over the limit, but a resend of a stored message is answered anyway.
+      void store.findAck(user.id, message.id).then(
+        (ack) => {
+          if (ack) this.reply(state, { type: 'ack', ...ack });
+          else this.rateLimited(state, ctx);
+        },
+        (error: unknown) => this.storeFailed(state, error, ctx),
+      );
+      return;
+    }
+    store.append({ room: message.room, id: message.id, from: user, text: message.text, ts: clock.now() }).then(
+      (outcome) => {
+        if (outcome.kind === 'duplicate') {
+          bucket.refund();
+          this.reply(state, { type: 'ack', ...outcome.ack });
+          return;
+        }
+        const stored = outcome.message;
+        metrics.storeSeconds.observe((performance.now() - started) / 1000);
+        metrics.messagesIn.inc();
+        // The sender's ack goes before the message itself on its connection.
+        this.reply(state, { type: 'ack', room: stored.room, id: stored.id, seq: stored.seq, ts: stored.ts });
+        const fanout = performance.now();
+        this.deps.bus.publish(stored);
+        metrics.fanoutSeconds.observe((performance.now() - fanout) / 1000);
+      },
+      (error: unknown) => this.storeFailed(state, error, ctx),
+    );
+  }
+
+  private async history(state: SessionState, message: ClientMessageOf<'history'>): Promise<void> {
+    if (!isValidRoomName(message.room)) return this.invalidRoom(state, message.room);
+    if (!state.rooms.has(message.room)) return this.notInRoom(state, message.room);
+    const page = await this.deps.store.before(
+      message.room,
+      message.before ?? Number.MAX_SAFE_INTEGER,
+      message.limit ?? LIMITS.HISTORY_DEFAULT_LIMIT,
+    );
+    this.reply(state, { type: 'history', room: message.room, messages: page.messages, hasMore: page.hasMore });
+  }
+
+  private typing(state: SessionState, message: ClientMessageOf<'typing'>): void {
+    if (!isValidRoomName(message.room)) return this.invalidRoom(state, message.room);
+    if (!state.rooms.has(message.room)) return this.notInRoom(state, message.room);
+    this.rooms.get(message.room)?.typing(state.peer, state.user as User, this.deps.clock.now());
+  }
+
+  // ---------- endings ----------
+
+  private end(state: SessionState, clean: boolean): void {
+    if (state.ended) return;
+    state.ended = true;
+    clearTimeout(state.helloTimer);
+    this.sessions.delete(state);
+    for (const name of state.rooms) this.rooms.get(name)?.detach(state.peer, clean);
+    state.rooms.clear();
+  }
+
+  // ---------- replies ----------
+
+  private reply(state: SessionState, message: ServerMessage): void {
+    if (!state.ended) state.peer.write(this.deps.encode(message));
+  }
+
+  private error(state: SessionState, code: ErrorCode, text: string, ctx: ErrorContext = {}): void {
+    this.deps.metrics.framesRejected.inc({ code });
+    this.reply(state, {
+      type: 'error',
+      code,
+      message: text,
+      ...(ctx.id !== undefined ? { id: ctx.id } : {}),
+      ...(ctx.room !== undefined ? { room: ctx.room } : {}),
+    });
+    if (code === ERROR_CODES.BAD_REQUEST && state.badRequests.hit(this.deps.clock.now()) > LIMITS.MAX_BAD_REQUESTS_PER_WINDOW) {
+      state.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many bad requests');
+    }
+  }
+
+  private rateLimited(state: SessionState, ctx: ErrorContext): void {
+    this.error(state, ERROR_CODES.RATE_LIMITED, 'too many messages; slow down', ctx);
+    if (state.rateLimited.hit(this.deps.clock.now()) > LIMITS.MAX_RATE_LIMITED_PER_WINDOW) {
+      state.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many messages');
+    }
+  }
+
+  private storeFailed(state: SessionState, error: unknown, ctx: ErrorContext): void {
+    this.deps.log.error({ err: error, room: ctx.room }, 'store failed; message not acked');
+    this.error(state, ERROR_CODES.INTERNAL, 'the message could not be stored; send it again', ctx);
+  }
+
+  private invalidRoom(state: SessionState, room: string, id?: string): void {
+    this.error(state, ERROR_CODES.INVALID_ROOM, 'room names are 1-32 of a-z, 0-9, _ and -, starting with a letter or digit', {
+      room,
+      id,
+    });
+  }
+
+  private notInRoom(state: SessionState, room: string, id?: string): void {
+    this.error(state, ERROR_CODES.NOT_IN_ROOM, `join ${room} first`, { room, id });
+  }
+
+  private context(message: { type: string; room?: string; id?: string }): ErrorContext {
+    return { room: message.room, id: message.type === 'send' ? message.id : undefined };
+  }
+}
+

@@ -1,0 +1,88 @@
+/**
+ * The HTTP side: health, readiness and metrics routes, and the built web UI.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import path from 'node:path';
+
+import Router from '@koa/router';
+import Koa from 'koa';
+import serve from 'koa-static';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+
+import { securityHeaders } from './security-headers.js';
+
+export interface HttpAppOptions {
+  staticDir: string;
+  log: Logger;
+  registry: Registry;
+  /** Resolves when the server can take traffic; rejects (with a reason) when not. */
+  ready: () => Promise<void>;
+}
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Tether</title>
+<p>The web UI is not built yet. Run <code>pnpm build</code> (or <code>pnpm start</code>, which builds what is missing).</p>`;
+
+export function createHttpApp(options: HttpAppOptions): Koa {
+  const app = new Koa();
+  const router = new Router();
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    try {
+      await options.ready();
+      ctx.body = { status: 'ready' };
+    } catch (error) {
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
+    }
+  });
+
+  router.get('/metrics', async (ctx) => {
+    ctx.type = options.registry.contentType;
+    ctx.body = await options.registry.metrics();
+  });
+
+  app.on('error', (error: unknown) => {
+    options.log.warn({ err: error }, 'http error');
+  });
+
+  app.use(securityHeaders());
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  // koa-static resolves paths inside `staticDir` only (no `..`, no NUL) and
+  // skips dotfiles; immutable hashed assets may be cached for a long time.
+  app.use(
+    serve(options.staticDir, {
+      index: 'index.html',
+      hidden: false,
+      setHeaders: (res, file) => {
+        if (file.includes(`${path.sep}assets${path.sep}`)) {
+          res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+        } else {
+          res.setHeader('Cache-Control', 'no-cache');
+        }
+      },
+    }),
+  );
+  // Unknown paths without a file extension get the app (client-side routes).
+  const indexFile = path.join(options.staticDir, 'index.html');
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.status !== 404 || ctx.body !== undefined || ctx.method !== 'GET') return;
+    if (path.extname(ctx.path) !== '' || !ctx.accepts('html')) return;
+    if (!existsSync(indexFile)) {
+      ctx.status = 503;
+      ctx.type = 'html';
+      ctx.body = NOT_BUILT;
+      return;
+    }
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = createReadStream(indexFile);
+  });
+  return app;
+}

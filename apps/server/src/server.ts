@@ -1,0 +1,118 @@
+/**
+ * Wires the parts into a running server: storage, bus, chat, the WebSocket
+ * gateway and the HTTP app, on one `http.Server`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { pino, type Logger } from 'pino';
+
+import { LocalBus } from './bus/local.js';
+import type { Bus } from './bus/types.js';
+import { systemClock, type Clock } from './chat/clock.js';
+import { ChatService } from './chat/service.js';
+import type { Config } from './config.js';
+import { createHttpApp } from './http/app.js';
+import { createMetrics } from './metrics.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { ChatStore } from './store/types.js';
+import { encodeFrame } from './ws/frame.js';
+import { Gateway } from './ws/gateway.js';
+
+export interface RunningServer {
+  port: number;
+  /** `http://127.0.0.1:PORT` (or the configured host). */
+  url: string;
+  wsUrl: string;
+  /** Graceful shutdown: 1001 to every client, pending commits on disk. */
+  close(): Promise<void>;
+}
+
+export interface ServerOverrides {
+  log?: Logger;
+  clock?: Clock;
+  store?: ChatStore;
+  bus?: Bus;
+}
+
+/** Time allowed for clients to answer the 1001 close before they are cut. */
+const CLOSE_HANDSHAKE_MS = 3000;
+
+export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<RunningServer> {
+  const log = overrides.log ?? pino({ level: config.logLevel, base: { service: 'tether' } });
+  const clock = overrides.clock ?? systemClock;
+  const metrics = createMetrics();
+  const store = overrides.store ?? new SqliteStore(config.databasePath);
+  const bus = overrides.bus ?? new LocalBus();
+  const chat = new ChatService({
+    store,
+    bus,
+    clock,
+    log,
+    metrics,
+    encode: encodeFrame,
+    settings: config,
+  });
+  const gateway = new Gateway({
+    chat,
+    clock,
+    log,
+    metrics,
+    allowedOrigins: config.allowedOrigins,
+    maxConnections: config.maxConnections,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+  });
+
+  let closing: Promise<void> | undefined;
+  const app = createHttpApp({
+    staticDir: config.staticDir,
+    log,
+    registry: metrics.registry,
+    ready: async () => {
+      if (closing) throw new Error('shutting down');
+      await store.check();
+    },
+  });
+
+  const server: Server = createServer(app.callback());
+  // Slow or half-sent requests (upgrades included) are cut instead of holding sockets.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.on('upgrade', gateway.handleUpgrade);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ port, host: config.host, database: config.databasePath }, 'listening');
+
+  const shutdown = async (): Promise<void> => {
+    log.info('shutting down');
+    gateway.stopAccepting();
+    // Let the pending group commit finish so its acks go out before the 1001.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    chat.shutdown();
+    await gateway.closeAll(CLOSE_HANDSHAKE_MS);
+    await store.close();
+    await bus.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    log.info('stopped');
+  };
+
+  return {
+    port,
+    url,
+    wsUrl: `${url.replace(/^http/, 'ws')}/ws`,
+    close: () => (closing ??= shutdown()),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * One WebSocket connection as the chat sees it (a `Peer`), with its outbound
+ * queue. Frames written during one turn of the event loop are queued and go
+ * out in one corked write on the next `setImmediate`, so a busy room costs
+ * one syscall per socket per turn, not one per message.
+ */
+import type { Duplex } from 'node:stream';
+
+import { LIMITS, type CloseCode } from '@tether/protocol';
+import WebSocket from 'ws';
+
+import type { Frame, Peer } from '../chat/peer.js';
+import { isWireFrame } from './frame.js';
+
+let nextId = 1;
+
+/** Flushes every connection that has queued frames, once per turn. */
+class FlushScheduler {
+  private readonly dirty = new Set<Connection>();
+  private scheduled = false;
+
+  mark(connection: Connection): void {
+    this.dirty.add(connection);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.run());
+    }
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    const batch = [...this.dirty];
+    this.dirty.clear();
+    for (const connection of batch) connection.flush();
+  }
+}
+
+const scheduler = new FlushScheduler();
+
+export interface ConnectionEvents {
+  /** The peer left more than `SLOW_CONSUMER_BYTES` unsent. */
+  onSlowConsumer: (connection: Connection) => void;
+}
+
+export class Connection implements Peer {
+  readonly id = nextId++;
+  /** When the last frame or pong arrived (heartbeat). */
+  lastSeen: number;
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private terminated = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    /** The raw socket under `ws`: complete frames are written to it directly. */
+    private readonly socket: Duplex,
+    private readonly events: ConnectionEvents,
+    now: number,
+  ) {
+    this.lastSeen = now;
+  }
+
+  write(frame: Frame): void {
+    if (this.ws.readyState !== WebSocket.OPEN || !isWireFrame(frame)) return;
+    this.queue.push(frame.bytes);
+    this.queuedBytes += frame.byteLength;
+    if (this.queuedBytes + this.socket.writableLength > LIMITS.SLOW_CONSUMER_BYTES) {
+      this.terminate();
+      this.events.onSlowConsumer(this);
+      return;
+    }
+    scheduler.mark(this);
+  }
+
+  /** Writes the queued frames in one corked batch. */
+  flush(): void {
+    if (this.queue.length === 0) return;
+    const queue = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (queue.length === 1) {
+      this.socket.write(queue[0] as Buffer);
+      return;
+    }
+    this.socket.cork();
+    for (const bytes of queue) this.socket.write(bytes);
+    this.socket.uncork();
+  }
+
+  close(code: CloseCode, reason: string): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    // What was queued before the close (an error explaining it) goes first.
+    this.flush();
+    this.ws.close(code, reason);
+  }
+
+  /** Drops the connection without a close handshake. */
+  terminate(): void {
+    this.terminated = true;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.ws.terminate();
+  }
+
+  get wasTerminated(): boolean {
+    return this.terminated;
+  }
+
+  /** Bytes queued here or in the socket, not yet sent. */
+  get unsentBytes(): number {
+    return this.queuedBytes + this.socket.writableLength;
+  }
+}

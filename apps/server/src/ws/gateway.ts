@@ -1,0 +1,164 @@
+/**
+ * The WebSocket endpoint: it decides in the HTTP `upgrade` event who may
+ * connect (path, shutdown, Origin) before any handshake, then ties each
+ * accepted socket to a chat session, the heartbeat and the connection limit.
+ */
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+import { CLOSE_CODES, LIMITS, WS_PATH } from '@tether/protocol';
+import type { Logger } from 'pino';
+import WebSocket, { WebSocketServer } from 'ws';
+
+import type { ChatService } from '../chat/service.js';
+import type { Clock } from '../chat/clock.js';
+import type { Metrics } from '../metrics.js';
+import { Connection } from './connection.js';
+import { Heartbeat } from './heartbeat.js';
+import { isOriginAllowed } from './origin.js';
+
+export interface GatewayOptions {
+  chat: ChatService;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  allowedOrigins: readonly string[];
+  maxConnections: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+}
+
+/** Answers an upgrade with a plain HTTP error and drops the socket. */
+function refuse(socket: Duplex, status: number): void {
+  const reason = STATUS_CODES[status] ?? 'Error';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
+    socket.destroy(),
+  );
+}
+
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  private readonly heartbeat: Heartbeat;
+  private readonly connections = new Set<Connection>();
+  private shuttingDown = false;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: LIMITS.MAX_FRAME_BYTES,
+      // Compression is refused: it costs CPU and memory per socket and opens
+      // the door to decompression bombs, for little gain on short messages.
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.heartbeat = new Heartbeat({
+      intervalMs: options.heartbeatIntervalMs,
+      timeoutMs: options.heartbeatTimeoutMs,
+      now: () => options.clock.now(),
+      onDead: (connection) => {
+        options.metrics.heartbeatTerminations.inc();
+        options.log.debug({ conn: connection.id }, 'terminated a silent connection');
+      },
+    });
+    this.heartbeat.start();
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** The `http.Server` 'upgrade' listener. */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?', 1)[0];
+    if (path !== WS_PATH) return refuse(socket, 404);
+    if (this.shuttingDown) return refuse(socket, 503);
+    if (!isOriginAllowed(req, this.options.allowedOrigins)) return refuse(socket, 403);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
+  };
+
+  private accept(ws: WebSocket, socket: Duplex): void {
+    const { chat, clock, metrics, log } = this.options;
+    if (this.connections.size >= this.options.maxConnections || this.shuttingDown) {
+      const code = this.shuttingDown ? CLOSE_CODES.GOING_AWAY : CLOSE_CODES.TRY_AGAIN_LATER;
+      ws.close(code, this.shuttingDown ? 'server is shutting down' : 'server is full, try again later');
+      return;
+    }
+    const connection = new Connection(
+      ws,
+      socket,
+      {
+        onSlowConsumer: (slow) => {
+          metrics.slowConsumerTerminations.inc();
+          log.info({ conn: slow.id }, 'terminated a slow consumer');
+        },
+      },
+      clock.now(),
+    );
+    this.connections.add(connection);
+    this.heartbeat.add(connection);
+    metrics.connections.set(this.connections.size);
+    const session = chat.open(connection);
+
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      connection.lastSeen = clock.now();
+      if (isBinary) {
+        connection.close(CLOSE_CODES.UNSUPPORTED_DATA, 'binary frames are not supported');
+        return;
+      }
+      session.receive(data.toString('utf8'));
+    });
+    ws.on('pong', () => {
+      connection.lastSeen = clock.now();
+    });
+    ws.on('ping', () => {
+      connection.lastSeen = clock.now();
+    });
+    ws.on('error', (error) => {
+      // ws closes the socket itself (1009 too big, 1007 bad UTF-8, 1002 bad frame).
+      log.debug({ conn: connection.id, err: error.message }, 'websocket error');
+    });
+    ws.on('close', (code: number) => {
+      this.connections.delete(connection);
+      this.heartbeat.delete(connection);
+      metrics.connections.set(this.connections.size);
+      // Only a close the client chose is clean; a drop starts the presence grace period.
+      const clean = !connection.wasTerminated && (code === CLOSE_CODES.NORMAL || code === CLOSE_CODES.GOING_AWAY);
+      session.end(clean);
+    });
+  }
+
+  /** Refuses new upgrades from now on (HTTP 503). */
+  stopAccepting(): void {
+    this.shuttingDown = true;
+  }
+
+  /**
+   * Closes every connection with 1001 after sending what is queued, and waits
+   * (bounded) for the close handshakes; stragglers are terminated.
+   */
+  async closeAll(timeoutMs: number): Promise<void> {
+    this.shuttingDown = true;
+    this.heartbeat.stop();
+    const open = [...this.connections];
+    const closed = open.map(
+      (connection) =>
+        new Promise<void>((resolve) => {
+          if (connection.ws.readyState === WebSocket.CLOSED) return resolve();
+          connection.ws.once('close', () => resolve());
+          connection.close(CLOSE_CODES.GOING_AWAY, 'server is restarting');
+        }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(closed),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const connection of this.connections) connection.terminate();
+    this.wss.close();
+  }
+}
