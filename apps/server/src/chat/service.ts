@@ -373,31 +373,33 @@ export class ChatService {
   // ---------- messages ----------
 
   /**
-   * Not awaited by the session queue: a client may pipeline sends, and sends
-   * from one turn of the event loop are committed together.
+   * An accepted send does not hold the session queue while it commits: a
+   * client may pipeline sends, and sends from one turn of the event loop are
+   * committed together. Acks come back in commit order, which is send order.
    */
-  private send(state: SessionState, message: ClientMessageOf<'send'>): void {
+  private send(state: SessionState, message: ClientMessageOf<'send'>): void | Promise<void> {
     const user = state.user as User;
     const ctx = { room: message.room, id: message.id };
-    if (!isValidRoomName(message.room)) return this.invalidRoom(state, message.room, message.id);
-    if (!state.rooms.has(message.room)) return this.notInRoom(state, message.room, message.id);
-    const text = checkText(message.text);
-    if (!text.ok) return this.error(state, text.code, text.message, ctx);
-
     const { store, clock, metrics } = this.deps;
-    const started = performance.now();
-    const bucket = this.limiter.bucket(user.id, clock.now());
-    if (!bucket.take(clock.now())) {
-      // Over the limit, but a resend of a stored message is answered anyway.
-      void store.findAck(user.id, message.id).then(
+    // A resend of a stored message is answered with its first ack whatever the
+    // rest of the request says (another room, a room left since, a full bucket),
+    // so every refusal below first looks for an earlier ack.
+    // Refusals are rare and keep the order of answers: the queue waits for them.
+    const refuse = (reject: () => void): Promise<void> =>
+      store.findAck(user.id, message.id).then(
         (ack) => {
           if (ack) this.reply(state, { type: 'ack', ...ack });
-          else this.rateLimited(state, ctx);
+          else reject();
         },
         (error: unknown) => this.storeFailed(state, error, ctx),
       );
-      return;
-    }
+    if (!isValidRoomName(message.room)) return refuse(() => this.invalidRoom(state, message.room, message.id));
+    if (!state.rooms.has(message.room)) return refuse(() => this.notInRoom(state, message.room, message.id));
+    const text = checkText(message.text);
+    if (!text.ok) return refuse(() => this.error(state, text.code, text.message, ctx));
+    const started = performance.now();
+    const bucket = this.limiter.bucket(user.id, clock.now());
+    if (!bucket.take(clock.now())) return refuse(() => this.rateLimited(state, ctx));
     store.append({ room: message.room, id: message.id, from: user, text: message.text, ts: clock.now() }).then(
       (outcome) => {
         if (outcome.kind === 'duplicate') {
