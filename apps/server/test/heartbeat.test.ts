@@ -1,0 +1,112 @@
+/** PROTOCOL.md › Heartbeat: server pings, dead-peer termination, app-level ping/pong. */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { describe, expect, it } from 'vitest';
+
+import { startTestServer } from './helpers/server.js';
+
+const INTERVAL = 200;
+const TIMEOUT = 200;
+const SHORT = { HEARTBEAT_INTERVAL_MS: String(INTERVAL), HEARTBEAT_TIMEOUT_MS: String(TIMEOUT) };
+
+describe('server heartbeat', () => {
+  it('sends WebSocket ping frames every HEARTBEAT_INTERVAL_MS', async () => {
+    await using srv = await startTestServer(SHORT);
+    const client = await srv.user('alice');
+    const start = Date.now();
+    await sleep(1100);
+    const pings = client.pings.filter((t) => t >= start);
+    // ~5 expected in 1.1 s at 200 ms; generous bounds for a loaded machine.
+    expect(pings.length).toBeGreaterThanOrEqual(3);
+    expect(pings.length).toBeLessThanOrEqual(8);
+    const gaps = pings.slice(1).map((t, i) => t - pings[i]!);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(INTERVAL * 0.5);
+    expect(client.isOpen()).toBe(true);
+  });
+
+  it('terminates a connection that answers no pings within 2 × interval + timeout', async () => {
+    await using srv = await startTestServer(SHORT);
+    const client = await srv.connect({ autoPong: false });
+    await client.hello('silent');
+    const lastFrame = Date.now();
+    const { code } = await client.closed(3000);
+    const elapsed = Date.now() - lastFrame;
+    // Terminated: the socket is dropped without a close frame.
+    expect(code).toBe(1006);
+    expect(elapsed).toBeLessThanOrEqual(2 * INTERVAL + TIMEOUT + 250);
+    expect(client.pings.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('terminates a silent connection that never said hello', async () => {
+    await using srv = await startTestServer({ ...SHORT, HELLO_TIMEOUT_MS: '60000' });
+    const client = await srv.connect({ autoPong: false });
+    const opened = Date.now();
+    expect((await client.closed(3000)).code).toBe(1006);
+    expect(Date.now() - opened).toBeLessThanOrEqual(2 * INTERVAL + TIMEOUT + 250);
+  });
+
+  it('keeps a connection that answers pings but sends nothing else', async () => {
+    await using srv = await startTestServer(SHORT);
+    const client = await srv.user('ponger');
+    await client.expectNoFrame(undefined, 1500);
+    expect(client.isOpen()).toBe(true);
+    expect(client.pings.length).toBeGreaterThanOrEqual(3);
+    await client.roundTrip();
+  });
+
+  it('counts any frame as a sign of life, not only pongs', async () => {
+    await using srv = await startTestServer(SHORT);
+    const client = await srv.connect({ autoPong: false });
+    await client.hello('chatty');
+    const until = Date.now() + 1500;
+    let t = 0;
+    while (Date.now() < until && client.isOpen()) {
+      client.send({ type: 'ping', t: ++t });
+      await client.next('pong', 1000);
+      await sleep(100);
+    }
+    expect(client.isOpen()).toBe(true);
+  });
+
+  it('lets a client send many frames between pings without being dropped', async () => {
+    await using srv = await startTestServer(SHORT);
+    const client = await srv.user('busy');
+    await client.join('general');
+    for (let i = 0; i < 5; i++) {
+      await client.say('general', `tick ${i}`);
+      await sleep(150);
+    }
+    expect(client.isOpen()).toBe(true);
+  });
+});
+
+describe('app-level ping', () => {
+  it('answers ping with pong carrying the same t', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.user('alice');
+    for (const t of [0, 1_764_000_000_000, 12.5, -3]) {
+      client.send({ type: 'ping', t });
+      expect(await client.next('pong')).toEqual({ type: 'pong', t });
+    }
+  });
+
+  it('answers ping at once, in order with other requests', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.user('alice');
+    const sent = Date.now();
+    client.send({ type: 'ping', t: 1 });
+    client.send({ type: 'ping', t: 2 });
+    expect(await client.next()).toEqual({ type: 'pong', t: 1 });
+    expect(await client.next()).toEqual({ type: 'pong', t: 2 });
+    expect(Date.now() - sent).toBeLessThan(500);
+  });
+
+  it('answers ping with a missing or non-numeric t with bad_request', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.user('alice');
+    client.send({ type: 'ping' });
+    await client.nextError('bad_request');
+    client.send({ type: 'ping', t: 'now' });
+    await client.nextError('bad_request');
+  });
+});

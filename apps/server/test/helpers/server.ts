@@ -1,0 +1,124 @@
+/**
+ * A disposable chat server for one test: a real server on an ephemeral port
+ * of 127.0.0.1 with its SQLite database in a fresh temporary directory.
+ *
+ *   await using srv = await startTestServer({ PRESENCE_GRACE_MS: '300' });
+ *   const alice = await srv.user('alice');
+ *
+ * Disposal terminates every client the fixture opened, closes the server and
+ * removes the directory. It is also registered with `onTestFinished`, so a
+ * test that forgets `await using` still cleans up.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { onTestFinished } from 'vitest';
+
+import { loadConfig } from '../../src/config.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { TestClient, type ConnectOptions } from './client.js';
+
+export type Env = Record<string, string | undefined>;
+
+export interface TestServer extends AsyncDisposable {
+  readonly dir: string;
+  readonly databasePath: string;
+  readonly env: Env;
+  /** The running server; replaced by `restart()`. */
+  readonly server: RunningServer;
+  readonly url: string;
+  readonly wsUrl: string;
+  /** Opens a WebSocket to `/ws` (or `path`) that the fixture closes at the end. */
+  connect(options?: ConnectOptions & { path?: string }): Promise<TestClient>;
+  /** Connects and says `hello`; the welcome is in `client.user` / `client.token`. */
+  user(name: string, token?: string, options?: ConnectOptions): Promise<TestClient>;
+  /** Stops the server gracefully and starts a new one on the same database (a new port). */
+  restart(): Promise<void>;
+  /** Stops the server gracefully (idempotent). */
+  stop(): Promise<void>;
+}
+
+/** Settings every test server starts with; a test's own `env` wins. */
+export function baseEnv(dir: string): Env {
+  return {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_PATH: join(dir, 'chat.db'),
+    LOG_LEVEL: 'silent',
+  };
+}
+
+export async function makeTempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'tether-test-'));
+}
+
+export async function startTestServer(overrides: Env = {}): Promise<TestServer> {
+  const dir = await makeTempDir();
+  const env: Env = { ...baseEnv(dir), ...overrides };
+  const config = loadConfig(env);
+  const clients = new Set<TestClient>();
+  let server: RunningServer;
+  try {
+    server = await startServer(config);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  let running = true;
+  let disposed = false;
+
+  const fixture: TestServer = {
+    dir,
+    databasePath: env.DATABASE_PATH!,
+    env,
+    get server() {
+      return server;
+    },
+    get url() {
+      return server.url;
+    },
+    get wsUrl() {
+      return server.wsUrl;
+    },
+    async connect(options = {}) {
+      const { path, ...rest } = options;
+      const url = path === undefined ? server.wsUrl : `ws://127.0.0.1:${server.port}${path}`;
+      const client = await TestClient.connect(url, rest);
+      clients.add(client);
+      return client;
+    },
+    async user(name, token, options) {
+      const client = await fixture.connect(options);
+      await client.hello(name, token);
+      return client;
+    },
+    async restart() {
+      await fixture.stop();
+      server = await startServer(config);
+      running = true;
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      await server.close();
+    },
+    async [Symbol.asyncDispose]() {
+      if (disposed) return;
+      disposed = true;
+      for (const client of clients) client.terminate();
+      try {
+        await fixture.stop();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+
+  try {
+    onTestFinished(() => fixture[Symbol.asyncDispose]());
+  } catch {
+    // Outside a test (a beforeAll): the caller disposes.
+  }
+  return fixture;
+}

@@ -1,0 +1,299 @@
+/** PROTOCOL.md › Session: hello, welcome, names, tokens. */
+import { CLOSE_CODES, ERROR_CODES } from '@tether/protocol';
+import { describe, expect, it } from 'vitest';
+
+import { startTestServer } from './helpers/server.js';
+
+describe('before hello', () => {
+  it.each([
+    ['join', { type: 'join', room: 'general' }],
+    ['leave', { type: 'leave', room: 'general' }],
+    ['rooms', { type: 'rooms' }],
+    ['send', { type: 'send', room: 'general', id: 'm1', text: 'hi' }],
+    ['history', { type: 'history', room: 'general' }],
+    ['typing', { type: 'typing', room: 'general' }],
+    ['ping', { type: 'ping', t: 1 }],
+  ])('answers %s with not_authenticated and keeps the connection', async (_type, frame) => {
+    await using srv = await startTestServer();
+    const client = await srv.connect();
+    client.send(frame);
+    await client.nextError(ERROR_CODES.NOT_AUTHENTICATED);
+    expect(client.isOpen()).toBe(true);
+    const welcome = await client.hello('late');
+    expect(welcome.user.name).toBe('late');
+  });
+
+  it('answers a hello with an invalid name, then accepts a valid hello on the same connection', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: 1, name: '' });
+    await client.nextError(ERROR_CODES.INVALID_NAME);
+    client.send({ type: 'join', room: 'general' });
+    await client.nextError(ERROR_CODES.NOT_AUTHENTICATED);
+    await client.hello('second-try');
+  });
+});
+
+describe('hello timeout', () => {
+  it('closes with 4408 when no hello arrives within HELLO_TIMEOUT_MS', async () => {
+    await using srv = await startTestServer({ HELLO_TIMEOUT_MS: '300' });
+    const started = Date.now();
+    const client = await srv.connect();
+    const { code } = await client.closed(3000);
+    expect(code).toBe(CLOSE_CODES.HELLO_TIMEOUT);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  });
+
+  it('closes with 4408 when every hello failed (no welcome) within HELLO_TIMEOUT_MS', async () => {
+    await using srv = await startTestServer({ HELLO_TIMEOUT_MS: '300' });
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: 1, name: '   ' });
+    await client.nextError(ERROR_CODES.INVALID_NAME);
+    expect((await client.closed(3000)).code).toBe(4408);
+  });
+
+  it('keeps a connection that got its welcome in time', async () => {
+    await using srv = await startTestServer({ HELLO_TIMEOUT_MS: '300' });
+    const client = await srv.user('punctual');
+    await client.expectNoFrame(undefined, 700);
+    expect(client.isOpen()).toBe(true);
+    await client.roundTrip();
+  });
+});
+
+describe('welcome', () => {
+  it('has v 1, the user, an opaque token and the heartbeat settings', async () => {
+    await using srv = await startTestServer({ HEARTBEAT_INTERVAL_MS: '1234', HEARTBEAT_TIMEOUT_MS: '567' });
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: 1, name: 'alice' });
+    const welcome = await client.next('welcome');
+    expect(welcome).toMatchObject({
+      type: 'welcome',
+      v: 1,
+      user: { name: 'alice' },
+      heartbeat: { intervalMs: 1234, timeoutMs: 567 },
+    });
+    expect(welcome.user.id).toMatch(/.+/);
+    // At least 128 random bits: no encoding packs that into fewer than 22 characters.
+    expect(welcome.token.length).toBeGreaterThanOrEqual(22);
+  });
+
+  it('carries the default heartbeat settings (25000 / 10000)', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: 1, name: 'defaults' });
+    expect((await client.next('welcome')).heartbeat).toEqual({ intervalMs: 25_000, timeoutMs: 10_000 });
+  });
+
+  it('gives different users different ids and tokens', async () => {
+    await using srv = await startTestServer();
+    const a = await srv.user('ann');
+    const b = await srv.user('ben');
+    expect(a.user!.id).not.toBe(b.user!.id);
+    expect(a.token).not.toBe(b.token);
+  });
+});
+
+describe('protocol version', () => {
+  it.each([2, 0, 1.5])('answers v %s with unsupported_version, then closes with 1002', async (v) => {
+    await using srv = await startTestServer();
+    const client = await srv.connect();
+    client.send({ type: 'hello', v, name: 'future' });
+    await client.nextError(ERROR_CODES.UNSUPPORTED_VERSION);
+    expect((await client.closed()).code).toBe(CLOSE_CODES.PROTOCOL_ERROR);
+  });
+
+  it('answers a hello without v with bad_request and keeps the connection', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.connect();
+    client.send({ type: 'hello', name: 'nov' });
+    await client.nextError(ERROR_CODES.BAD_REQUEST);
+    await client.hello('nov');
+  });
+
+  it('answers a hello with v as a string with bad_request', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: '1', name: 'strv' });
+    await client.nextError(ERROR_CODES.BAD_REQUEST);
+    expect(client.isOpen()).toBe(true);
+  });
+
+  it('answers a second hello after welcome with bad_request and keeps the session', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.user('once');
+    client.send({ type: 'hello', v: 1, name: 'twice' });
+    await client.nextError(ERROR_CODES.BAD_REQUEST);
+    const joined = await client.join('general');
+    expect(joined.members.map((m) => m.name)).toContain('once');
+  });
+});
+
+describe('names', () => {
+  it.each([
+    ['empty', ''],
+    ['only spaces', '    '],
+    ['only an ideographic space (U+3000)', '\u3000'],
+    ['only tabs and newlines', '\t\n\r'],
+    ['33 ASCII characters', 'a'.repeat(33)],
+    ['33 code points of astral emoji', '😀'.repeat(33)],
+    ['a NUL inside', 'a\u0000b'],
+    ['a BEL inside', 'a\u0007b'],
+    ['a newline inside', 'a\nb'],
+    ['a tab inside', 'a\tb'],
+    ['DEL inside', 'a\u007fb'],
+    ['a C1 control inside', 'a\u0090b'],
+  ])('refuses a name that is %s with invalid_name', async (_what, name) => {
+    await using srv = await startTestServer();
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: 1, name });
+    await client.nextError(ERROR_CODES.INVALID_NAME);
+    expect(client.isOpen()).toBe(true);
+  });
+
+  it('answers a name that is not a string with bad_request', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: 1, name: 42 });
+    await client.nextError(ERROR_CODES.BAD_REQUEST);
+  });
+
+  it.each([
+    ['32 ASCII characters', 'b'.repeat(32)],
+    ['32 astral emoji (64 UTF-16 units)', '😀'.repeat(32)],
+    ['one character', 'x'],
+    ['a name with inner spaces', 'mary jane'],
+  ])('accepts %s', async (_what, name) => {
+    await using srv = await startTestServer();
+    const client = await srv.connect();
+    expect((await client.hello(name)).user.name).toBe(name);
+  });
+
+  it('shows a name trimmed and counts its length after trimming', async () => {
+    await using srv = await startTestServer();
+    const padded = await srv.connect();
+    expect((await padded.hello('  bob  ')).user.name).toBe('bob');
+    const long = await srv.connect();
+    const name = 'c'.repeat(32);
+    expect((await long.hello(`\u3000 ${name} \t`)).user.name).toBe(name);
+  });
+
+  it.each([
+    ['the same name', 'alice', 'alice'],
+    ['another case', 'Alice', 'ALICE'],
+    ['full-width letters (NFKC)', 'Alice', 'ＡＬＩＣＥ'],
+    ['a ligature (NFKC)', 'fish', 'ﬁsh'],
+    ['surrounding spaces', 'alice', '  alice '],
+  ])('refuses %s of a held name with name_taken and keeps the connection open', async (_what, first, second) => {
+    await using srv = await startTestServer();
+    await srv.user(first);
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: 1, name: second });
+    await client.nextError(ERROR_CODES.NAME_TAKEN);
+    expect(client.isOpen()).toBe(true);
+    expect((await client.hello('someone-else')).user.name).toBe('someone-else');
+  });
+
+  it('keeps a name held after its user disconnected (the token still lives)', async () => {
+    await using srv = await startTestServer();
+    const alice = await srv.user('alice');
+    await alice.close();
+    const other = await srv.connect();
+    other.send({ type: 'hello', v: 1, name: 'alice' });
+    await other.nextError(ERROR_CODES.NAME_TAKEN);
+  });
+});
+
+describe('tokens', () => {
+  it('resumes the same user with the same id and token', async () => {
+    await using srv = await startTestServer();
+    const first = await srv.user('alice');
+    await first.close();
+    const again = await srv.connect();
+    const welcome = await again.hello('alice', first.token);
+    expect(welcome.user).toEqual(first.user);
+    expect(welcome.token).toBe(first.token);
+  });
+
+  it('resumes the same user after a server restart', async () => {
+    await using srv = await startTestServer();
+    const first = await srv.user('alice');
+    await srv.restart();
+    const again = await srv.connect();
+    const welcome = await again.hello('alice', first.token);
+    expect(welcome.user).toEqual(first.user);
+    expect(welcome.token).toBe(first.token);
+  });
+
+  it('renames the user when the name differs and is free, and frees the old name', async () => {
+    await using srv = await startTestServer();
+    const first = await srv.user('alice');
+    const renamed = await srv.connect();
+    const welcome = await renamed.hello('alicia', first.token);
+    expect(welcome.user).toEqual({ id: first.user!.id, name: 'alicia' });
+    expect(welcome.token).toBe(first.token);
+    const newcomer = await srv.connect();
+    const other = await newcomer.hello('alice');
+    expect(other.user.id).not.toBe(first.user!.id);
+    const blocked = await srv.connect();
+    blocked.send({ type: 'hello', v: 1, name: 'Alicia' });
+    await blocked.nextError(ERROR_CODES.NAME_TAKEN);
+  });
+
+  it('renames to another case of its own name', async () => {
+    await using srv = await startTestServer();
+    const first = await srv.user('alice');
+    const again = await srv.connect();
+    const welcome = await again.hello('Alice', first.token);
+    expect(welcome.user).toEqual({ id: first.user!.id, name: 'Alice' });
+  });
+
+  it('answers a rename to a name held by someone else with name_taken and keeps the connection', async () => {
+    await using srv = await startTestServer();
+    const alice = await srv.user('alice');
+    await srv.user('bob');
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: 1, name: 'BOB', token: alice.token });
+    await client.nextError(ERROR_CODES.NAME_TAKEN);
+    expect(client.isOpen()).toBe(true);
+    const welcome = await client.hello('alice', alice.token);
+    expect(welcome.user).toEqual(alice.user);
+  });
+
+  it.each([
+    ['an unknown token', 'x'.repeat(43)],
+    ['a short junk token', 'nope'],
+    ['an empty token', ''],
+  ])('answers %s with invalid_token and keeps the connection open', async (_what, token) => {
+    await using srv = await startTestServer();
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: 1, name: 'mallory', token });
+    await client.nextError(ERROR_CODES.INVALID_TOKEN);
+    expect(client.isOpen()).toBe(true);
+    expect((await client.hello('mallory')).user.name).toBe('mallory');
+  });
+
+  it("does not accept another user's token mangled by one character", async () => {
+    await using srv = await startTestServer();
+    const alice = await srv.user('alice');
+    const token = alice.token!;
+    const mangled = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: 1, name: 'alice', token: mangled });
+    await client.nextError(ERROR_CODES.INVALID_TOKEN);
+  });
+
+  it('lets a user hold several connections at once', async () => {
+    await using srv = await startTestServer();
+    const tab1 = await srv.user('alice');
+    const tab2 = await srv.user('alice', tab1.token);
+    const tab3 = await srv.user('alice', tab1.token);
+    expect(tab2.user).toEqual(tab1.user);
+    expect(tab3.user).toEqual(tab1.user);
+    await Promise.all([tab1.roundTrip(), tab2.roundTrip(), tab3.roundTrip()]);
+    await tab1.join('general');
+    await tab2.join('general');
+    await tab1.say('general', 'from tab 1');
+    expect(await tab2.next('message')).toMatchObject({ text: 'from tab 1', from: tab1.user });
+  });
+});
