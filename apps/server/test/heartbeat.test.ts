@@ -8,6 +8,11 @@ import { startTestServer } from './helpers/server.js';
 const INTERVAL = 200;
 const TIMEOUT = 200;
 const SHORT = { HEARTBEAT_INTERVAL_MS: String(INTERVAL), HEARTBEAT_TIMEOUT_MS: String(TIMEOUT) };
+// For the deadline checks: long enough that 2 × interval + timeout (1000 ms) is
+// told apart from one interval more (1400 ms) even on a loaded machine.
+const DEADLINE = { HEARTBEAT_INTERVAL_MS: '400', HEARTBEAT_TIMEOUT_MS: '200' };
+const DEADLINE_MS = 2 * 400 + 200;
+const SLACK_MS = 300;
 
 describe('server heartbeat', () => {
   it('sends WebSocket ping frames every HEARTBEAT_INTERVAL_MS', async () => {
@@ -25,24 +30,34 @@ describe('server heartbeat', () => {
   });
 
   it('terminates a connection that answers no pings within 2 × interval + timeout', async () => {
-    await using srv = await startTestServer(SHORT);
+    await using srv = await startTestServer(DEADLINE);
     const client = await srv.connect({ autoPong: false });
     await client.hello('silent');
     const lastFrame = Date.now();
-    const { code } = await client.closed(3000);
+    const { code } = await client.closed(4000);
     const elapsed = Date.now() - lastFrame;
     // Terminated: the socket is dropped without a close frame.
     expect(code).toBe(1006);
-    expect(elapsed).toBeLessThanOrEqual(2 * INTERVAL + TIMEOUT + 250);
+    expect(elapsed).toBeLessThanOrEqual(DEADLINE_MS + SLACK_MS);
     expect(client.pings.length).toBeGreaterThanOrEqual(1);
   });
 
+  it('does not terminate a connection silent for less than interval + timeout', async () => {
+    await using srv = await startTestServer(DEADLINE);
+    const client = await srv.connect({ autoPong: false });
+    await client.hello('slowpoke');
+    const lastFrame = Date.now();
+    await client.closed(4000);
+    // Allow for timer granularity only.
+    expect(Date.now() - lastFrame).toBeGreaterThanOrEqual(400 + 200 - 30);
+  });
+
   it('terminates a silent connection that never said hello', async () => {
-    await using srv = await startTestServer({ ...SHORT, HELLO_TIMEOUT_MS: '60000' });
+    await using srv = await startTestServer({ ...DEADLINE, HELLO_TIMEOUT_MS: '60000' });
     const client = await srv.connect({ autoPong: false });
     const opened = Date.now();
-    expect((await client.closed(3000)).code).toBe(1006);
-    expect(Date.now() - opened).toBeLessThanOrEqual(2 * INTERVAL + TIMEOUT + 250);
+    expect((await client.closed(4000)).code).toBe(1006);
+    expect(Date.now() - opened).toBeLessThanOrEqual(DEADLINE_MS + SLACK_MS);
   });
 
   it('keeps a connection that answers pings but sends nothing else', async () => {

@@ -117,6 +117,21 @@ describe('history', () => {
     expect(await outsider.nextError(ERROR_CODES.NOT_IN_ROOM)).toMatchObject({ room: 'never-created' });
   });
 
+  it("judges not_in_room per connection: another connection of the user in the room doesn't count", async () => {
+    await using srv = await startTestServer();
+    const tab1 = await srv.user('alice');
+    const tab2 = await srv.user('alice', tab1.token);
+    await tab1.join('general');
+    tab2.send({ type: 'history', room: 'general' });
+    expect(await tab2.nextError(ERROR_CODES.NOT_IN_ROOM)).toMatchObject({ room: 'general' });
+    tab2.send({ type: 'typing', room: 'general' });
+    expect(await tab2.nextError(ERROR_CODES.NOT_IN_ROOM)).toMatchObject({ room: 'general' });
+    tab2.send({ type: 'send', room: 'general', id: 'tab2-msg', text: 'hi' });
+    expect(await tab2.nextError(ERROR_CODES.NOT_IN_ROOM)).toMatchObject({ room: 'general', id: 'tab2-msg' });
+    tab2.send({ type: 'leave', room: 'general' });
+    expect(await tab2.nextError(ERROR_CODES.NOT_IN_ROOM)).toMatchObject({ room: 'general' });
+  });
+
   it('answers not_in_room after the connection left the room', async () => {
     await using srv = await startTestServer();
     const alice = await srv.user('alice');

@@ -1,7 +1,10 @@
 /** PROTOCOL.md › HTTP: health, readiness, metrics. */
-import { describe, expect, it } from 'vitest';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
-import { startTestServer } from './helpers/server.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+
+import { makeTempDir, startTestServer } from './helpers/server.js';
 
 describe('http', () => {
   it('answers /healthz with 200 {"status":"ok"}', async () => {
@@ -35,6 +38,37 @@ describe('http', () => {
     expect(names.some((n) => /connection/i.test(n))).toBe(true);
     expect(names.some((n) => /message/i.test(n))).toBe(true);
     expect(names.some((n) => /room/i.test(n))).toBe(true);
+  });
+
+  it('names the metrics PROTOCOL.md lists', async () => {
+    await using srv = await startTestServer();
+    const text = await (await fetch(`${srv.url}/metrics`)).text();
+    const names = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]!} ${m[2]!}`);
+    for (const [what, pattern] of [
+      ['connections', /connection/i],
+      ['rooms', /room/i],
+      ['messages in', /message.*_in|in.*message/i],
+      ['messages out', /message.*_out|out.*message/i],
+      ['fan-out latency', /fan_?out.* (histogram|summary)$/i],
+      ['store latency', /(store|storage|db|database).* (histogram|summary)$/i],
+      ['heartbeats terminated', /heartbeat/i],
+    ] as const) {
+      expect(names.some((n) => pattern.test(n)), `${what} in:\n${names.join('\n')}`).toBe(true);
+    }
+  });
+
+  it('serves the web UI from STATIC_DIR on / and its files by path', async () => {
+    const dir = await makeTempDir();
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'index.html'), '<!doctype html><title>tether-static-marker</title>');
+    await writeFile(join(dir, 'app.js'), 'console.log("tether-js-marker");');
+    await using srv = await startTestServer({ STATIC_DIR: dir });
+    const index = await fetch(`${srv.url}/`);
+    expect(index.status).toBe(200);
+    expect(await index.text()).toContain('tether-static-marker');
+    const script = await fetch(`${srv.url}/app.js`);
+    expect(script.status).toBe(200);
+    expect(await script.text()).toContain('tether-js-marker');
   });
 
   it('counts an open connection in the connection metrics', async () => {

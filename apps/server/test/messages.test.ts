@@ -2,7 +2,7 @@
 import { ERROR_CODES, LIMITS } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
-import { isMessage } from './helpers/client.js';
+import { isAck, isMessage } from './helpers/client.js';
 import { startTestServer } from './helpers/server.js';
 
 const FAST = { RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' };
@@ -80,6 +80,17 @@ describe('send', () => {
     const delivered = await bob.collect(40, isMessage);
     expect(delivered.map((m) => m.seq)).toEqual(acks.map((a) => a.seq));
     expect(delivered.map((m) => m.id)).toEqual(acks.map((a) => a.id));
+    // On the sender's connection each ack comes before its message, and messages come in seq order.
+    const position = (type: string, id: string) =>
+      alice.received.findIndex((f) => f.type === type && 'id' in f && f.id === id);
+    for (const ack of acks) {
+      const ackAt = position('ack', ack.id);
+      const messageAt = position('message', ack.id);
+      expect(ackAt, ack.id).toBeGreaterThanOrEqual(0);
+      expect(messageAt, ack.id).toBeGreaterThan(ackAt);
+    }
+    const own = alice.received.filter(isMessage).map((m) => m.seq);
+    expect(own).toEqual(acks.map((a) => a.seq));
   });
 
   it('keeps one seq order when several users send at once', async () => {
@@ -149,6 +160,36 @@ describe('idempotent send', () => {
     const joined = await reader.join('general');
     expect(joined.seq).toBe(1);
     expect(joined.messages.map((m) => m.text)).toEqual(['once']);
+  });
+
+  it('stores one message when the same id is sent several times back to back', async () => {
+    await using srv = await startTestServer();
+    const alice = await srv.user('alice');
+    const bob = await srv.user('bob');
+    await alice.join('general');
+    await bob.join('general');
+    for (let i = 0; i < 5; i++) alice.send({ type: 'send', room: 'general', id: 'c_burst', text: 'once only' });
+    const acks = await alice.collect(5, isAck);
+    expect(new Set(acks.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(acks[0]).toMatchObject({ id: 'c_burst', seq: 1 });
+    expect(await bob.next('message')).toMatchObject({ id: 'c_burst', seq: 1 });
+    await bob.expectNoFrame('message', 300);
+    await alice.say('general', 'next');
+    expect((await bob.next('message')).seq).toBe(2);
+  });
+
+  it('stores one message when two connections of a user send the same id at once', async () => {
+    await using srv = await startTestServer();
+    const tab1 = await srv.user('alice');
+    const tab2 = await srv.user('alice', tab1.token);
+    const bob = await srv.user('bob');
+    for (const c of [tab1, tab2, bob]) await c.join('general');
+    tab1.send({ type: 'send', room: 'general', id: 'c_race', text: 'racing' });
+    tab2.send({ type: 'send', room: 'general', id: 'c_race', text: 'racing' });
+    const [a1, a2] = await Promise.all([tab1.next('ack'), tab2.next('ack')]);
+    expect(a2).toEqual(a1);
+    expect(await bob.next('message')).toMatchObject({ id: 'c_race' });
+    await bob.expectNoFrame('message', 300);
   });
 
   it('treats the id as unique per user in any room', async () => {

@@ -137,6 +137,47 @@ describe('presence', () => {
     expect(await alice.next('message')).toMatchObject({ text: 'I am back', from: bob.user });
   });
 
+  it('announces joined again when a user comes back after left', async () => {
+    await using srv = await startTestServer();
+    const alice = await srv.user('alice');
+    const bob = await srv.user('bob');
+    await alice.join('general');
+    await bob.join('general');
+    expect(await alice.next('presence')).toMatchObject({ state: 'joined' });
+    bob.send({ type: 'leave', room: 'general' });
+    expect(await alice.next('presence')).toMatchObject({ state: 'left' });
+    await bob.join('general');
+    expect(await alice.next('presence')).toMatchObject({ user: bob.user, state: 'joined' });
+  });
+
+  it('does not announce left when a dropped connection leaves another of the user in the room', async () => {
+    await using srv = await startTestServer({ PRESENCE_GRACE_MS: '200' });
+    const alice = await srv.user('alice');
+    const bob1 = await srv.user('bob');
+    const bob2 = await srv.user('bob', bob1.token);
+    await alice.join('general');
+    await bob1.join('general');
+    await bob2.join('general');
+    await alice.next('presence');
+    bob1.terminate();
+    await alice.expectNoFrame('presence', 800);
+  });
+
+  it('announces left after the grace period when the user reconnects but does not rejoin the room', async () => {
+    await using srv = await startTestServer({ PRESENCE_GRACE_MS: '300' });
+    const alice = await srv.user('alice');
+    const bob = await srv.user('bob');
+    await alice.join('general');
+    await bob.join('general');
+    await alice.join('other');
+    await alice.next('presence');
+    bob.terminate();
+    const back = await srv.user('bob', bob.token);
+    await back.join('other');
+    expect(await alice.next('presence')).toMatchObject({ room: 'other', user: bob.user, state: 'joined' });
+    expect(await alice.next('presence', 3000)).toMatchObject({ room: 'general', user: bob.user, state: 'left' });
+  });
+
   it('lists a user as a member in joined while present and not after left', async () => {
     await using srv = await startTestServer();
     const alice = await srv.user('alice');

@@ -39,14 +39,14 @@ describe('send rate limit', () => {
   });
 
   it('honours RATE_LIMIT_PER_SEC: the budget refills at that rate', async () => {
-    await using srv = await startTestServer({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '5' });
+    await using srv = await startTestServer({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '2' });
     const alice = await srv.user('alice');
     await alice.join('general');
     await alice.say('general', 'first');
     alice.send({ type: 'send', room: 'general', id: 'too-soon', text: 'x' });
     await alice.nextError(ERROR_CODES.RATE_LIMITED);
-    // 5 a second: one more send is allowed 200 ms later.
-    await sleep(300);
+    // 2 a second: one more send is allowed 500 ms later.
+    await sleep(700);
     await alice.say('general', 'refilled');
     alice.send({ type: 'send', room: 'general', id: 'too-soon-again', text: 'x' });
     await alice.nextError(ERROR_CODES.RATE_LIMITED);
@@ -95,14 +95,25 @@ describe('send rate limit', () => {
     await alice.nextError(ERROR_CODES.RATE_LIMITED);
   });
 
+  it('answers a resend with its ack even while the budget is used up', async () => {
+    await using srv = await startTestServer({ RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_SEC: '1' });
+    const alice = await srv.user('alice');
+    await alice.join('general');
+    const first = await alice.say('general', 'one', 'e1');
+    await alice.say('general', 'two', 'e2');
+    alice.send({ type: 'send', room: 'general', id: 'e3', text: 'three' });
+    await alice.nextError(ERROR_CODES.RATE_LIMITED);
+    expect(await alice.say('general', 'one', 'e1')).toEqual(first);
+  });
+
   it('does not use up the id of a refused send', async () => {
-    await using srv = await startTestServer({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '5' });
+    await using srv = await startTestServer({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '2' });
     const alice = await srv.user('alice');
     await alice.join('general');
     await alice.say('general', 'first');
     alice.send({ type: 'send', room: 'general', id: 'later', text: 'second' });
     await alice.nextError(ERROR_CODES.RATE_LIMITED);
-    await sleep(300);
+    await sleep(700);
     const ack = await alice.say('general', 'second', 'later');
     expect(ack.seq).toBe(2);
   });

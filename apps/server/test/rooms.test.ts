@@ -177,6 +177,29 @@ describe('resume with since and epoch', () => {
     expect(joined.hasMore).toBe(false);
   });
 
+  it('holds nothing when since is beyond the latest seq', async () => {
+    await using srv = await startTestServer(FAST);
+    const writer = await srv.user('writer');
+    const { epoch } = await writer.join('general');
+    await writer.fill('general', 5);
+    const reader = await srv.user('reader');
+    const joined = await reader.join('general', { since: 50, epoch });
+    expect(joined.seq).toBe(5);
+    expect(joined.messages).toEqual([]);
+  });
+
+  it('holds the latest 50 when an epoch comes without since', async () => {
+    await using srv = await startTestServer(FAST);
+    const writer = await srv.user('writer');
+    const { epoch } = await writer.join('general');
+    await writer.fill('general', 60);
+    const reader = await srv.user('reader');
+    reader.send({ type: 'join', room: 'general', epoch });
+    const joined = await reader.next('joined');
+    expect(seqs(joined.messages)).toEqual(range(11, 60));
+    expect(joined.hasMore).toBe(true);
+  });
+
   it('holds the latest 50 when the epoch is not the current one', async () => {
     await using srv = await startTestServer(FAST);
     const writer = await srv.user('writer');

@@ -1,4 +1,7 @@
 /** PROTOCOL.md › Session: hello, welcome, names, tokens. */
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+
 import { CLOSE_CODES, ERROR_CODES } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
@@ -21,6 +24,15 @@ describe('before hello', () => {
     expect(client.isOpen()).toBe(true);
     const welcome = await client.hello('late');
     expect(welcome.user.name).toBe('late');
+  });
+
+  it('echoes room (and the send id) in not_authenticated errors', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.connect();
+    client.send({ type: 'join', room: 'general' });
+    expect(await client.nextError(ERROR_CODES.NOT_AUTHENTICATED)).toMatchObject({ room: 'general' });
+    client.send({ type: 'send', room: 'general', id: 'm1', text: 'hi' });
+    expect(await client.nextError(ERROR_CODES.NOT_AUTHENTICATED)).toMatchObject({ room: 'general', id: 'm1' });
   });
 
   it('answers a hello with an invalid name, then accepts a valid hello on the same connection', async () => {
@@ -183,6 +195,7 @@ describe('names', () => {
     ['another case', 'Alice', 'ALICE'],
     ['full-width letters (NFKC)', 'Alice', 'ＡＬＩＣＥ'],
     ['a ligature (NFKC)', 'fish', 'ﬁsh'],
+    ['a Kelvin sign (NFKC, then lower case)', 'kate', '\u212Aate'],
     ['surrounding spaces', 'alice', '  alice '],
   ])('refuses %s of a held name with name_taken and keeps the connection open', async (_what, first, second) => {
     await using srv = await startTestServer();
@@ -192,6 +205,16 @@ describe('names', () => {
     await client.nextError(ERROR_CODES.NAME_TAKEN);
     expect(client.isOpen()).toBe(true);
     expect((await client.hello('someone-else')).user.name).toBe('someone-else');
+  });
+
+  it.each([
+    ['ß and ss (NFKC keeps ß; toLowerCase does not fold it)', 'strasse', 'straße'],
+    ['different letters', 'alice', 'alicia'],
+  ])('allows names with different keys: %s', async (_what, first, second) => {
+    await using srv = await startTestServer();
+    await srv.user(first);
+    const client = await srv.connect();
+    expect((await client.hello(second)).user.name).toBe(second);
   });
 
   it('keeps a name held after its user disconnected (the token still lives)', async () => {
@@ -281,6 +304,24 @@ describe('tokens', () => {
     const client = await srv.connect();
     client.send({ type: 'hello', v: 1, name: 'alice', token: mangled });
     await client.nextError(ERROR_CODES.INVALID_TOKEN);
+  });
+
+  it('stores tokens only as a hash: the raw token is nowhere in the database files', async () => {
+    await using srv = await startTestServer();
+    const alice = await srv.user('alice');
+    const bob = await srv.user('bob');
+    await alice.join('general');
+    await alice.say('general', 'hello');
+    await srv.user('alice', alice.token);
+    await srv.stop();
+    const files = (await readdir(srv.dir)).filter((f) => f.startsWith(basename(srv.databasePath)));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const bytes = await readFile(join(srv.dir, file));
+      for (const token of [alice.token!, bob.token!]) {
+        expect(bytes.includes(Buffer.from(token, 'utf8')), `${token} in ${file}`).toBe(false);
+      }
+    }
   });
 
   it('lets a user hold several connections at once', async () => {

@@ -125,3 +125,78 @@ describe('graceful shutdown (process)', () => {
     for (const ack of acks) expect(ids.has(ack.id), ack.id).toBe(true);
   });
 });
+
+describe('graceful shutdown under load (process)', () => {
+  it('keeps every message it acked while clients were sending through SIGTERM', async () => {
+    const dir = await makeTempDir();
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const databasePath = join(dir, 'chat.db');
+    const child = spawnServer({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_PATH: databasePath,
+      LOG_LEVEL: 'info',
+      RATE_LIMIT_BURST: '100000',
+      RATE_LIMIT_PER_SEC: '100000',
+    });
+    const port = await child.listening();
+    const wsUrl = `ws://127.0.0.1:${port}/ws`;
+    const senders = await Promise.all(
+      ['s1', 's2', 's3'].map(async (name) => {
+        const client = await TestClient.connect(wsUrl);
+        onTestFinished(() => client.terminate());
+        await client.hello(name);
+        await client.join('general');
+        return client;
+      }),
+    );
+    const acked = new Set<string>();
+    let sent = 0;
+    // Each sender keeps 10 sends in flight until its connection closes.
+    const pumps = senders.map(async (client) => {
+      const inflight = new Set<string>();
+      for (let n = 0; n < 100_000; n++) {
+        while (inflight.size < 10 && client.isOpen()) {
+          const id = `${client.user!.name}_${sent++}`;
+          inflight.add(id);
+          client.send({ type: 'send', room: 'general', id, text: id });
+        }
+        try {
+          const ack = await client.nextWhere((f) => f.type === 'ack' && inflight.has(f.id), 5000, 'ack');
+          if (ack.type === 'ack') {
+            inflight.delete(ack.id);
+            acked.add(ack.id);
+          }
+          client.discard('message');
+        } catch (error) {
+          if (client.isOpen()) throw error;
+          return client.closed();
+        }
+      }
+      throw new Error('pump did not end');
+    });
+    const deadline = Date.now() + 10_000;
+    while (acked.size < 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    child.kill('SIGTERM');
+    const closes = await Promise.all(pumps);
+    expect(closes.map((c) => c.code)).toEqual([1001, 1001, 1001]);
+    expect(await child.exited(12_000)).toEqual({ code: 0, signal: null });
+
+    await using srv = await startTestServer({ DATABASE_PATH: databasePath });
+    const reader = await srv.user('reader');
+    const joined = await reader.join('general');
+    const stored = new Set(joined.messages.map((m) => m.id));
+    let before = joined.messages[0]?.seq ?? 0;
+    for (let page = 0; page < 100 && before > 1; page++) {
+      reader.send({ type: 'history', room: 'general', before, limit: 100 });
+      const history = await reader.next('history');
+      for (const m of history.messages) stored.add(m.id);
+      before = history.messages[0]?.seq ?? 0;
+      if (!history.hasMore) break;
+    }
+    const lost = [...acked].filter((id) => !stored.has(id));
+    console.log(`shutdown under load: sent ${sent}, acked ${acked.size}, stored ${stored.size}, lost ${lost.length}`);
+    expect(lost).toEqual([]);
+    expect(stored.size).toBe(joined.seq);
+  });
+});

@@ -11,7 +11,7 @@ describe('upgrade path', () => {
     expect(await upgradeStatus(srv.wsUrl)).toBe(101);
   });
 
-  it.each(['/', '/other', '/ws/', '/wsx', '/ws/x', '/api/ws'])('refuses an upgrade on %s with HTTP 404', async (path) => {
+  it.each(['/', '/other', '/ws/', '/wsx', '/ws/x', '/api/ws', '/WS'])('refuses an upgrade on %s with HTTP 404', async (path) => {
     await using srv = await startTestServer();
     expect(await upgradeStatus(`ws://127.0.0.1:${srv.server.port}${path}`)).toBe(404);
   });
@@ -49,6 +49,18 @@ describe('origin check', () => {
     expect(await upgradeStatus(srv.wsUrl, { origin: `http://127.0.0.1:${otherPort}` })).toBe(403);
   });
 
+  it("judges the server's own origin by the request's Host header", async () => {
+    await using srv = await startTestServer();
+    const port = srv.server.port;
+    const asLocalhost = { headers: { Host: `localhost:${port}` } };
+    expect(await upgradeStatus(srv.wsUrl, { ...asLocalhost, origin: `http://localhost:${port}` })).toBe(101);
+    expect(await upgradeStatus(srv.wsUrl, { ...asLocalhost, origin: `http://127.0.0.1:${port}` })).toBe(403);
+    // No port in Host or Origin: both mean port 80 over http.
+    expect(await upgradeStatus(srv.wsUrl, { headers: { Host: 'chat.example' }, origin: 'http://chat.example' })).toBe(
+      101,
+    );
+  });
+
   it('allows origins listed in ALLOWED_ORIGINS and still refuses others', async () => {
     await using srv = await startTestServer({
       ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173',
@@ -73,6 +85,12 @@ describe('framing', () => {
     const client = await srv.connect();
     client.sendRaw(Buffer.from([1, 2, 3]));
     expect((await client.closed()).code).toBe(1003);
+  });
+
+  it('completes a normal close with 1000', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.user('leaving');
+    expect((await client.close(1000)).code).toBe(CLOSE_CODES.NORMAL);
   });
 
   it('closes with 1009 on a frame of MAX_FRAME_BYTES + 1 bytes', async () => {
@@ -128,6 +146,25 @@ describe('malformed frames', () => {
     await client.roundTrip();
   });
 
+  it('echoes the room of a request with an unknown type', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.user('unknowntype');
+    client.send({ type: 'shout', room: 'general' });
+    expect(await client.nextError(ERROR_CODES.BAD_REQUEST)).toMatchObject({ room: 'general' });
+  });
+
+  it.each([
+    ['since as a string', { since: 'yesterday' }],
+    ['a negative since', { since: -1 }],
+    ['a fractional since', { since: 1.5 }],
+    ['epoch as a number', { since: 1, epoch: 7 }],
+  ])('answers a join with %s with bad_request', async (_what, extra) => {
+    await using srv = await startTestServer();
+    const client = await srv.user('badjoin');
+    client.send({ type: 'join', room: 'general', ...extra });
+    expect(await client.nextError(ERROR_CODES.BAD_REQUEST)).toMatchObject({ room: 'general' });
+  });
+
   it('echoes the room of a request with a field of the wrong type', async () => {
     await using srv = await startTestServer();
     const client = await srv.user('wrongtype');
@@ -181,6 +218,8 @@ describe('malformed frames', () => {
     expect(await client.next('ack')).toMatchObject({ id: 'x1', seq: 1 });
     client.send({ type: 'ping', t: 5, extra: true });
     expect(await client.next('pong')).toMatchObject({ t: 5 });
+    client.sendRaw('{"type":"ping","t":6,"__proto__":{"type":"send"},"constructor":{"prototype":{"x":1}}}');
+    expect(await client.next('pong')).toEqual({ type: 'pong', t: 6 });
     client.send({ type: 'rooms', filter: 'all' });
     expect(await client.next('rooms')).toMatchObject({ type: 'rooms' });
   });

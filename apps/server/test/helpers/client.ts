@@ -6,6 +6,7 @@
  * it, so a shape violation names itself instead of surfacing as an odd
  * `undefined` somewhere later. Every wait is bounded.
  */
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
@@ -69,11 +70,15 @@ export class TestClient implements AsyncDisposable {
   private readonly waiters = new Set<Waiter>();
   private readonly violations = new Map<ServerMessage, string>();
   private closeInfo: CloseInfo | undefined;
+  private tcp: Socket | undefined;
   private readonly closeListeners = new Set<(info: CloseInfo) => void>();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
       this.onFrame(data, isBinary);
+    });
+    ws.on('upgrade', (response) => {
+      this.tcp = response.socket;
     });
     ws.on('ping', () => {
       this.pings.push(Date.now());
@@ -349,6 +354,12 @@ export class TestClient implements AsyncDisposable {
       this.ws.terminate();
       return { code: 1006, reason: 'terminated after close timeout' };
     });
+  }
+
+  /** The TCP socket under the WebSocket (to stop reading from it: a slow consumer). */
+  socket(): Socket {
+    if (!this.tcp) throw new Error('no socket: the upgrade has not completed');
+    return this.tcp;
   }
 
   /** Drops the TCP connection without a close frame (a network failure). */
