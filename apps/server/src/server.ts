@@ -75,6 +75,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     },
   });
 
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler returns a promise it handles itself
   const server: Server = createServer(app.callback());
   // Slow or half-sent requests (upgrades included) are cut instead of holding sockets.
   server.headersTimeout = 10_000;

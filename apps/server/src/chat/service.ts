@@ -12,7 +12,6 @@ import {
   checkName,
   checkText,
   isValidRoomName,
-  nameKey,
   parseClientMessage,
   type ClientMessage,
   type ClientMessageOf,
@@ -181,26 +180,28 @@ export class ChatService {
     this.execute(state, task);
   }
 
-  private execute(state: SessionState, task: Task): void {
+  /** Runs one request; true when it went async and holds the queue. */
+  private execute(state: SessionState, task: Task): boolean {
     let result: void | Promise<void>;
     try {
       result = task();
     } catch (error) {
       this.failed(state, error);
-      return;
+      return false;
     }
-    if (!result) return;
+    if (!result) return false;
     state.busy = true;
     void result
-      .catch((error: unknown) => this.failed(state, error))
+      .catch((error: unknown) => {
+        this.failed(state, error);
+      })
       .finally(() => {
         state.busy = false;
-        while (!state.busy && !state.ended) {
-          const next = state.backlog.shift();
-          if (!next) break;
-          this.execute(state, next);
+        for (let next = state.backlog.shift(); next && !state.ended; next = state.backlog.shift()) {
+          if (this.execute(state, next)) break;
         }
       });
+    return true;
   }
 
   private failed(state: SessionState, error: unknown): void {
@@ -215,7 +216,8 @@ export class ChatService {
       case 'join':
         return this.join(state, message);
       case 'leave':
-        return this.leave(state, message);
+        this.leave(state, message);
+        return;
       case 'rooms':
         return this.listRooms(state);
       case 'send':
@@ -223,7 +225,8 @@ export class ChatService {
       case 'history':
         return this.history(state, message);
       case 'typing':
-        return this.typing(state, message);
+        this.typing(state, message);
+        return;
       case 'ping':
         this.reply(state, { type: 'pong', t: message.t });
         return;
@@ -290,7 +293,10 @@ export class ChatService {
 
   private async join(state: SessionState, message: ClientMessageOf<'join'>): Promise<void> {
     const user = state.user as User;
-    if (!isValidRoomName(message.room)) return this.invalidRoom(state, message.room);
+    if (!isValidRoomName(message.room)) {
+      this.invalidRoom(state, message.room);
+      return;
+    }
     if (!state.rooms.has(message.room) && state.rooms.size >= LIMITS.MAX_ROOMS_PER_CONNECTION) {
       this.error(state, ERROR_CODES.TOO_MANY_ROOMS, `a connection may be in at most ${LIMITS.MAX_ROOMS_PER_CONNECTION} rooms`, {
         room: message.room,
@@ -309,7 +315,8 @@ export class ChatService {
     const page = resume
       ? await this.deps.store.after(room.name, message.since ?? 0, LIMITS.RESUME_LIMIT)
       : await this.deps.store.latest(room.name, LIMITS.JOIN_HISTORY);
-    if (state.ended || !room.has(state.peer)) return;
+    // The connection may have closed or left while history was read.
+    if (!room.has(state.peer)) return;
     const lastInPage = page.messages.at(-1)?.seq ?? 0;
     this.reply(state, {
       type: 'joined',
@@ -355,8 +362,14 @@ export class ChatService {
   }
 
   private leave(state: SessionState, message: ClientMessageOf<'leave'>): void {
-    if (!isValidRoomName(message.room)) return this.invalidRoom(state, message.room);
-    if (!state.rooms.has(message.room)) return this.notInRoom(state, message.room);
+    if (!isValidRoomName(message.room)) {
+      this.invalidRoom(state, message.room);
+      return;
+    }
+    if (!state.rooms.has(message.room)) {
+      this.notInRoom(state, message.room);
+      return;
+    }
     state.rooms.delete(message.room);
     this.rooms.get(message.room)?.detach(state.peer, true);
     this.reply(state, { type: 'left', room: message.room });
@@ -421,8 +434,14 @@ export class ChatService {
   }
 
   private async history(state: SessionState, message: ClientMessageOf<'history'>): Promise<void> {
-    if (!isValidRoomName(message.room)) return this.invalidRoom(state, message.room);
-    if (!state.rooms.has(message.room)) return this.notInRoom(state, message.room);
+    if (!isValidRoomName(message.room)) {
+      this.invalidRoom(state, message.room);
+      return;
+    }
+    if (!state.rooms.has(message.room)) {
+      this.notInRoom(state, message.room);
+      return;
+    }
     const page = await this.deps.store.before(
       message.room,
       message.before ?? Number.MAX_SAFE_INTEGER,
@@ -432,8 +451,14 @@ export class ChatService {
   }
 
   private typing(state: SessionState, message: ClientMessageOf<'typing'>): void {
-    if (!isValidRoomName(message.room)) return this.invalidRoom(state, message.room);
-    if (!state.rooms.has(message.room)) return this.notInRoom(state, message.room);
+    if (!isValidRoomName(message.room)) {
+      this.invalidRoom(state, message.room);
+      return;
+    }
+    if (!state.rooms.has(message.room)) {
+      this.notInRoom(state, message.room);
+      return;
+    }
     this.rooms.get(message.room)?.typing(state.peer, state.user as User, this.deps.clock.now());
   }
 

@@ -80,7 +80,7 @@ export class Connection implements Peer {
     this.queuedBytes = 0;
     if (this.ws.readyState !== WebSocket.OPEN) return;
     if (queue.length === 1) {
-      this.socket.write(queue[0] as Buffer);
+      this.socket.write(queue[0]);
       return;
     }
     this.socket.cork();

@@ -1,7 +1,18 @@
+import { createRequire } from 'node:module';
+
 import { describe, expect, it } from 'vitest';
-import { Receiver } from 'ws';
 
 import { textFrame } from './frame.js';
+
+// ws's frame parser is public at runtime but has no type declarations.
+interface FrameReceiver {
+  on(event: 'message', listener: (data: Buffer) => void): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+  write(chunk: Buffer): void;
+}
+const { Receiver } = createRequire(import.meta.url)('ws') as {
+  Receiver: new (options: { isServer: boolean }) => FrameReceiver;
+};
 
 /** Decodes frames with ws's own parser, as a client would. */
 function decode(bytes: Buffer): Promise<string> {

@@ -72,9 +72,18 @@ export class Gateway {
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?', 1)[0];
-    if (path !== WS_PATH) return refuse(socket, 404);
-    if (this.shuttingDown) return refuse(socket, 503);
-    if (!isOriginAllowed(req, this.options.allowedOrigins)) return refuse(socket, 403);
+    if (path !== WS_PATH) {
+      refuse(socket, 404);
+      return;
+    }
+    if (this.shuttingDown) {
+      refuse(socket, 503);
+      return;
+    }
+    if (!isOriginAllowed(req, this.options.allowedOrigins)) {
+      refuse(socket, 403);
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
   };
 
@@ -145,7 +154,10 @@ export class Gateway {
     const closed = open.map(
       (connection) =>
         new Promise<void>((resolve) => {
-          if (connection.ws.readyState === WebSocket.CLOSED) return resolve();
+          if (connection.ws.readyState === WebSocket.CLOSED) {
+            resolve();
+            return;
+          }
           connection.ws.once('close', () => resolve());
           connection.close(CLOSE_CODES.GOING_AWAY, 'server is restarting');
         }),
