@@ -1,0 +1,97 @@
+/**
+ * The shape of the web app's state: written only by `ChatClient`
+ * (src/net), read by hooks (src/hooks) through narrow selectors.
+ * Types only: this file is the contract between the two sides.
+ */
+import type { Message, User } from '@tether/protocol';
+
+/** What the connection is doing, as the banner shows it. */
+export type ConnectionStatus =
+  | { kind: 'idle' } // no name chosen yet: nothing to connect
+  | { kind: 'connecting'; attempt: number }
+  | { kind: 'open'; since: number }
+  | { kind: 'reconnecting'; attempt: number; retryAt: number }
+  | { kind: 'offline' } // the browser says it is offline
+  | { kind: 'failed'; reason: string; code?: number }; // 1002/1003/1008/1009: reported, not retried
+
+export interface ConnectionSlice {
+  status: ConnectionStatus;
+  /** Round trip of the last app-level ping, in ms. */
+  rttMs: number | null;
+}
+
+export type NameError = 'name_taken' | 'invalid_name' | null;
+
+export interface SessionSlice {
+  /** Set after `welcome`; restored from storage before that. */
+  user: User | null;
+  /** The name the person asked for (kept while the hello is in flight). */
+  pendingName: string | null;
+  nameError: NameError;
+}
+
+export interface RoomView {
+  name: string;
+  epoch: string | null;
+  /** Latest seq the server told us about (joined.seq, or the newest message). */
+  seq: number;
+  /** The server answered `joined` on the current connection. */
+  joined: boolean;
+  unread: number;
+  /** Older messages than the first we hold exist on the server. */
+  hasMore: boolean;
+  loadingOlder: boolean;
+  error: string | null;
+}
+
+export interface RoomsSlice {
+  /** Rooms the person is in, in the order they joined them. */
+  order: string[];
+  byName: Record<string, RoomView>;
+  current: string | null;
+}
+
+export interface MessagesSlice {
+  /** Per room: messages keyed by seq (merge by seq, so a resend or resume never duplicates). */
+  byRoom: Record<string, Record<number, Message>>;
+}
+
+export type OutboxState = 'sending' | 'failed';
+
+export interface OutboxItem {
+  /** The client-chosen id, reused on every resend. */
+  id: string;
+  room: string;
+  text: string;
+  createdAt: number;
+  state: OutboxState;
+  /** For `failed`: the server's error code, e.g. 'text_too_long', 'rate_limited'. */
+  error?: string;
+}
+
+export interface OutboxSlice {
+  /** Oldest first. Persisted to storage; capped (see OUTBOX_LIMIT). */
+  items: OutboxItem[];
+  full: boolean;
+}
+
+export interface MembersSlice {
+  byRoom: Record<string, User[]>;
+}
+
+export interface TypingSlice {
+  /** Per room: who is typing, until when (ms since epoch). */
+  byRoom: Record<string, Record<string, { user: User; until: number }>>;
+}
+
+export interface ChatState {
+  connection: ConnectionSlice;
+  session: SessionSlice;
+  rooms: RoomsSlice;
+  messages: MessagesSlice;
+  outbox: OutboxSlice;
+  members: MembersSlice;
+  typing: TypingSlice;
+}
+
+export const OUTBOX_LIMIT = 500;
