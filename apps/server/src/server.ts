@@ -33,6 +33,8 @@ export interface ServerOverrides {
   clock?: Clock;
   store?: ChatStore;
   bus?: Bus;
+  /** Time allowed for a request's headers (default 10 s); tests shorten it. */
+  headersTimeoutMs?: number;
 }
 
 /** Time allowed for clients to answer the 1001 close before they are cut. */
@@ -75,11 +77,17 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     },
   });
 
-  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler returns a promise it handles itself
-  const server: Server = createServer(app.callback());
-  // Slow or half-sent requests (upgrades included) are cut instead of holding sockets.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  const server: Server = createServer(
+    {
+      // Slow or half-sent requests (upgrades included) are cut instead of holding
+      // sockets; the check runs every second, not every 30 s as by default.
+      headersTimeout: overrides.headersTimeoutMs ?? 10_000,
+      requestTimeout: 30_000,
+      connectionsCheckingInterval: 1000,
+    },
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler returns a promise it handles itself
+    app.callback(),
+  );
   server.on('upgrade', gateway.handleUpgrade);
 
   await new Promise<void>((resolve, reject) => {

@@ -87,3 +87,35 @@ describe('http', () => {
     expect(during).not.toEqual(before);
   });
 });
+
+describe('static files and upgrade edge cases', () => {
+  it('answers an unknown path with 404, not the app', async () => {
+    await using srv = await startTestServer();
+    const res = await fetch(`${srv.url}/no-such-page`);
+    expect(res.status).toBe(404);
+    await res.body?.cancel();
+  });
+
+  it('refuses a pre-standard WebSocket version with 426 and names version 13', async () => {
+    await using srv = await startTestServer();
+    const { request } = await import('node:http');
+    const answer = await new Promise<{ status: number; version: string | undefined }>((resolve, reject) => {
+      const req = request(`${srv.url}/ws`, {
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          'Sec-WebSocket-Version': '8',
+        },
+      });
+      req.on('response', (res) => {
+        resolve({ status: res.statusCode ?? 0, version: res.headers['sec-websocket-version'] });
+        res.resume();
+      });
+      req.on('upgrade', () => reject(new Error('upgraded with version 8')));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer).toEqual({ status: 426, version: '13' });
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * The HTTP side: health, readiness and metrics routes, and the built web UI.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import Router from '@koa/router';
@@ -68,21 +68,14 @@ export function createHttpApp(options: HttpAppOptions): Koa {
       },
     }),
   );
-  // Unknown paths without a file extension get the app (client-side routes).
+  // Without a build there is no index.html: say how to make one instead of a bare 404.
   const indexFile = path.join(options.staticDir, 'index.html');
-  app.use(async (ctx, next) => {
-    await next();
-    if (ctx.status !== 404 || ctx.body !== undefined || ctx.method !== 'GET') return;
-    if (path.extname(ctx.path) !== '' || !ctx.accepts('html')) return;
-    if (!existsSync(indexFile)) {
+  app.use((ctx) => {
+    if (ctx.method === 'GET' && ctx.path === '/' && !existsSync(indexFile)) {
       ctx.status = 503;
       ctx.type = 'html';
       ctx.body = NOT_BUILT;
-      return;
     }
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-cache');
-    ctx.body = createReadStream(indexFile);
   });
   return app;
 }

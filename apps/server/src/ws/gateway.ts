@@ -30,9 +30,12 @@ export interface GatewayOptions {
 }
 
 /** Answers an upgrade with a plain HTTP error and drops the socket. */
-function refuse(socket: Duplex, status: number): void {
+function refuse(socket: Duplex, status: number, headers: Record<string, string> = {}): void {
   const reason = STATUS_CODES[status] ?? 'Error';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`, () =>
     socket.destroy(),
   );
 }
@@ -78,6 +81,11 @@ export class Gateway {
     }
     if (this.shuttingDown) {
       refuse(socket, 503);
+      return;
+    }
+    // ws also accepts the pre-standard version 8; RFC 6455 clients send 13.
+    if (req.headers['sec-websocket-version'] !== '13') {
+      refuse(socket, 426, { 'Sec-WebSocket-Version': '13' });
       return;
     }
     if (!isOriginAllowed(req, this.options.allowedOrigins)) {
