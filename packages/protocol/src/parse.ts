@@ -75,10 +75,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 // refused by the WebSocket layer), so only frames with `\u` escapes are walked.
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
-function hasLoneSurrogate(value: unknown): boolean {
-  if (typeof value === 'string') return !isWellFormed(value);
-  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
-  if (isPlainObject(value)) return Object.values(value).some(hasLoneSurrogate);
+// Walks with its own stack, not recursion: a 64 KiB frame can nest ~32,000
+// levels deep, which overflows the call stack (RangeError) long before that.
+function hasLoneSurrogate(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (!isWellFormed(value)) return true;
+    } else if (Array.isArray(value)) {
+      for (const item of value) pending.push(item);
+    } else if (isPlainObject(value)) {
+      for (const item of Object.values(value)) pending.push(item);
+    }
+  }
   return false;
 }
 
