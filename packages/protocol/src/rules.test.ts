@@ -1,0 +1,226 @@
+import { describe, expect, test } from 'vitest';
+
+import { ERROR_CODES, LIMITS } from './constants.js';
+import {
+  checkName,
+  checkText,
+  codePointLength,
+  isValidMessageId,
+  isValidRoomName,
+  isWellFormed,
+  nameKey,
+  trimWhiteSpace,
+} from './rules.js';
+
+/** Every code point with the Unicode White_Space property (Unicode 15/16: 25 of them). */
+const UNICODE_WHITE_SPACE = [
+  ...[0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680],
+  ...Array.from({ length: 11 }, (_, i) => 0x2000 + i),
+  ...[0x2028, 0x2029, 0x202f, 0x205f, 0x3000],
+].map((cp) => String.fromCodePoint(cp));
+
+const hex = (s: string) => `U+${(s.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+describe('codePointLength', () => {
+  test.each([
+    ['', 0],
+    ['abc', 3],
+    ['😀', 1],
+    ['a😀b', 3],
+    ['e\u0301', 2],
+    ['👩‍👩‍👧', 5],
+    ['\u{10FFFF}', 1],
+  ])('counts %j as %i code points', (text, expected) => {
+    expect(codePointLength(text)).toBe(expected);
+  });
+
+  test('counts each lone surrogate as one code point', () => {
+    expect(codePointLength('\uD800')).toBe(1);
+    expect(codePointLength('\uDE00\uD83D')).toBe(2);
+    expect(codePointLength('a\uD83D')).toBe(2);
+  });
+});
+
+describe('isWellFormed', () => {
+  test('accepts surrogate pairs and rejects lone or reversed surrogates', () => {
+    expect(isWellFormed('😀 ok')).toBe(true);
+    expect(isWellFormed('\uD800')).toBe(false);
+    expect(isWellFormed('a\uDC00b')).toBe(false);
+    expect(isWellFormed('\uDE00\uD83D')).toBe(false);
+  });
+});
+
+describe('trimWhiteSpace', () => {
+  test.each(UNICODE_WHITE_SPACE.map((ws) => [hex(ws), ws]))('trims %s from both ends', (_, ws) => {
+    expect(trimWhiteSpace(`${ws}${ws}a b${ws}`)).toBe('a b');
+  });
+
+  test('does not trim U+FEFF or U+200B, which are not White_Space', () => {
+    expect(trimWhiteSpace('\uFEFFa\u200B')).toBe('\uFEFFa\u200B');
+  });
+
+  test('keeps white space inside the string', () => {
+    expect(trimWhiteSpace(' a \u3000 b ')).toBe('a \u3000 b');
+  });
+});
+
+describe('checkName', () => {
+  test('accepts a plain name and keys it by its lowercase form', () => {
+    expect(checkName('Alice')).toEqual({ ok: true, name: 'Alice', key: 'alice' });
+  });
+
+  test('trims Unicode White_Space (U+3000, U+0085, U+00A0) and shows the trimmed name', () => {
+    expect(checkName('\u3000 alice\u0085\u00A0')).toEqual({ ok: true, name: 'alice', key: 'alice' });
+  });
+
+  test('does not trim U+FEFF (JavaScript trim() would)', () => {
+    const result = checkName('\uFEFFalice');
+    expect(result).toMatchObject({ ok: true, name: '\uFEFFalice' });
+  });
+
+  test.each(['', ' ', '\t\n', '\u3000', '\u0085', UNICODE_WHITE_SPACE.join('')])(
+    'refuses %j as empty',
+    (raw) => {
+      expect(checkName(raw)).toEqual({ ok: false, code: ERROR_CODES.INVALID_NAME, message: 'name is empty' });
+    },
+  );
+
+  test('accepts 32 code points and refuses 33', () => {
+    expect(checkName('a'.repeat(LIMITS.MAX_NAME_CHARS)).ok).toBe(true);
+    expect(checkName('a'.repeat(LIMITS.MAX_NAME_CHARS + 1))).toMatchObject({
+      ok: false,
+      code: ERROR_CODES.INVALID_NAME,
+      message: 'name is longer than 32 characters',
+    });
+  });
+
+  test('counts emoji as one code point each, not two UTF-16 units', () => {
+    const emoji32 = '😀'.repeat(32);
+    expect(emoji32).toHaveLength(64);
+    expect(checkName(emoji32).ok).toBe(true);
+    expect(checkName(emoji32 + '😀').ok).toBe(false);
+  });
+
+  test('counts the length after trimming', () => {
+    expect(checkName(`   ${'a'.repeat(32)}\u3000\u3000`)).toMatchObject({ ok: true, name: 'a'.repeat(32) });
+  });
+
+  test.each([
+    ['NUL', 'a\u0000b'],
+    ['a tab inside', 'a\tb'],
+    ['a newline inside', 'a\nb'],
+    ['U+001F', 'a\u001Fb'],
+    ['DEL', 'a\u007Fb'],
+    ['C1 U+0080', 'a\u0080b'],
+    ['NEL U+0085 inside', 'a\u0085b'],
+    ['C1 U+009F', 'a\u009Fb'],
+  ])('refuses a control character: %s', (_, raw) => {
+    expect(checkName(raw)).toEqual({
+      ok: false,
+      code: ERROR_CODES.INVALID_NAME,
+      message: 'name contains a control character',
+    });
+  });
+
+  test('accepts non-control characters next to the control ranges (U+00A0 inside, U+00A1)', () => {
+    expect(checkName('a\u00A0b').ok).toBe(true);
+    expect(checkName('¡hola').ok).toBe(true);
+  });
+
+  test('gives full-width ＡＬＩＣＥ and alice the same key but keeps how each is shown', () => {
+    const wide = checkName('ＡＬＩＣＥ');
+    const plain = checkName('alice');
+    expect(wide).toEqual({ ok: true, name: 'ＡＬＩＣＥ', key: 'alice' });
+    expect(plain).toEqual({ ok: true, name: 'alice', key: 'alice' });
+  });
+
+  test.each([
+    ['ligature ﬁ', 'ﬁona', 'fiona'],
+    ['composed vs decomposed é', 'e\u0301mile', 'émile'],
+    ['circled letters', 'ⓑⓞⓑ', 'bob'],
+    ['upper-case Greek', 'ΣΩ', 'σω'],
+  ])('normalises %s into one key', (_, raw, key) => {
+    expect(checkName(raw)).toMatchObject({ ok: true, key });
+    expect(nameKey(raw)).toBe(key);
+  });
+});
+
+describe('checkText', () => {
+  test('accepts ordinary text, surrounding white space included, unchanged', () => {
+    expect(checkText('  hi  ')).toEqual({ ok: true });
+  });
+
+  test.each([
+    ['the empty string', ''],
+    ['a space', ' '],
+    ['U+3000 ideographic space', '\u3000'],
+    ['U+0085 next line', '\u0085'],
+    ['line and paragraph separators', '\u2028\u2029'],
+    ['every White_Space code point', UNICODE_WHITE_SPACE.join('')],
+  ])('refuses %s as empty_text', (_, text) => {
+    expect(checkText(text)).toEqual({
+      ok: false,
+      code: ERROR_CODES.EMPTY_TEXT,
+      message: 'text is empty or only white space',
+    });
+  });
+
+  test.each([
+    ['U+FEFF', '\uFEFF'],
+    ['U+200B zero width space', '\u200B'],
+    ['U+180E Mongolian vowel separator', '\u180E'],
+  ])('accepts %s alone: it is not White_Space', (_, text) => {
+    expect(checkText(text)).toEqual({ ok: true });
+  });
+
+  test('accepts 4000 code points and refuses 4001', () => {
+    expect(checkText('a'.repeat(LIMITS.MAX_TEXT_CHARS))).toEqual({ ok: true });
+    expect(checkText('a'.repeat(LIMITS.MAX_TEXT_CHARS + 1))).toEqual({
+      ok: false,
+      code: ERROR_CODES.TEXT_TOO_LONG,
+      message: 'text is longer than 4000 characters',
+    });
+  });
+
+  test('counts astral characters as one: 4000 emoji (8000 UTF-16 units) pass, 4001 do not', () => {
+    expect(checkText('😀'.repeat(4000))).toEqual({ ok: true });
+    expect(checkText('😀'.repeat(4001))).toMatchObject({ ok: false, code: ERROR_CODES.TEXT_TOO_LONG });
+  });
+
+  test('accepts 3999 letters and one emoji: 4001 UTF-16 units but 4000 code points', () => {
+    const text = 'a'.repeat(3999) + '😀';
+    expect(text).toHaveLength(4001);
+    expect(checkText(text)).toEqual({ ok: true });
+  });
+});
+
+describe('isValidRoomName', () => {
+  test.each(['general', 'a', '0', 'a-b_c', 'room-42', 'a'.repeat(32)])('accepts %j', (room) => {
+    expect(isValidRoomName(room)).toBe(true);
+  });
+
+  test.each([
+    '',
+    'a'.repeat(33),
+    'General',
+    '-general',
+    '_general',
+    'a b',
+    'a.b',
+    'café',
+    'general\n',
+    '\ngeneral',
+  ])('refuses %j', (room) => {
+    expect(isValidRoomName(room)).toBe(false);
+  });
+});
+
+describe('isValidMessageId', () => {
+  test.each(['c_8f', 'A', '0', '-', '_', 'a'.repeat(64)])('accepts %j', (id) => {
+    expect(isValidMessageId(id)).toBe(true);
+  });
+
+  test.each(['', 'a'.repeat(65), 'a b', 'a.b', 'é', 'abc\n'])('refuses %j', (id) => {
+    expect(isValidMessageId(id)).toBe(false);
+  });
+});
