@@ -122,18 +122,29 @@ function decode<T>(
   if (!checker) {
     return {
       ok: false,
-      error: { code: ERROR_CODES.BAD_REQUEST, message: `unknown type ${JSON.stringify(type.slice(0, 32))}`, ...context },
+      error: {
+        code: ERROR_CODES.BAD_REQUEST,
+        message: `unknown type ${JSON.stringify(type.slice(0, 32))}`,
+        ...context,
+      },
     };
   }
   const early = extra?.(frame);
   if (early) return { ok: false, error: { ...early, ...context } };
   if (!checker.check(frame)) {
-    return { ok: false, error: { code: ERROR_CODES.BAD_REQUEST, message: checker.firstError(frame), ...context } };
+    return {
+      ok: false,
+      error: { code: ERROR_CODES.BAD_REQUEST, message: checker.firstError(frame), ...context },
+    };
   }
   if (SURROGATE_ESCAPE.test(raw) && hasLoneSurrogate(frame)) {
     return {
       ok: false,
-      error: { code: ERROR_CODES.BAD_REQUEST, message: 'frame contains an unpaired UTF-16 surrogate', ...context },
+      error: {
+        code: ERROR_CODES.BAD_REQUEST,
+        message: 'frame contains an unpaired UTF-16 surrogate',
+        ...context,
+      },
     };
   }
   return { ok: true, message: frame as T };

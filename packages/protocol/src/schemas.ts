@@ -182,9 +182,7 @@ export const PongSchema = Type.Object({
   t: Type.Number(),
 });
 
-export const ErrorCodeSchema = Type.Union(
-  Object.values(ERROR_CODES).map((code) => Type.Literal(code)),
-);
+export const ErrorCodeSchema = Type.Union(Object.values(ERROR_CODES).map((code) => Type.Literal(code)));
 
 export const ErrorSchema = Type.Object({
   type: Type.Literal('error'),
