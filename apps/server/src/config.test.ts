@@ -72,12 +72,21 @@ describe('loadConfig', () => {
     [{ PORT: 'abc' }, 'PORT must be an integer from 0 to 65535, got "abc"'],
     [{ PORT: '70000' }, 'PORT must be an integer from 0 to 65535, got "70000"'],
     [{ PORT: '80.5' }, 'PORT must be an integer from 0 to 65535, got "80.5"'],
-    [{ HEARTBEAT_INTERVAL_MS: '-5' }, 'HEARTBEAT_INTERVAL_MS must be an integer from 10 to 3600000, got "-5"'],
+    [
+      { HEARTBEAT_INTERVAL_MS: '-5' },
+      'HEARTBEAT_INTERVAL_MS must be an integer from 10 to 3600000, got "-5"',
+    ],
     [{ MAX_CONNECTIONS: '0' }, 'MAX_CONNECTIONS must be an integer from 1 to 10000000, got "0"'],
     [{ RATE_LIMIT_BURST: '1e3' }, 'RATE_LIMIT_BURST must be an integer from 1 to 1000000, got "1e3"'],
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL must be a URL like redis://127.0.0.1:6379, got "not a url"'],
-    [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL must be a redis:// or rediss:// URL, got "http://127.0.0.1:6379"'],
-    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [
+      { REDIS_URL: 'http://127.0.0.1:6379' },
+      'REDIS_URL must be a redis:// or rediss:// URL, got "http://127.0.0.1:6379"',
+    ],
+    [
+      { LOG_LEVEL: 'loud' },
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
   ])('refuses %j with one line naming the variable', (env, message) => {
     const text = error(env);
     expect(text).toBe(message);
@@ -85,7 +94,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses an origin that is not scheme, host and port', () => {
-    expect(error({ ALLOWED_ORIGINS: 'chat.example.com' })).toMatch(/^ALLOWED_ORIGINS must be .*"chat.example.com"$/);
+    expect(error({ ALLOWED_ORIGINS: 'chat.example.com' })).toMatch(
+      /^ALLOWED_ORIGINS must be .*"chat.example.com"$/,
+    );
     expect(error({ ALLOWED_ORIGINS: 'https://chat.example.com/app' })).toMatch(
       /^ALLOWED_ORIGINS must be .*"https:\/\/chat.example.com\/app"$/,
     );

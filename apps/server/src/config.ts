@@ -65,7 +65,12 @@ function origins(env: Env, name: string): string[] {
           `${name} must be a comma-separated list of origins like https://chat.example.com, got ${JSON.stringify(entry)}`,
         );
       }
-      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash) {
+      if (
+        (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+        url.pathname !== '/' ||
+        url.search ||
+        url.hash
+      ) {
         throw new ConfigError(
           `${name} must be a comma-separated list of origins like https://chat.example.com (scheme, host and port only), got ${JSON.stringify(entry)}`,
         );
@@ -93,7 +98,8 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const found = allowed.find((value) => value === raw.toLowerCase());
-  if (!found) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  if (!found)
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
   return found;
 }
 

@@ -20,8 +20,16 @@ export function createMetrics(): Metrics {
   const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
   return {
     registry,
-    connections: new Gauge({ name: 'tether_connections', help: 'Open WebSocket connections', registers: [registry] }),
-    rooms: new Gauge({ name: 'tether_rooms', help: 'Rooms with members on this process', registers: [registry] }),
+    connections: new Gauge({
+      name: 'tether_connections',
+      help: 'Open WebSocket connections',
+      registers: [registry],
+    }),
+    rooms: new Gauge({
+      name: 'tether_rooms',
+      help: 'Rooms with members on this process',
+      registers: [registry],
+    }),
     messagesIn: new Counter({
       name: 'tether_messages_in_total',
       help: 'Messages stored from senders on this process',

@@ -196,10 +196,9 @@ it('loses no acked message and duplicates none across two SIGKILLs', { timeout: 
     // What survived the kill, before anyone resends.
     const { latest: storedAfterKill } = await readAll(wsUrl);
     await Promise.all(senders.map((s) => resume(s, wsUrl)));
-    const resentAlreadyStored = senders.reduce(
-      (n, s) => n + [...s.acked.values()].filter((seq) => seq <= storedAfterKill).length,
-      0,
-    ) - ackedAtKill;
+    const resentAlreadyStored =
+      senders.reduce((n, s) => n + [...s.acked.values()].filter((seq) => seq <= storedAfterKill).length, 0) -
+      ackedAtKill;
     cycles.push(
       `cycle ${cycle + 1}: acked at kill ${ackedAtKill}, in flight ${inFlight} ` +
         `(stored but unacked ${resentAlreadyStored}, stored on resend ${inFlight - resentAlreadyStored}), ` +

@@ -72,10 +72,20 @@ describe('history', () => {
     await using srv = await startTestServer(FAST);
     const reader = await roomWith(srv, 5);
     reader.send({ type: 'history', room: 'general', before: 1 });
-    expect(await reader.next('history')).toEqual({ type: 'history', room: 'general', messages: [], hasMore: false });
+    expect(await reader.next('history')).toEqual({
+      type: 'history',
+      room: 'general',
+      messages: [],
+      hasMore: false,
+    });
     await reader.join('empty');
     reader.send({ type: 'history', room: 'empty' });
-    expect(await reader.next('history')).toEqual({ type: 'history', room: 'empty', messages: [], hasMore: false });
+    expect(await reader.next('history')).toEqual({
+      type: 'history',
+      room: 'empty',
+      messages: [],
+      hasMore: false,
+    });
   });
 
   it('returns full messages as they were sent', async () => {

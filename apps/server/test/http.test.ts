@@ -53,7 +53,10 @@ describe('http', () => {
       ['store latency', /(store|storage|db|database).* (histogram|summary)$/i],
       ['heartbeats terminated', /heartbeat/i],
     ] as const) {
-      expect(names.some((n) => pattern.test(n)), `${what} in:\n${names.join('\n')}`).toBe(true);
+      expect(
+        names.some((n) => pattern.test(n)),
+        `${what} in:\n${names.join('\n')}`,
+      ).toBe(true);
     }
   });
 

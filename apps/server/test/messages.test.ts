@@ -17,7 +17,13 @@ describe('send', () => {
     const first = await alice.next();
     const second = await alice.next();
     const after = Date.now();
-    expect(first).toEqual({ type: 'ack', room: 'general', id: 'c_first', seq: 1, ts: expect.any(Number) as unknown });
+    expect(first).toEqual({
+      type: 'ack',
+      room: 'general',
+      id: 'c_first',
+      seq: 1,
+      ts: expect.any(Number) as unknown,
+    });
     expect(second).toEqual({
       type: 'message',
       room: 'general',
@@ -168,7 +174,8 @@ describe('idempotent send', () => {
     const bob = await srv.user('bob');
     await alice.join('general');
     await bob.join('general');
-    for (let i = 0; i < 5; i++) alice.send({ type: 'send', room: 'general', id: 'c_burst', text: 'once only' });
+    for (let i = 0; i < 5; i++)
+      alice.send({ type: 'send', room: 'general', id: 'c_burst', text: 'once only' });
     const acks = await alice.collect(5, isAck);
     expect(new Set(acks.map((a) => JSON.stringify(a))).size).toBe(1);
     expect(acks[0]).toMatchObject({ id: 'c_burst', seq: 1 });
@@ -255,11 +262,7 @@ describe('idempotent send', () => {
     const b = await bob.say('general', 'from bob', 'c_shared');
     expect(a.seq).toBe(1);
     expect(b.seq).toBe(2);
-    const fromBob = await alice.nextWhere(
-      (f) => f.type === 'message' && f.seq === 2,
-      2000,
-      "bob's message",
-    );
+    const fromBob = await alice.nextWhere((f) => f.type === 'message' && f.seq === 2, 2000, "bob's message");
     expect(fromBob).toMatchObject({ id: 'c_shared', text: 'from bob', from: bob.user });
   });
 });

@@ -67,7 +67,11 @@ describe('presence', () => {
     await bob.join('general');
     await alice.next('presence');
     await bob.close(code);
-    expect(await alice.next('presence', 1000)).toMatchObject({ user: bob.user, state: 'left', room: 'general' });
+    expect(await alice.next('presence', 1000)).toMatchObject({
+      user: bob.user,
+      state: 'left',
+      room: 'general',
+    });
   });
 
   it('announces left in every room the closing connection was in', async () => {
@@ -175,7 +179,11 @@ describe('presence', () => {
     const back = await srv.user('bob', bob.token);
     await back.join('other');
     expect(await alice.next('presence')).toMatchObject({ room: 'other', user: bob.user, state: 'joined' });
-    expect(await alice.next('presence', 3000)).toMatchObject({ room: 'general', user: bob.user, state: 'left' });
+    expect(await alice.next('presence', 3000)).toMatchObject({
+      room: 'general',
+      user: bob.user,
+      state: 'left',
+    });
   });
 
   it('lists a user as a member in joined while present and not after left', async () => {

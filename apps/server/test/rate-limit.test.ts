@@ -14,7 +14,8 @@ describe('send rate limit', () => {
     const bob = await srv.user('bob');
     await alice.join('general');
     await bob.join('general');
-    for (let i = 1; i <= 21; i++) alice.send({ type: 'send', room: 'general', id: `b${i}`, text: `burst ${i}` });
+    for (let i = 1; i <= 21; i++)
+      alice.send({ type: 'send', room: 'general', id: `b${i}`, text: `burst ${i}` });
     const acks = await alice.collect(20, isAck);
     expect(acks.map((a) => a.id)).toEqual(Array.from({ length: 20 }, (_, i) => `b${i + 1}`));
     const error = await alice.nextError(ERROR_CODES.RATE_LIMITED);

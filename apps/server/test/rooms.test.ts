@@ -99,7 +99,12 @@ describe('join', () => {
     expect(joined.messages).toHaveLength(LIMITS.JOIN_HISTORY);
     expect(seqs(joined.messages)).toEqual(range(11, 60));
     expect(joined.hasMore).toBe(true);
-    expect(joined.messages[0]).toMatchObject({ room: 'general', seq: 11, text: 'message 11', from: writer.user });
+    expect(joined.messages[0]).toMatchObject({
+      room: 'general',
+      seq: 11,
+      text: 'message 11',
+      from: writer.user,
+    });
   });
 
   it('holds all messages and hasMore false when the room has fewer than 50', async () => {

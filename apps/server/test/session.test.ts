@@ -32,7 +32,10 @@ describe('before hello', () => {
     client.send({ type: 'join', room: 'general' });
     expect(await client.nextError(ERROR_CODES.NOT_AUTHENTICATED)).toMatchObject({ room: 'general' });
     client.send({ type: 'send', room: 'general', id: 'm1', text: 'hi' });
-    expect(await client.nextError(ERROR_CODES.NOT_AUTHENTICATED)).toMatchObject({ room: 'general', id: 'm1' });
+    expect(await client.nextError(ERROR_CODES.NOT_AUTHENTICATED)).toMatchObject({
+      room: 'general',
+      id: 'm1',
+    });
   });
 
   it('answers a hello with an invalid name, then accepts a valid hello on the same connection', async () => {
@@ -197,15 +200,18 @@ describe('names', () => {
     ['a ligature (NFKC)', 'fish', 'ﬁsh'],
     ['a Kelvin sign (NFKC, then lower case)', 'kate', '\u212Aate'],
     ['surrounding spaces', 'alice', '  alice '],
-  ])('refuses %s of a held name with name_taken and keeps the connection open', async (_what, first, second) => {
-    await using srv = await startTestServer();
-    await srv.user(first);
-    const client = await srv.connect();
-    client.send({ type: 'hello', v: 1, name: second });
-    await client.nextError(ERROR_CODES.NAME_TAKEN);
-    expect(client.isOpen()).toBe(true);
-    expect((await client.hello('someone-else')).user.name).toBe('someone-else');
-  });
+  ])(
+    'refuses %s of a held name with name_taken and keeps the connection open',
+    async (_what, first, second) => {
+      await using srv = await startTestServer();
+      await srv.user(first);
+      const client = await srv.connect();
+      client.send({ type: 'hello', v: 1, name: second });
+      await client.nextError(ERROR_CODES.NAME_TAKEN);
+      expect(client.isOpen()).toBe(true);
+      expect((await client.hello('someone-else')).user.name).toBe('someone-else');
+    },
+  );
 
   it.each([
     ['ß and ss (NFKC keeps ß; toLowerCase does not fold it)', 'strasse', 'straße'],

@@ -109,7 +109,10 @@ describe('graceful shutdown (process)', () => {
     expect(exit).toEqual({ code: 0, signal: null });
     expect(Date.now() - signalled).toBeLessThan(10_000);
     const late = answers.filter((a) => a.afterClose);
-    expect(late.every((a) => a.status === 503), JSON.stringify(late)).toBe(true);
+    expect(
+      late.every((a) => a.status === 503),
+      JSON.stringify(late),
+    ).toBe(true);
     console.log(
       `shutdown: readyz answers during shutdown: ${JSON.stringify(answers.slice(-5))}; late upgrade: ${upgrade}`,
     );
@@ -195,7 +198,9 @@ describe('graceful shutdown under load (process)', () => {
       if (!history.hasMore) break;
     }
     const lost = [...acked].filter((id) => !stored.has(id));
-    console.log(`shutdown under load: sent ${sent}, acked ${acked.size}, stored ${stored.size}, lost ${lost.length}`);
+    console.log(
+      `shutdown under load: sent ${sent}, acked ${acked.size}, stored ${stored.size}, lost ${lost.length}`,
+    );
     expect(lost).toEqual([]);
     expect(stored.size).toBe(joined.seq);
   });

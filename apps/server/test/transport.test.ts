@@ -11,10 +11,13 @@ describe('upgrade path', () => {
     expect(await upgradeStatus(srv.wsUrl)).toBe(101);
   });
 
-  it.each(['/', '/other', '/ws/', '/wsx', '/ws/x', '/api/ws', '/WS'])('refuses an upgrade on %s with HTTP 404', async (path) => {
-    await using srv = await startTestServer();
-    expect(await upgradeStatus(`ws://127.0.0.1:${srv.server.port}${path}`)).toBe(404);
-  });
+  it.each(['/', '/other', '/ws/', '/wsx', '/ws/x', '/api/ws', '/WS'])(
+    'refuses an upgrade on %s with HTTP 404',
+    async (path) => {
+      await using srv = await startTestServer();
+      expect(await upgradeStatus(`ws://127.0.0.1:${srv.server.port}${path}`)).toBe(404);
+    },
+  );
 
   it('ignores a query string on /ws', async () => {
     await using srv = await startTestServer();
@@ -56,9 +59,9 @@ describe('origin check', () => {
     expect(await upgradeStatus(srv.wsUrl, { ...asLocalhost, origin: `http://localhost:${port}` })).toBe(101);
     expect(await upgradeStatus(srv.wsUrl, { ...asLocalhost, origin: `http://127.0.0.1:${port}` })).toBe(403);
     // No port in Host or Origin: both mean port 80 over http.
-    expect(await upgradeStatus(srv.wsUrl, { headers: { Host: 'chat.example' }, origin: 'http://chat.example' })).toBe(
-      101,
-    );
+    expect(
+      await upgradeStatus(srv.wsUrl, { headers: { Host: 'chat.example' }, origin: 'http://chat.example' }),
+    ).toBe(101);
   });
 
   it('allows origins listed in ALLOWED_ORIGINS and still refuses others', async () => {

@@ -10,7 +10,9 @@ import { Type, type TSchema } from '@sinclair/typebox';
 
 import { ERROR_CODES, LIMITS } from './constants.js';
 
-const Int = (options: { minimum?: number; maximum?: number } = {}) => Type.Integer(options);
+// Integers beyond 2^53 cannot be told apart after JSON.parse: refuse them.
+const Int = (options: { minimum?: number; maximum?: number } = {}) =>
+  Type.Integer({ maximum: Number.MAX_SAFE_INTEGER, ...options });
 
 // ---------- shared parts ----------
 

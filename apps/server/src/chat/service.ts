@@ -270,7 +270,13 @@ export class ChatService {
       }
     } else {
       token = newToken();
-      user = await store.createUser({ name: name.name, nameKey: name.key, tokenHash: hashToken(token), expiresAt, now });
+      user = await store.createUser({
+        name: name.name,
+        nameKey: name.key,
+        tokenHash: hashToken(token),
+        expiresAt,
+        now,
+      });
       if (!user) {
         this.error(state, ERROR_CODES.NAME_TAKEN, `the name ${name.name} is taken`);
         return;
@@ -298,9 +304,14 @@ export class ChatService {
       return;
     }
     if (!state.rooms.has(message.room) && state.rooms.size >= LIMITS.MAX_ROOMS_PER_CONNECTION) {
-      this.error(state, ERROR_CODES.TOO_MANY_ROOMS, `a connection may be in at most ${LIMITS.MAX_ROOMS_PER_CONNECTION} rooms`, {
-        room: message.room,
-      });
+      this.error(
+        state,
+        ERROR_CODES.TOO_MANY_ROOMS,
+        `a connection may be in at most ${LIMITS.MAX_ROOMS_PER_CONNECTION} rooms`,
+        {
+          room: message.room,
+        },
+      );
       return;
     }
     const room = await this.openRoom(message.room);
@@ -379,7 +390,11 @@ export class ChatService {
     const stored = await this.deps.store.listRooms();
     this.reply(state, {
       type: 'rooms',
-      rooms: stored.map((r) => ({ name: r.name, seq: r.seq, members: this.rooms.get(r.name)?.memberCount ?? 0 })),
+      rooms: stored.map((r) => ({
+        name: r.name,
+        seq: r.seq,
+        members: this.rooms.get(r.name)?.memberCount ?? 0,
+      })),
     });
   }
 
@@ -406,31 +421,40 @@ export class ChatService {
         },
         (error: unknown) => this.storeFailed(state, error, ctx),
       );
-    if (!isValidRoomName(message.room)) return refuse(() => this.invalidRoom(state, message.room, message.id));
+    if (!isValidRoomName(message.room))
+      return refuse(() => this.invalidRoom(state, message.room, message.id));
     if (!state.rooms.has(message.room)) return refuse(() => this.notInRoom(state, message.room, message.id));
     const text = checkText(message.text);
     if (!text.ok) return refuse(() => this.error(state, text.code, text.message, ctx));
     const started = performance.now();
     const bucket = this.limiter.bucket(user.id, clock.now());
     if (!bucket.take(clock.now())) return refuse(() => this.rateLimited(state, ctx));
-    store.append({ room: message.room, id: message.id, from: user, text: message.text, ts: clock.now() }).then(
-      (outcome) => {
-        if (outcome.kind === 'duplicate') {
-          bucket.refund();
-          this.reply(state, { type: 'ack', ...outcome.ack });
-          return;
-        }
-        const stored = outcome.message;
-        metrics.storeSeconds.observe((performance.now() - started) / 1000);
-        metrics.messagesIn.inc();
-        // The sender's ack goes before the message itself on its connection.
-        this.reply(state, { type: 'ack', room: stored.room, id: stored.id, seq: stored.seq, ts: stored.ts });
-        const fanout = performance.now();
-        this.deps.bus.publish(stored);
-        metrics.fanoutSeconds.observe((performance.now() - fanout) / 1000);
-      },
-      (error: unknown) => this.storeFailed(state, error, ctx),
-    );
+    store
+      .append({ room: message.room, id: message.id, from: user, text: message.text, ts: clock.now() })
+      .then(
+        (outcome) => {
+          if (outcome.kind === 'duplicate') {
+            bucket.refund();
+            this.reply(state, { type: 'ack', ...outcome.ack });
+            return;
+          }
+          const stored = outcome.message;
+          metrics.storeSeconds.observe((performance.now() - started) / 1000);
+          metrics.messagesIn.inc();
+          // The sender's ack goes before the message itself on its connection.
+          this.reply(state, {
+            type: 'ack',
+            room: stored.room,
+            id: stored.id,
+            seq: stored.seq,
+            ts: stored.ts,
+          });
+          const fanout = performance.now();
+          this.deps.bus.publish(stored);
+          metrics.fanoutSeconds.observe((performance.now() - fanout) / 1000);
+        },
+        (error: unknown) => this.storeFailed(state, error, ctx),
+      );
   }
 
   private async history(state: SessionState, message: ClientMessageOf<'history'>): Promise<void> {
@@ -447,7 +471,12 @@ export class ChatService {
       message.before ?? Number.MAX_SAFE_INTEGER,
       message.limit ?? LIMITS.HISTORY_DEFAULT_LIMIT,
     );
-    this.reply(state, { type: 'history', room: message.room, messages: page.messages, hasMore: page.hasMore });
+    this.reply(state, {
+      type: 'history',
+      room: message.room,
+      messages: page.messages,
+      hasMore: page.hasMore,
+    });
   }
 
   private typing(state: SessionState, message: ClientMessageOf<'typing'>): void {
@@ -488,7 +517,10 @@ export class ChatService {
       ...(ctx.id !== undefined ? { id: ctx.id } : {}),
       ...(ctx.room !== undefined ? { room: ctx.room } : {}),
     });
-    if (code === ERROR_CODES.BAD_REQUEST && state.badRequests.hit(this.deps.clock.now()) > LIMITS.MAX_BAD_REQUESTS_PER_WINDOW) {
+    if (
+      code === ERROR_CODES.BAD_REQUEST &&
+      state.badRequests.hit(this.deps.clock.now()) > LIMITS.MAX_BAD_REQUESTS_PER_WINDOW
+    ) {
       state.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many bad requests');
     }
   }
@@ -506,10 +538,15 @@ export class ChatService {
   }
 
   private invalidRoom(state: SessionState, room: string, id?: string): void {
-    this.error(state, ERROR_CODES.INVALID_ROOM, 'room names are 1-32 of a-z, 0-9, _ and -, starting with a letter or digit', {
-      room,
-      id,
-    });
+    this.error(
+      state,
+      ERROR_CODES.INVALID_ROOM,
+      'room names are 1-32 of a-z, 0-9, _ and -, starting with a letter or digit',
+      {
+        room,
+        id,
+      },
+    );
   }
 
   private notInRoom(state: SessionState, room: string, id?: string): void {
@@ -520,4 +557,3 @@ export class ChatService {
     return { room: message.room, id: message.type === 'send' ? message.id : undefined };
   }
 }
-

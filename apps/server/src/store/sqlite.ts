@@ -120,11 +120,17 @@ export class SqliteStore implements ChatStore {
         'SELECT id, name, expires_at FROM users WHERE token_hash = ? AND expires_at > ?',
       ),
       touchUser: db.prepare<[number, string]>('UPDATE users SET expires_at = ? WHERE id = ?'),
-      renameUser: db.prepare<[string, string, string]>('UPDATE users SET name = ?, name_key = ? WHERE id = ?'),
+      renameUser: db.prepare<[string, string, string]>(
+        'UPDATE users SET name = ?, name_key = ? WHERE id = ?',
+      ),
       room: db.prepare<[string], RoomState>('SELECT name, epoch, seq FROM rooms WHERE name = ?'),
-      insertRoom: db.prepare<[string, string]>('INSERT OR IGNORE INTO rooms (name, epoch, seq) VALUES (?, ?, 0)'),
+      insertRoom: db.prepare<[string, string]>(
+        'INSERT OR IGNORE INTO rooms (name, epoch, seq) VALUES (?, ?, 0)',
+      ),
       rooms: db.prepare<[], RoomState>('SELECT name, epoch, seq FROM rooms ORDER BY name'),
-      bumpSeq: db.prepare<[string], { seq: number }>('UPDATE rooms SET seq = seq + 1 WHERE name = ? RETURNING seq'),
+      bumpSeq: db.prepare<[string], { seq: number }>(
+        'UPDATE rooms SET seq = seq + 1 WHERE name = ? RETURNING seq',
+      ),
       ackById: db.prepare<[string, string], AckRecord>(
         'SELECT room, client_id AS id, seq, ts FROM messages WHERE user_id = ? AND client_id = ?',
       ),

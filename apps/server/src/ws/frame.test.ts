@@ -25,10 +25,13 @@ function decode(bytes: Buffer): Promise<string> {
 }
 
 describe('textFrame', () => {
-  it.each([0, 1, 125, 126, 65_535, 65_536, 200_000])('encodes a %i-byte payload that ws decodes', async (n) => {
-    const text = 'x'.repeat(n);
-    expect(await decode(textFrame(text).bytes)).toBe(text);
-  });
+  it.each([0, 1, 125, 126, 65_535, 65_536, 200_000])(
+    'encodes a %i-byte payload that ws decodes',
+    async (n) => {
+      const text = 'x'.repeat(n);
+      expect(await decode(textFrame(text).bytes)).toBe(text);
+    },
+  );
 
   it('counts UTF-8 bytes, not UTF-16 units', async () => {
     const text = 'héllo 👋 世界';

@@ -141,7 +141,8 @@ export class Gateway {
       this.heartbeat.delete(connection);
       metrics.connections.set(this.connections.size);
       // Only a close the client chose is clean; a drop starts the presence grace period.
-      const clean = !connection.wasTerminated && (code === CLOSE_CODES.NORMAL || code === CLOSE_CODES.GOING_AWAY);
+      const clean =
+        !connection.wasTerminated && (code === CLOSE_CODES.NORMAL || code === CLOSE_CODES.GOING_AWAY);
       session.end(clean);
     });
   }

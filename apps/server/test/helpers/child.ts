@@ -98,8 +98,7 @@ export function spawnServer(env: Env): ChildServer {
     // Outside a test: the caller kills it.
   }
 
-  const describe = () =>
-    `stdout:\n${stdout.slice(-20).join('\n')}\nstderr:\n${stderr.slice(-20).join('\n')}`;
+  const describe = () => `stdout:\n${stdout.slice(-20).join('\n')}\nstderr:\n${stderr.slice(-20).join('\n')}`;
 
   return {
     process: child,

@@ -269,7 +269,11 @@ export class TestClient implements AsyncDisposable {
   }
 
   /** Sends `hello` and resolves with the `welcome`; an `error` answer rejects. */
-  async hello(name: string, token?: string, timeoutMs = DEFAULT_WAIT_MS): Promise<ServerMessageOf<'welcome'>> {
+  async hello(
+    name: string,
+    token?: string,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<ServerMessageOf<'welcome'>> {
     this.send({ type: 'hello', v: PROTOCOL_VERSION, name, ...(token === undefined ? {} : { token }) });
     const answer = await this.next(['welcome', 'error'], timeoutMs);
     if (answer.type === 'error') {
