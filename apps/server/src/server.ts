@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import { LocalBus } from './bus/local.js';
 import type { Bus } from './bus/types.js';
 import { systemClock, type Clock } from './chat/clock.js';
+import { LocalMembership, type MembershipDirectory } from './chat/membership.js';
 import { ChatService } from './chat/service.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/app.js';
@@ -33,6 +34,7 @@ export interface ServerOverrides {
   clock?: Clock;
   store?: ChatStore;
   bus?: Bus;
+  membership?: MembershipDirectory;
   /** Time allowed for a request's headers (default 10 s); tests shorten it. */
   headersTimeoutMs?: number;
 }
@@ -46,9 +48,11 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const metrics = createMetrics();
   const store = overrides.store ?? new SqliteStore(config.databasePath);
   const bus = overrides.bus ?? new LocalBus();
+  const membership = overrides.membership ?? new LocalMembership();
   const chat = new ChatService({
     store,
     bus,
+    membership,
     clock,
     log,
     metrics,
@@ -111,6 +115,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     await gateway.closeAll(CLOSE_HANDSHAKE_MS);
     await store.close();
     await bus.close();
+    await membership.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

@@ -1,13 +1,13 @@
-import type { Message } from '@tether/protocol';
-
-import type { Bus, BusHandler } from './types.js';
+import { randomId } from '../store/ids.js';
+import type { Bus, BusEvent, BusHandler } from './types.js';
 
 /** The single-process bus: publishing is delivering. */
 export class LocalBus implements Bus {
+  readonly nodeId = randomId('n');
   private readonly handlers: BusHandler[] = [];
 
-  publish(message: Message): void {
-    for (const handler of this.handlers) handler(message);
+  publish(event: BusEvent): void {
+    for (const handler of this.handlers) handler(event);
   }
 
   subscribe(handler: BusHandler): void {

@@ -1,14 +1,29 @@
 /**
- * Fan-out between server processes. A process publishes each committed
- * message once; every process (itself included) hands it to its local room.
- * In one process this is a direct call; with Redis it crosses processes.
+ * Fan-out between server processes. Every process hands what it receives to
+ * its local rooms; in one process this is a direct call, with Redis it
+ * crosses processes.
  */
-import type { Message } from '@tether/protocol';
+import type { Message, User } from '@tether/protocol';
 
-export type BusHandler = (message: Message) => void;
+export type BusEvent =
+  /** A committed message, for every connection in its room. */
+  | { kind: 'message'; message: Message }
+  /** A typing signal; `origin` is the sending connection, which does not get it back. */
+  | { kind: 'typing'; room: string; user: User; origin: string }
+  /** A user's membership of a room may have changed on some process: look again. */
+  | { kind: 'presence'; room: string; userId: string };
+
+export type BusHandler = (event: BusEvent) => void;
 
 export interface Bus {
-  publish(message: Message): void;
+  /** Names this process in `origin` fields. */
+  readonly nodeId: string;
+  /**
+   * Delivers an event to this process at once and to the others. A message
+   * event is delivered here only: the store published it to the other
+   * processes in the same step that stored it.
+   */
+  publish(event: BusEvent): void;
   subscribe(handler: BusHandler): void;
   close(): Promise<void>;
 }

@@ -1,18 +1,25 @@
 /**
- * One room on this process: the connections in it, their presence, typing
+ * One room on this process: the connections in it, their local presence,
+ * what this process's connections have been told about members, typing
  * throttles, and delivery of messages in seq order.
  *
- * A connection that is joining buffers deliveries until its `joined` answer
- * has gone out; then only messages newer than that answer are released. This
- * closes the race between reading history and receiving live messages.
+ * Two races are closed here:
+ * - A connection that is joining holds deliveries until its `joined` answer
+ *   went out; then only messages newer than that answer are released.
+ * - With several processes, messages can arrive out of seq order (this
+ *   process's own commits come back directly, others' through the bus).
+ *   Delivery waits for the missing seq, and fetches it from the store if it
+ *   does not come.
  */
 import { LIMITS, type Message, type User } from '@tether/protocol';
 
-import type { Frame, FrameEncoder, Peer } from './peer.js';
+import type { FrameEncoder, Peer } from './peer.js';
 import { Presence } from './presence.js';
 
 interface Subscriber {
   user: User;
+  /** `${nodeId}:${peer.id}`: names the connection across processes. */
+  origin: string;
   /** Deliveries held while the `joined` answer is being prepared. */
   held: Message[] | null;
 }
@@ -20,27 +27,47 @@ interface Subscriber {
 export interface RoomOptions {
   name: string;
   epoch: string;
+  /** The room's latest seq when this object was made: delivery continues after it. */
+  seq: number;
+  /** The room's members (all processes) when this object was made. */
+  members: readonly User[];
+  nodeId: string;
   graceMs: number;
   encode: FrameEncoder;
-  /** Called when the room has neither connections nor members left. */
+  /** A user became (or stopped being) a member through this process's connections. */
+  onLocalPresence: (room: Room, user: User, present: boolean) => void;
+  /** Messages after `since`, to fill a gap the bus left. */
+  fetchAfter: (room: string, since: number) => Promise<Message[]>;
+  /** Called when the room has neither connections nor local members left. */
   onIdle: (room: Room) => void;
   onDelivered?: (recipients: number) => void;
 }
+
+/** How long an out-of-order message waits for the seqs before it. */
+const GAP_WAIT_MS = 200;
 
 export class Room {
   readonly name: string;
   readonly epoch: string;
   private readonly subscribers = new Map<Peer, Subscriber>();
   private readonly presence: Presence;
+  /** Members as this process's connections have been told. */
+  private readonly announced = new Map<string, User>();
   private readonly lastTyping = new Map<string, number>();
   private readonly encode: FrameEncoder;
+  private lastSeq: number;
+  private readonly early = new Map<number, Message>();
+  private gapTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
 
   constructor(private readonly options: RoomOptions) {
     this.name = options.name;
     this.epoch = options.epoch;
     this.encode = options.encode;
+    this.lastSeq = options.seq;
+    for (const user of options.members) this.announced.set(user.id, user);
     this.presence = new Presence(options.graceMs, (user, state) => {
-      this.toOthersThan(user.id, this.encode({ type: 'presence', room: this.name, user, state }));
+      options.onLocalPresence(this, user, state === 'joined');
       if (state === 'left') this.lastTyping.delete(user.id);
       this.checkIdle();
     });
@@ -57,7 +84,7 @@ export class Room {
       existing.held ??= [];
       return;
     }
-    this.subscribers.set(peer, { user, held: [] });
+    this.subscribers.set(peer, { user, origin: `${this.options.nodeId}:${peer.id}`, held: [] });
     this.presence.add(user);
   }
 
@@ -80,8 +107,27 @@ export class Room {
     this.checkIdle();
   }
 
-  /** Sends a committed message to every connection in the room. */
+  /** Takes a committed message; delivers it, and any it unblocks, in seq order. */
   deliver(message: Message): void {
+    if (message.seq <= this.lastSeq || this.disposed) return; // seen already
+    if (message.seq > this.lastSeq + 1) {
+      this.early.set(message.seq, message);
+      this.gapTimer ??= setTimeout(() => this.fillGap(), GAP_WAIT_MS);
+      return;
+    }
+    this.emit(message);
+    for (let next = this.early.get(this.lastSeq + 1); next; next = this.early.get(this.lastSeq + 1)) {
+      this.early.delete(next.seq);
+      this.emit(next);
+    }
+    if (this.early.size === 0 && this.gapTimer) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+    }
+  }
+
+  private emit(message: Message): void {
+    this.lastSeq = message.seq;
     // Encode once, write the same bytes to every recipient.
     const frame = this.encode({ type: 'message', ...message });
     let recipients = 0;
@@ -95,21 +141,72 @@ export class Room {
     this.options.onDelivered?.(recipients);
   }
 
-  /** Relays a typing signal unless this user sent one less than a second ago. */
-  typing(from: Peer, user: User, now: number): void {
-    const last = this.lastTyping.get(user.id);
-    if (last !== undefined && now - last < LIMITS.TYPING_THROTTLE_MS) return;
-    this.lastTyping.set(user.id, now);
+  private fillGap(): void {
+    this.gapTimer = undefined;
+    if (this.early.size === 0 || this.disposed) return;
+    this.options.fetchAfter(this.name, this.lastSeq).then(
+      (messages) => {
+        for (const message of messages) this.deliver(message);
+        // What is still early waits for the next round.
+        if (this.early.size > 0) this.gapTimer ??= setTimeout(() => this.fillGap(), GAP_WAIT_MS);
+      },
+      () => {
+        this.gapTimer ??= setTimeout(() => this.fillGap(), GAP_WAIT_MS);
+      },
+    );
+  }
+
+  /** Whether this user may send a typing signal now (one a second per user). */
+  allowTyping(userId: string, now: number): boolean {
+    const last = this.lastTyping.get(userId);
+    if (last !== undefined && now - last < LIMITS.TYPING_THROTTLE_MS) return false;
+    this.lastTyping.set(userId, now);
+    return true;
+  }
+
+  /** Relays a typing signal to every connection here but the one that sent it. */
+  relayTyping(user: User, origin: string): void {
     const frame = this.encode({ type: 'typing', room: this.name, user });
-    for (const peer of this.subscribers.keys()) if (peer !== from) peer.write(frame);
+    for (const [peer, subscriber] of this.subscribers) if (subscriber.origin !== origin) peer.write(frame);
   }
 
-  members(): User[] {
+  originOf(peer: Peer): string {
+    return `${this.options.nodeId}:${peer.id}`;
+  }
+
+  /**
+   * Brings what this process's connections know of the members up to date
+   * and announces the difference (never to the user it is about).
+   */
+  applyMembers(members: readonly User[]): void {
+    const now = new Map(members.map((user) => [user.id, user]));
+    for (const [id, user] of this.announced) {
+      if (!now.has(id)) {
+        this.announced.delete(id);
+        this.announce(user, 'left');
+      }
+    }
+    for (const [id, user] of now) {
+      if (!this.announced.has(id)) {
+        this.announced.set(id, user);
+        this.announce(user, 'joined');
+      }
+    }
+  }
+
+  private announce(user: User, state: 'joined' | 'left'): void {
+    const frame = this.encode({ type: 'presence', room: this.name, user, state });
+    for (const [peer, subscriber] of this.subscribers) if (subscriber.user.id !== user.id) peer.write(frame);
+  }
+
+  /** True while this process has a reason to keep the room in memory. */
+  get active(): boolean {
+    return this.subscribers.size > 0 || this.presence.size > 0;
+  }
+
+  /** Users held as members by this process (connected or in their grace period). */
+  localMembers(): User[] {
     return this.presence.list();
-  }
-
-  get memberCount(): number {
-    return this.presence.size;
   }
 
   get connectionCount(): number {
@@ -118,15 +215,13 @@ export class Room {
 
   /** Forgets everyone without announcements (shutdown). */
   dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.gapTimer);
     this.subscribers.clear();
     this.presence.clear();
   }
 
-  private toOthersThan(userId: string, frame: Frame): void {
-    for (const [peer, subscriber] of this.subscribers) if (subscriber.user.id !== userId) peer.write(frame);
-  }
-
   private checkIdle(): void {
-    if (this.subscribers.size === 0 && this.presence.size === 0) this.options.onIdle(this);
+    if (!this.active) this.options.onIdle(this);
   }
 }

@@ -21,10 +21,11 @@ import {
 } from '@tether/protocol';
 import type { Logger } from 'pino';
 
-import type { Bus } from '../bus/types.js';
+import type { Bus, BusEvent } from '../bus/types.js';
 import type { Metrics } from '../metrics.js';
 import type { ChatStore } from '../store/types.js';
 import type { Clock } from './clock.js';
+import type { MembershipDirectory } from './membership.js';
 import type { FrameEncoder, Peer } from './peer.js';
 import { RateLimiter } from './rate-limit.js';
 import { Room } from './room.js';
@@ -44,6 +45,7 @@ export interface ChatSettings {
 export interface ChatDeps {
   store: ChatStore;
   bus: Bus;
+  membership: MembershipDirectory;
   encode: FrameEncoder;
   clock: Clock;
   log: Logger;
@@ -95,12 +97,90 @@ export class ChatService {
   private readonly limiter: RateLimiter;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionState>();
+  /** Per room: membership writes in order, so a `joined` answer sees its own. */
+  private readonly presenceWrites = new Map<string, Promise<void>>();
+  /** Per room: a members re-read is running (value false) or another is wanted (true). */
+  private readonly resyncs = new Map<string, boolean>();
+  private readonly resyncTimer: NodeJS.Timeout;
 
   constructor(private readonly deps: ChatDeps) {
     this.limiter = new RateLimiter(deps.settings.rateLimitPerSec, deps.settings.rateLimitBurst);
     this.sweepTimer = setInterval(() => this.limiter.sweep(this.deps.clock.now()), 60_000);
     this.sweepTimer.unref();
-    deps.bus.subscribe((message) => this.rooms.get(message.room)?.deliver(message));
+    // Members held by a process that died expire in the directory without an
+    // event; a regular re-read notices them, within the grace period.
+    this.resyncTimer = setInterval(
+      () => {
+        for (const room of this.rooms.values()) this.resync(room);
+      },
+      Math.max(250, Math.floor(deps.settings.presenceGraceMs / 4)),
+    );
+    this.resyncTimer.unref();
+    deps.bus.subscribe((event) => this.onBusEvent(event));
+  }
+
+  private onBusEvent(event: BusEvent): void {
+    const room = this.rooms.get(event.kind === 'message' ? event.message.room : event.room);
+    if (!room) return;
+    switch (event.kind) {
+      case 'message':
+        room.deliver(event.message);
+        return;
+      case 'typing':
+        room.relayTyping(event.user, event.origin);
+        return;
+      case 'presence':
+        this.resync(room);
+        return;
+      default: {
+        const unreachable: never = event;
+        throw new Error(`unhandled bus event ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** Re-reads a room's members and announces the difference; one read at a time per room. */
+  private resync(room: Room): void {
+    if (this.resyncs.has(room.name)) {
+      this.resyncs.set(room.name, true);
+      return;
+    }
+    this.resyncs.set(room.name, false);
+    this.deps.membership
+      .members(room.name)
+      .then(
+        (members) => {
+          if (this.rooms.get(room.name) === room) room.applyMembers(members);
+        },
+        (error: unknown) => {
+          this.deps.log.warn({ err: error, room: room.name }, 'could not read members');
+        },
+      )
+      .finally(() => {
+        const again = this.resyncs.get(room.name) === true;
+        this.resyncs.delete(room.name);
+        if (again) this.resync(room);
+      });
+  }
+
+  /** A user became (or stopped being) a member through this process: record it, then tell every process. */
+  private onLocalPresence(room: Room, user: User, present: boolean): void {
+    const { membership, bus, log } = this.deps;
+    const previous = this.presenceWrites.get(room.name) ?? Promise.resolve();
+    const write = previous
+      .then(() => membership.set(room.name, user, present))
+      .then(
+        () => {
+          bus.publish({ kind: 'presence', room: room.name, userId: user.id });
+        },
+        (error: unknown) => {
+          log.warn({ err: error, room: room.name }, 'could not record membership');
+        },
+      );
+    this.presenceWrites.set(room.name, write);
+    void write.finally(() => {
+      if (this.presenceWrites.get(room.name) === write) this.presenceWrites.delete(room.name);
+    });
   }
 
   /** Starts a session for a new connection. */
@@ -134,6 +214,7 @@ export class ChatService {
   /** Stops timers and forgets rooms without announcing anyone (process exit). */
   shutdown(): void {
     clearInterval(this.sweepTimer);
+    clearInterval(this.resyncTimer);
     for (const state of this.sessions) clearTimeout(state.helloTimer);
     for (const room of this.rooms.values()) room.dispose();
     this.rooms.clear();
@@ -314,7 +395,11 @@ export class ChatService {
       );
       return;
     }
-    const room = await this.openRoom(message.room);
+    let room = await this.openRoom(message.room);
+    // A room that went idle while it was being opened has been dropped: open it again.
+    for (let tries = 0; this.rooms.get(message.room) !== room && tries < 3; tries++) {
+      room = await this.openRoom(message.room);
+    }
     if (state.ended) return;
     // Attach before reading history: what commits meanwhile is held, not lost.
     room.attach(state.peer, user);
@@ -326,7 +411,9 @@ export class ChatService {
     const page = resume
       ? await this.deps.store.after(room.name, message.since ?? 0, LIMITS.RESUME_LIMIT)
       : await this.deps.store.latest(room.name, LIMITS.JOIN_HISTORY);
-    // The connection may have closed or left while history was read.
+    // The answer lists the joining user too: wait for its membership write.
+    await this.presenceWrites.get(room.name);
+    const members = await this.deps.membership.members(room.name);
     if (!room.has(state.peer)) return;
     const lastInPage = page.messages.at(-1)?.seq ?? 0;
     this.reply(state, {
@@ -334,7 +421,7 @@ export class ChatService {
       room: room.name,
       epoch: room.epoch,
       seq: Math.max(seqBefore, lastInPage),
-      members: room.members(),
+      members,
       messages: page.messages,
       hasMore: page.hasMore,
     });
@@ -346,24 +433,33 @@ export class ChatService {
     if (existing) return Promise.resolve(existing);
     let opening = this.opening.get(name);
     if (!opening) {
-      opening = this.deps.store
-        .openRoom(name)
-        .then((stored) => {
+      const { store, membership, bus, settings, encode, metrics } = this.deps;
+      opening = Promise.all([store.openRoom(name), membership.members(name)])
+        .then(([stored, members]) => {
           const room =
             this.rooms.get(name) ??
             new Room({
               name,
               epoch: stored.epoch,
-              graceMs: this.deps.settings.presenceGraceMs,
-              encode: this.deps.encode,
+              seq: stored.seq,
+              members,
+              nodeId: bus.nodeId,
+              graceMs: settings.presenceGraceMs,
+              encode,
+              onLocalPresence: (r, user, present) => {
+                this.onLocalPresence(r, user, present);
+              },
+              fetchAfter: (room, since) =>
+                store.after(room, since, LIMITS.RESUME_LIMIT).then((page) => page.messages),
               onIdle: (idle) => {
                 if (this.rooms.get(idle.name) === idle) this.rooms.delete(idle.name);
-                this.deps.metrics.rooms.set(this.rooms.size);
+                idle.dispose();
+                metrics.rooms.set(this.rooms.size);
               },
-              onDelivered: (n) => this.deps.metrics.messagesOut.inc(n),
+              onDelivered: (n) => metrics.messagesOut.inc(n),
             });
           this.rooms.set(name, room);
-          this.deps.metrics.rooms.set(this.rooms.size);
+          metrics.rooms.set(this.rooms.size);
           return room;
         })
         .finally(() => this.opening.delete(name));
@@ -388,13 +484,10 @@ export class ChatService {
 
   private async listRooms(state: SessionState): Promise<void> {
     const stored = await this.deps.store.listRooms();
+    const counts = await this.deps.membership.counts(stored.map((r) => r.name));
     this.reply(state, {
       type: 'rooms',
-      rooms: stored.map((r) => ({
-        name: r.name,
-        seq: r.seq,
-        members: this.rooms.get(r.name)?.memberCount ?? 0,
-      })),
+      rooms: stored.map((r) => ({ name: r.name, seq: r.seq, members: counts.get(r.name) ?? 0 })),
     });
   }
 
@@ -450,7 +543,7 @@ export class ChatService {
             ts: stored.ts,
           });
           const fanout = performance.now();
-          this.deps.bus.publish(stored);
+          this.deps.bus.publish({ kind: 'message', message: stored });
           metrics.fanoutSeconds.observe((performance.now() - fanout) / 1000);
         },
         (error: unknown) => this.storeFailed(state, error, ctx),
@@ -488,7 +581,12 @@ export class ChatService {
       this.notInRoom(state, message.room);
       return;
     }
-    this.rooms.get(message.room)?.typing(state.peer, state.user as User, this.deps.clock.now());
+    const room = this.rooms.get(message.room);
+    const user = state.user as User;
+    // Throttled where it is sent, so a flood never reaches the bus.
+    if (room?.allowTyping(user.id, this.deps.clock.now())) {
+      this.deps.bus.publish({ kind: 'typing', room: room.name, user, origin: room.originOf(state.peer) });
+    }
   }
 
   // ---------- endings ----------
