@@ -27,6 +27,20 @@ export default defineConfig({
         },
       },
       {
+        // The same protocol suite against the Redis store, bus and membership
+        // (one redis-server for the run, a key prefix per test server).
+        extends: true,
+        test: {
+          name: 'server-redis',
+          root: './apps/server',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/hardening/**', 'test/config.test.ts'],
+          globalSetup: ['./test/helpers/redis-global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'web',

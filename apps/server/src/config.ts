@@ -20,6 +20,10 @@ export interface Config {
   host: string;
   databasePath: string;
   redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, so several chats can share one Redis. */
+  redisPrefix: string;
+  /** Messages kept per room in Redis (SQLite keeps all). */
+  historyMax: number;
   /** Extra browser origins allowed to open the WebSocket, normalised (`new URL(x).origin`). */
   allowedOrigins: readonly string[];
   heartbeatIntervalMs: number;
@@ -94,6 +98,17 @@ function redisUrl(env: Env, name: string): string | undefined {
   return raw;
 }
 
+function redisPrefix(env: Env, name: string): string {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return 'tether:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(raw)) {
+    throw new ConfigError(
+      `${name} must be 1-64 of A-Z, a-z, 0-9, ':', '_', '.', '-', got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
+}
+
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
@@ -117,6 +132,8 @@ export function loadConfig(env: Env): Config {
     host: text(env, 'HOST', '0.0.0.0'),
     databasePath: text(env, 'DATABASE_PATH', 'data/chat.db'),
     redisUrl: redisUrl(env, 'REDIS_URL'),
+    redisPrefix: redisPrefix(env, 'REDIS_PREFIX'),
+    historyMax: integer(env, 'HISTORY_MAX', 10_000, 100, 10_000_000),
     allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
     heartbeatIntervalMs: integer(env, 'HEARTBEAT_INTERVAL_MS', DEFAULTS.HEARTBEAT_INTERVAL_MS, 10, HOUR_MS),
     heartbeatTimeoutMs: integer(env, 'HEARTBEAT_TIMEOUT_MS', DEFAULTS.HEARTBEAT_TIMEOUT_MS, 10, HOUR_MS),

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 
 import { LocalBus } from './bus/local.js';
+import { RedisBus } from './bus/redis.js';
 import type { Bus } from './bus/types.js';
 import { systemClock, type Clock } from './chat/clock.js';
 import { LocalMembership, type MembershipDirectory } from './chat/membership.js';
@@ -15,6 +16,9 @@ import { ChatService } from './chat/service.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics } from './metrics.js';
+import { connectRedis, whenReady } from './store/redis-connection.js';
+import { RedisMembership } from './store/redis-membership.js';
+import { RedisStore } from './store/redis.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { ChatStore } from './store/types.js';
 import { encodeFrame } from './ws/frame.js';
@@ -46,10 +50,18 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const log = overrides.log ?? pino({ level: config.logLevel, base: { service: 'tether' } });
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
-  const store = overrides.store ?? new SqliteStore(config.databasePath);
-  const bus = overrides.bus ?? new LocalBus();
-  const membership = overrides.membership ?? new LocalMembership();
-  const chat = new ChatService({
+  const backend = config.redisUrl
+    ? await redisBackend(config, config.redisUrl, log, clock, () => chat.catchUp())
+    : {
+        store: overrides.store ?? new SqliteStore(config.databasePath),
+        bus: overrides.bus ?? new LocalBus(),
+        membership: overrides.membership ?? new LocalMembership(),
+        close: () => Promise.resolve(),
+      };
+  const store = overrides.store ?? backend.store;
+  const bus = overrides.bus ?? backend.bus;
+  const membership = overrides.membership ?? backend.membership;
+  const chat: ChatService = new ChatService({
     store,
     bus,
     membership,
@@ -77,7 +89,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     registry: metrics.registry,
     ready: async () => {
       if (closing) throw new Error('shutting down');
-      await store.check();
+      await Promise.all([store.check(), bus.check()]);
     },
   });
 
@@ -104,7 +116,12 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ port, host: config.host, database: config.databasePath }, 'listening');
+  log.info(
+    config.redisUrl
+      ? { port, host: config.host, redis: redactUrl(config.redisUrl), node: bus.nodeId }
+      : { port, host: config.host, database: config.databasePath },
+    'listening',
+  );
 
   const shutdown = async (): Promise<void> => {
     log.info('shutting down');
@@ -116,6 +133,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     await store.close();
     await bus.close();
     await membership.close();
+    await backend.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -129,4 +147,60 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     wsUrl: `${url.replace(/^http/, 'ws')}/ws`,
     close: () => (closing ??= shutdown()),
   };
+}
+
+/** Redis carries storage, fan-out and membership: several processes serve one chat. */
+async function redisBackend(
+  config: Config,
+  url: string,
+  log: Logger,
+  clock: Clock,
+  onResubscribed: () => void,
+): Promise<{ store: ChatStore; bus: Bus; membership: MembershipDirectory; close: () => Promise<void> }> {
+  const commands = connectRedis(url, log, 'commands');
+  const subscriber = connectRedis(url, log, 'subscriber');
+  const close = async (): Promise<void> => {
+    await Promise.allSettled([commands.quit(), subscriber.quit()]);
+  };
+  try {
+    await Promise.all([whenReady(commands, 10_000), whenReady(subscriber, 10_000)]);
+  } catch (error) {
+    commands.disconnect();
+    subscriber.disconnect();
+    throw new Error(
+      `could not reach redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const bus = new RedisBus(commands, subscriber, config.redisPrefix, log, onResubscribed);
+  const store = new RedisStore(
+    commands,
+    {
+      prefix: config.redisPrefix,
+      historyMax: config.historyMax,
+      tokenTtlMs: config.tokenTtlDays * 86_400_000,
+      nodeId: bus.nodeId,
+    },
+    log,
+  );
+  const membership = new RedisMembership(
+    commands,
+    { prefix: config.redisPrefix, nodeId: bus.nodeId, graceMs: config.presenceGraceMs, clock },
+    log,
+  );
+  await bus.start();
+  await store.checkDurability().catch((error: unknown) => {
+    log.warn({ err: error }, 'could not read redis persistence settings (CONFIG GET refused?)');
+  });
+  return { store, bus, membership, close };
+}
+
+/** A Redis URL without its password, for logs. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis://…';
+  }
 }

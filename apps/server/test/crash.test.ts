@@ -10,14 +10,13 @@
  * back and checked against what was acked.
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 
 import type { Message, ServerMessage } from '@tether/protocol';
 import { expect, it, onTestFinished } from 'vitest';
 
 import { freePort, spawnServer, type ChildServer } from './helpers/child.js';
 import { TestClient } from './helpers/client.js';
-import { makeTempDir } from './helpers/server.js';
+import { makeTempDir, storeEnv } from './helpers/server.js';
 
 const ROOM = 'crash';
 const SENDERS = 5;
@@ -154,7 +153,7 @@ it('loses no acked message and duplicates none across two SIGKILLs', { timeout: 
   const env = {
     PORT: String(port),
     HOST: '127.0.0.1',
-    DATABASE_PATH: join(dir, 'chat.db'),
+    ...storeEnv(dir),
     LOG_LEVEL: 'info',
     RATE_LIMIT_PER_SEC: '100000',
     RATE_LIMIT_BURST: '100000',

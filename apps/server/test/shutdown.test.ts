@@ -1,13 +1,12 @@
 /** PROTOCOL.md › HTTP (last paragraph) and close 1001: graceful shutdown. */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 
 import { CLOSE_CODES } from '@tether/protocol';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { spawnServer } from './helpers/child.js';
 import { TestClient, UpgradeRefused } from './helpers/client.js';
-import { makeTempDir, startTestServer } from './helpers/server.js';
+import { makeTempDir, startTestServer, storeEnv } from './helpers/server.js';
 
 describe('graceful shutdown (in process)', () => {
   it('closes every WebSocket with 1001 on close()', async () => {
@@ -40,11 +39,11 @@ describe('graceful shutdown (process)', () => {
   it('on SIGTERM closes clients with 1001, refuses new work, exits 0 within 10 s, keeps acked messages', async () => {
     const dir = await makeTempDir();
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const databasePath = join(dir, 'chat.db');
+    const store = storeEnv(dir);
     const child = spawnServer({
       PORT: '0',
       HOST: '127.0.0.1',
-      DATABASE_PATH: databasePath,
+      ...store,
       LOG_LEVEL: 'info',
       RATE_LIMIT_BURST: '1000',
       RATE_LIMIT_PER_SEC: '1000',
@@ -118,7 +117,7 @@ describe('graceful shutdown (process)', () => {
     );
 
     // Restarted on the same database, every acked message is there.
-    await using srv = await startTestServer({ DATABASE_PATH: databasePath });
+    await using srv = await startTestServer(store);
     const reader = await srv.user('alice', alice.token);
     const joined = await reader.join('general');
     expect(joined.seq).toBe(60);
@@ -133,11 +132,11 @@ describe('graceful shutdown under load (process)', () => {
   it('keeps every message it acked while clients were sending through SIGTERM', async () => {
     const dir = await makeTempDir();
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const databasePath = join(dir, 'chat.db');
+    const store = storeEnv(dir);
     const child = spawnServer({
       PORT: '0',
       HOST: '127.0.0.1',
-      DATABASE_PATH: databasePath,
+      ...store,
       LOG_LEVEL: 'info',
       RATE_LIMIT_BURST: '100000',
       RATE_LIMIT_PER_SEC: '100000',
@@ -185,7 +184,7 @@ describe('graceful shutdown under load (process)', () => {
     expect(closes.map((c) => c.code)).toEqual([1001, 1001, 1001]);
     expect(await child.exited(12_000)).toEqual({ code: 0, signal: null });
 
-    await using srv = await startTestServer({ DATABASE_PATH: databasePath });
+    await using srv = await startTestServer(store);
     const reader = await srv.user('reader');
     const joined = await reader.join('general');
     const stored = new Set(joined.messages.map((m) => m.id));

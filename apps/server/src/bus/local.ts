@@ -14,6 +14,10 @@ export class LocalBus implements Bus {
     this.handlers.push(handler);
   }
 
+  check(): Promise<void> {
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     this.handlers.length = 0;
     return Promise.resolve();

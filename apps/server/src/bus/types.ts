@@ -25,5 +25,7 @@ export interface Bus {
    */
   publish(event: BusEvent): void;
   subscribe(handler: BusHandler): void;
+  /** Resolves while events flow (readiness probe). */
+  check(): Promise<void>;
   close(): Promise<void>;
 }

@@ -143,7 +143,12 @@ export class Room {
 
   private fillGap(): void {
     this.gapTimer = undefined;
-    if (this.early.size === 0 || this.disposed) return;
+    if (this.early.size > 0) this.catchUp();
+  }
+
+  /** Fetches and delivers what was committed after the last delivered seq. */
+  catchUp(): void {
+    if (this.disposed) return;
     this.options.fetchAfter(this.name, this.lastSeq).then(
       (messages) => {
         for (const message of messages) this.deliver(message);
@@ -151,7 +156,7 @@ export class Room {
         if (this.early.size > 0) this.gapTimer ??= setTimeout(() => this.fillGap(), GAP_WAIT_MS);
       },
       () => {
-        this.gapTimer ??= setTimeout(() => this.fillGap(), GAP_WAIT_MS);
+        if (this.early.size > 0) this.gapTimer ??= setTimeout(() => this.fillGap(), GAP_WAIT_MS);
       },
     );
   }

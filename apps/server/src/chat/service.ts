@@ -139,6 +139,17 @@ export class ChatService {
     }
   }
 
+  /**
+   * The bus may have dropped events (its connection was lost): fetch what
+   * was committed meanwhile and re-read members, for every room here.
+   */
+  catchUp(): void {
+    for (const room of this.rooms.values()) {
+      room.catchUp();
+      this.resync(room);
+    }
+  }
+
   /** Re-reads a room's members and announces the difference; one read at a time per room. */
   private resync(room: Room): void {
     if (this.resyncs.has(room.name)) {

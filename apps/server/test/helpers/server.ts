@@ -13,7 +13,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { onTestFinished } from 'vitest';
+import { randomBytes } from 'node:crypto';
+
+import { inject, onTestFinished } from 'vitest';
 
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -39,12 +41,30 @@ export interface TestServer extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+/** The redis-server of the `server-redis` project, if this run uses one. */
+export function testRedisUrl(): string | undefined {
+  return inject('redisUrl');
+}
+
+/**
+ * Where a test server keeps its data: a SQLite file in `dir`, or, in the
+ * `server-redis` project, a key prefix of its own in the run's redis-server
+ * (the same protocol suite runs against both stores).
+ */
+export function storeEnv(dir: string): Env {
+  const redisUrl = testRedisUrl();
+  return {
+    DATABASE_PATH: join(dir, 'chat.db'),
+    ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_PREFIX: `t${randomBytes(6).toString('hex')}:` } : {}),
+  };
+}
+
 /** Settings every test server starts with; a test's own `env` wins. */
 export function baseEnv(dir: string): Env {
   return {
     PORT: '0',
     HOST: '127.0.0.1',
-    DATABASE_PATH: join(dir, 'chat.db'),
+    ...storeEnv(dir),
     LOG_LEVEL: 'silent',
   };
 }

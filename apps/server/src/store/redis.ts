@@ -1,0 +1,285 @@
+/**
+ * The shared store for several server processes: users, tokens, names,
+ * rooms and history in Redis.
+ *
+ * A `send` is one Lua script, so one round trip: it checks the (user, id)
+ * idempotency key, assigns the room's next seq, stores the message, trims
+ * the history to `historyMax` and publishes the message to every process.
+ * Redis runs scripts one at a time, so seqs have no gaps and the publish
+ * order is the seq order.
+ *
+ * Keys are built inside the scripts from a prefix, so this store expects a
+ * single Redis (or a primary with replicas), not Redis Cluster.
+ */
+import type { Message, User } from '@tether/protocol';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+import { BUS_CHANNEL } from '../bus/redis.js';
+import { randomId } from './ids.js';
+import type {
+  AckRecord,
+  AppendOutcome,
+  ChatStore,
+  MessagePage,
+  NewMessage,
+  NewUser,
+  RoomState,
+} from './types.js';
+
+export interface RedisStoreOptions {
+  prefix: string;
+  historyMax: number;
+  /** How long an idempotency key is kept after the user's last send or hello. */
+  tokenTtlMs: number;
+  nodeId: string;
+}
+
+const CREATE_USER = `
+local name, token, user = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('EXISTS', name) == 1 then return 0 end
+redis.call('SET', name, ARGV[1], 'PXAT', ARGV[5])
+redis.call('SET', token, ARGV[1], 'PXAT', ARGV[5])
+redis.call('HSET', user, 'name', ARGV[2], 'key', ARGV[3], 'token', ARGV[4])
+redis.call('PEXPIREAT', user, ARGV[5])
+return 1`;
+
+// A live token keeps its user, its name and its idempotency keys alive.
+const RESUME = `
+local p, exp = ARGV[1], ARGV[2]
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+local user = p .. 'user:' .. id
+local fields = redis.call('HMGET', user, 'name', 'key')
+if not fields[1] then return false end
+redis.call('PEXPIREAT', KEYS[1], exp)
+redis.call('PEXPIREAT', user, exp)
+local name = p .. 'name:' .. fields[2]
+local holder = redis.call('GET', name)
+if not holder or holder == id then redis.call('SET', name, id, 'PXAT', exp) end
+redis.call('PEXPIREAT', p .. 'acks:' .. id, exp)
+return {id, fields[1]}`;
+
+const RENAME = `
+local p, id, newName, newKey = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local target = p .. 'name:' .. newKey
+local holder = redis.call('GET', target)
+if holder and holder ~= id then return 0 end
+local user = p .. 'user:' .. id
+local exp = redis.call('PEXPIRETIME', user)
+if exp < 0 then return 0 end
+local oldKey = redis.call('HGET', user, 'key')
+if oldKey and oldKey ~= newKey and redis.call('GET', p .. 'name:' .. oldKey) == id then
+  redis.call('DEL', p .. 'name:' .. oldKey)
+end
+redis.call('SET', target, id, 'PXAT', exp)
+redis.call('HSET', user, 'name', newName, 'key', newKey)
+return 1`;
+
+const OPEN_ROOM = `
+redis.call('HSETNX', KEYS[1], 'epoch', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'seq', 0)
+redis.call('SADD', KEYS[2], ARGV[1])
+return redis.call('HMGET', KEYS[1], 'epoch', 'seq')`;
+
+// The message JSON is built by the caller around the seq (ARGV[3] .. seq ..
+// ARGV[4]), so the script never re-encodes text.
+const APPEND = `
+local acks, room, msgs, rooms = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local id, roomName = ARGV[1], ARGV[2]
+local earlier = redis.call('HGET', acks, id)
+if earlier then return {0, earlier} end
+redis.call('HSETNX', room, 'epoch', ARGV[8])
+redis.call('SADD', rooms, roomName)
+local seq = redis.call('HINCRBY', room, 'seq', 1)
+local message = ARGV[3] .. seq .. ARGV[4]
+redis.call('ZADD', msgs, seq, message)
+local size = redis.call('ZCARD', msgs)
+local max = tonumber(ARGV[5])
+if size > max then redis.call('ZREMRANGEBYRANK', msgs, 0, size - max - 1) end
+redis.call('HSET', acks, id, roomName .. ' ' .. seq .. ' ' .. ARGV[6])
+redis.call('PEXPIRE', acks, ARGV[7])
+redis.call('PUBLISH', ARGV[9], '{"n":"' .. ARGV[10] .. '","e":{"kind":"message","message":' .. message .. '}}')
+return {1, seq}`;
+
+type ScriptReply = [number, string | number];
+
+function parseAck(id: string, stored: string): AckRecord {
+  const [room = '', seq = '0', ts = '0'] = stored.split(' ');
+  return { room, id, seq: Number(seq), ts: Number(ts) };
+}
+
+function page(newestFirst: string[], limit: number): MessagePage {
+  const hasMore = newestFirst.length > limit;
+  const rows = hasMore ? newestFirst.slice(0, limit) : newestFirst;
+  return { messages: rows.reverse().map((row) => JSON.parse(row) as Message), hasMore };
+}
+
+export class RedisStore implements ChatStore {
+  private readonly p: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: RedisStoreOptions,
+    private readonly log: Logger,
+  ) {
+    this.p = options.prefix;
+    redis.defineCommand('tetherCreateUser', { numberOfKeys: 3, lua: CREATE_USER });
+    redis.defineCommand('tetherResume', { numberOfKeys: 1, lua: RESUME });
+    redis.defineCommand('tetherRename', { numberOfKeys: 0, lua: RENAME });
+    redis.defineCommand('tetherOpenRoom', { numberOfKeys: 2, lua: OPEN_ROOM });
+    redis.defineCommand('tetherAppend', { numberOfKeys: 4, lua: APPEND });
+  }
+
+  /** Warns when Redis's persistence settings cannot keep the "acked is never lost" promise. */
+  async checkDurability(): Promise<void> {
+    const [, appendonly] = (await this.redis.config('GET', 'appendonly')) as [string, string];
+    const [, appendfsync] = (await this.redis.config('GET', 'appendfsync')) as [string, string];
+    if (appendonly !== 'yes') {
+      this.log.warn(
+        { appendonly },
+        'redis has appendonly off: acked messages since the last snapshot are lost if redis stops; set appendonly yes and appendfsync always',
+      );
+    } else if (appendfsync !== 'always') {
+      this.log.warn(
+        { appendfsync },
+        `redis appendfsync is ${appendfsync}: up to about one second of acked messages can be lost on a power failure; set appendfsync always for the full promise`,
+      );
+    }
+  }
+
+  /** Runs a script defined with `defineCommand` (EVALSHA, falling back to EVAL once). */
+  private call<T>(script: string, ...args: (string | number)[]): Promise<T> {
+    // defineCommand adds methods that ioredis's types cannot know about.
+    const run = (
+      this.redis as unknown as Record<string, ((...a: (string | number)[]) => Promise<T>) | undefined>
+    )[script];
+    if (!run) throw new Error(`redis script ${script} is not defined`);
+    return run.apply(this.redis, args);
+  }
+
+  async createUser(input: NewUser): Promise<User | null> {
+    const id = randomId('u');
+    const created = await this.call<number>(
+      'tetherCreateUser',
+      `${this.p}name:${input.nameKey}`,
+      `${this.p}token:${input.tokenHash}`,
+      `${this.p}user:${id}`,
+      id,
+      input.name,
+      input.nameKey,
+      input.tokenHash,
+      input.expiresAt,
+    );
+    return created === 1 ? { id, name: input.name } : null;
+  }
+
+  async resumeSession(tokenHash: string, _now: number, expiresAt: number): Promise<User | null> {
+    const found = await this.call<[string, string] | null>(
+      'tetherResume',
+      `${this.p}token:${tokenHash}`,
+      this.p,
+      expiresAt,
+    );
+    return found ? { id: found[0], name: found[1] } : null;
+  }
+
+  async renameUser(userId: string, name: string, nameKey: string): Promise<boolean> {
+    return (await this.call<number>('tetherRename', this.p, userId, name, nameKey)) === 1;
+  }
+
+  async openRoom(room: string): Promise<RoomState> {
+    const [epoch, seq] = await this.call<[string, string]>(
+      'tetherOpenRoom',
+      `${this.p}room:${room}`,
+      `${this.p}rooms`,
+      room,
+      randomId('e'),
+    );
+    return { name: room, epoch, seq: Number(seq) };
+  }
+
+  async listRooms(): Promise<RoomState[]> {
+    const names = (await this.redis.smembers(`${this.p}rooms`)).sort();
+    const states = await Promise.all(
+      names.map((name) => this.redis.hmget(`${this.p}room:${name}`, 'epoch', 'seq')),
+    );
+    return names.map((name, i) => ({ name, epoch: states[i]?.[0] ?? '', seq: Number(states[i]?.[1] ?? 0) }));
+  }
+
+  async append(m: NewMessage): Promise<AppendOutcome> {
+    // Everything but the seq, serialised here once.
+    const head = `{"room":${JSON.stringify(m.room)},"seq":`;
+    const tail = `,"ts":${m.ts},"id":${JSON.stringify(m.id)},"from":${JSON.stringify(m.from)},"text":${JSON.stringify(m.text)}}`;
+    const [stored, value] = await this.call<ScriptReply>(
+      'tetherAppend',
+      `${this.p}acks:${m.from.id}`,
+      `${this.p}room:${m.room}`,
+      `${this.p}msgs:${m.room}`,
+      `${this.p}rooms`,
+      m.id,
+      m.room,
+      head,
+      tail,
+      this.options.historyMax,
+      m.ts,
+      this.options.tokenTtlMs,
+      randomId('e'),
+      `${this.p}${BUS_CHANNEL}`,
+      this.options.nodeId,
+    );
+    if (stored === 0) return { kind: 'duplicate', ack: parseAck(m.id, String(value)) };
+    const seq = Number(value);
+    return { kind: 'stored', message: { room: m.room, seq, ts: m.ts, id: m.id, from: m.from, text: m.text } };
+  }
+
+  async findAck(userId: string, id: string): Promise<AckRecord | null> {
+    const stored = await this.redis.hget(`${this.p}acks:${userId}`, id);
+    return stored === null ? null : parseAck(id, stored);
+  }
+
+  async latest(room: string, limit: number): Promise<MessagePage> {
+    const rows = await this.redis.zrevrangebyscore(
+      `${this.p}msgs:${room}`,
+      '+inf',
+      '-inf',
+      'LIMIT',
+      0,
+      limit + 1,
+    );
+    return page(rows, limit);
+  }
+
+  async after(room: string, since: number, limit: number): Promise<MessagePage> {
+    const rows = await this.redis.zrevrangebyscore(
+      `${this.p}msgs:${room}`,
+      '+inf',
+      `(${since}`,
+      'LIMIT',
+      0,
+      limit + 1,
+    );
+    return page(rows, limit);
+  }
+
+  async before(room: string, before: number, limit: number): Promise<MessagePage> {
+    const rows = await this.redis.zrevrangebyscore(
+      `${this.p}msgs:${room}`,
+      `(${before}`,
+      '-inf',
+      'LIMIT',
+      0,
+      limit + 1,
+    );
+    return page(rows, limit);
+  }
+
+  async check(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  close(): Promise<void> {
+    // The connection is shared with the bus and membership; the server closes it.
+    return Promise.resolve();
+  }
+}
