@@ -34,7 +34,7 @@ export default defineConfig({
           name: 'server-redis',
           root: './apps/server',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/hardening/**', 'test/config.test.ts'],
+          exclude: ['test/hardening/**', 'test/redis/**', 'test/config.test.ts'],
           globalSetup: ['./test/helpers/redis-global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,

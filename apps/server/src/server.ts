@@ -39,6 +39,8 @@ export interface ServerOverrides {
   store?: ChatStore;
   bus?: Bus;
   membership?: MembershipDirectory;
+  /** How long to wait for Redis at start (default 10 s). */
+  redisConnectTimeoutMs?: number;
   /** Time allowed for a request's headers (default 10 s); tests shorten it. */
   headersTimeoutMs?: number;
 }
@@ -51,7 +53,9 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
   const backend = config.redisUrl
-    ? await redisBackend(config, config.redisUrl, log, clock, () => chat.catchUp())
+    ? await redisBackend(config, config.redisUrl, log, clock, overrides.redisConnectTimeoutMs ?? 10_000, () =>
+        chat.catchUp(),
+      )
     : {
         store: overrides.store ?? new SqliteStore(config.databasePath),
         bus: overrides.bus ?? new LocalBus(),
@@ -155,6 +159,7 @@ async function redisBackend(
   url: string,
   log: Logger,
   clock: Clock,
+  connectTimeoutMs: number,
   onResubscribed: () => void,
 ): Promise<{ store: ChatStore; bus: Bus; membership: MembershipDirectory; close: () => Promise<void> }> {
   const commands = connectRedis(url, log, 'commands');
@@ -163,7 +168,7 @@ async function redisBackend(
     await Promise.allSettled([commands.quit(), subscriber.quit()]);
   };
   try {
-    await Promise.all([whenReady(commands, 10_000), whenReady(subscriber, 10_000)]);
+    await Promise.all([whenReady(commands, connectTimeoutMs), whenReady(subscriber, connectTimeoutMs)]);
   } catch (error) {
     commands.disconnect();
     subscriber.disconnect();
