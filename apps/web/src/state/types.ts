@@ -3,7 +3,7 @@
  * (src/net), read by hooks (src/hooks) through narrow selectors.
  * Types only: this file is the contract between the two sides.
  */
-import type { Message, User } from '@tether/protocol';
+import type { Message, RoomSummary, User } from '@tether/protocol';
 
 /** What the connection is doing, as the banner shows it. */
 export type ConnectionStatus =
@@ -28,6 +28,11 @@ export interface SessionSlice {
   /** The name the person asked for (kept while the hello is in flight). */
   pendingName: string | null;
   nameError: NameError;
+  /**
+   * The name to prefill the name picker with: the one that was refused
+   * (`nameError`), or the saved one after the server forgot our token.
+   */
+  suggestedName: string | null;
 }
 
 export interface RoomView {
@@ -84,6 +89,15 @@ export interface TypingSlice {
   byRoom: Record<string, Record<string, { user: User; until: number }>>;
 }
 
+/** Every room on the server (the answer to `rooms`), for a room browser. */
+export interface DirectorySlice {
+  rooms: RoomSummary[];
+  /** A `rooms` request is in flight. */
+  loading: boolean;
+  /** When the list was last answered (ms since epoch), or null if never. */
+  updatedAt: number | null;
+}
+
 export interface ChatState {
   connection: ConnectionSlice;
   session: SessionSlice;
@@ -92,6 +106,9 @@ export interface ChatState {
   outbox: OutboxSlice;
   members: MembersSlice;
   typing: TypingSlice;
+  directory: DirectorySlice;
 }
 
 export const OUTBOX_LIMIT = 500;
+/** Messages kept per room in browser storage, so an offline reload shows the chat. */
+export const STORED_MESSAGES_PER_ROOM = 200;

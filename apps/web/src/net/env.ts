@@ -1,0 +1,109 @@
+/**
+ * What `ChatClient` needs from the outside world, as small interfaces. Tests
+ * pass fakes; the defaults below read the browser globals at call time (not at
+ * import), so `vi.useFakeTimers()` installed later still takes effect.
+ */
+import { WS_PATH } from '@tether/protocol/constants';
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+export type TimerHandle = ReturnType<typeof globalThis.setTimeout>;
+
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** The part of `Storage` we use; localStorage fits. */
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+/** The part of the browser's WebSocket we use. */
+export interface SocketLike {
+  readonly readyState: number;
+  onopen: ((event: Event) => unknown) | null;
+  onmessage: ((event: MessageEvent) => unknown) | null;
+  onclose: ((event: CloseEvent) => unknown) | null;
+  onerror: ((event: Event) => unknown) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type SocketConstructor = new (url: string) => SocketLike;
+
+/** `WebSocket.OPEN`, without touching the global (absent in some test setups). */
+export const SOCKET_OPEN = 1;
+
+export interface EnvironmentHandlers {
+  online(): void;
+  offline(): void;
+  /** The page became visible. */
+  visible(): void;
+  /** The page is going away (reload, close, bfcache): last chance to write storage. */
+  pagehide(): void;
+}
+
+/** Network and page-visibility signals. */
+export interface BrowserEnvironment {
+  isOnline(): boolean;
+  isVisible(): boolean;
+  /** Returns the function that unsubscribes. */
+  subscribe(handlers: EnvironmentHandlers): () => void;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export const systemTimers: Timers = {
+  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+  clearTimeout: (handle) => {
+    globalThis.clearTimeout(handle);
+  },
+};
+
+/** `window` and `document`; where they are missing (a worker, SSR) it reports online and visible. */
+export function browserEnvironment(): BrowserEnvironment {
+  const win = typeof window === 'undefined' ? undefined : window;
+  const doc = typeof document === 'undefined' ? undefined : document;
+  return {
+    isOnline: () => (typeof navigator === 'undefined' ? true : navigator.onLine),
+    isVisible: () => doc?.visibilityState !== 'hidden',
+    subscribe(handlers) {
+      const online = () => handlers.online();
+      const offline = () => handlers.offline();
+      const pagehide = () => handlers.pagehide();
+      const visibility = () => {
+        if (doc?.visibilityState === 'visible') handlers.visible();
+      };
+      win?.addEventListener('online', online);
+      win?.addEventListener('offline', offline);
+      win?.addEventListener('pagehide', pagehide);
+      doc?.addEventListener('visibilitychange', visibility);
+      return () => {
+        win?.removeEventListener('online', online);
+        win?.removeEventListener('offline', offline);
+        win?.removeEventListener('pagehide', pagehide);
+        doc?.removeEventListener('visibilitychange', visibility);
+      };
+    },
+  };
+}
+
+/** localStorage, or null where it is missing or refused (some private modes throw on access). */
+export function browserStorage(): KeyValueStorage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** The chat endpoint on the origin that served the page (PROTOCOL.md, "Transport"). */
+export function socketUrl(page: Pick<Location, 'protocol' | 'host'>): string {
+  return `${page.protocol === 'https:' ? 'wss' : 'ws'}://${page.host}${WS_PATH}`;
+}

@@ -1,0 +1,39 @@
+/**
+ * Wire framing for the browser. Server frames are trusted after a cheap check:
+ * the server validates what it sends from the same schemas, and a full schema
+ * check here would put TypeBox into the bundle (see STYLE.md). The check still
+ * keeps junk (a proxy's HTML error page, a binary frame) out of the handlers.
+ */
+import type { ClientMessage, ServerMessage, ServerMessageType } from '@tether/protocol';
+
+const SERVER_TYPES: ReadonlySet<string> = new Set<ServerMessageType>([
+  'welcome',
+  'rooms',
+  'joined',
+  'left',
+  'ack',
+  'message',
+  'history',
+  'presence',
+  'typing',
+  'pong',
+  'error',
+]);
+
+/** A server frame, or null when it is not a JSON object with a known `type`. */
+export function decodeServerFrame(data: unknown): ServerMessage | null {
+  if (typeof data !== 'string') return null;
+  let frame: unknown;
+  try {
+    frame = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (typeof frame !== 'object' || frame === null) return null;
+  const type: unknown = (frame as { type?: unknown }).type;
+  return typeof type === 'string' && SERVER_TYPES.has(type) ? (frame as ServerMessage) : null;
+}
+
+export function encodeClientFrame(frame: ClientMessage): string {
+  return JSON.stringify(frame);
+}

@@ -1,0 +1,329 @@
+/**
+ * What survives a reload, in browser storage: the session (token, user), the
+ * rooms joined and the current one, the outbox, and the latest messages of each
+ * room. Every value is JSON wrapped as `{"v":1,"data":…}`; a value that does
+ * not parse, has another version or the wrong shape reads as absent, so a
+ * corrupt entry costs that entry and never the app. Storage that throws
+ * (quota, disabled, private mode) is logged and otherwise ignored.
+ */
+import type { Message, User } from '@tether/protocol';
+
+import { NO_MESSAGES, latestMessages, mergeMessages, newestSeq } from '../state/messages';
+import { emptyRoom, outboxSlice } from '../state/reducers';
+import type { RoomMessages } from '../state/messages';
+import type { ChatStore } from '../state/store';
+import { STORED_MESSAGES_PER_ROOM } from '../state/types';
+import type { ChatState, OutboxItem, RoomsSlice } from '../state/types';
+import type { KeyValueStorage, TimerHandle, Timers } from './env';
+import { parseOutbox } from './outbox';
+import { isValidRoomName } from './text';
+
+const VERSION = 1;
+
+export const STORAGE_KEYS = {
+  session: 'tether:session',
+  rooms: 'tether:rooms',
+  outbox: 'tether:outbox',
+  messages: (room: string) => `tether:messages:${room}`,
+} as const;
+
+export interface Logger {
+  warn(message: string, ...details: unknown[]): void;
+}
+
+export interface PersistedSession {
+  token: string | null;
+  user: User | null;
+  /** The last name used, to prefill the name picker. */
+  name: string | null;
+}
+
+export interface PersistedRoom {
+  epoch: string | null;
+  seq: number;
+  unread: number;
+  hasMore: boolean;
+}
+
+export interface PersistedRooms {
+  order: string[];
+  current: string | null;
+  rooms: Record<string, PersistedRoom>;
+}
+
+export interface PersistedMessages {
+  messages: RoomMessages;
+  /** Older messages than the ones stored exist (we stored only the latest). */
+  truncated: boolean;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+export function isUser(value: unknown): value is User {
+  return isRecord(value) && typeof value.id === 'string' && typeof value.name === 'string';
+}
+
+export function isMessage(value: unknown): value is Message {
+  return (
+    isRecord(value) &&
+    typeof value.room === 'string' &&
+    isNonNegativeInteger(value.seq) &&
+    value.seq >= 1 &&
+    isNonNegativeInteger(value.ts) &&
+    typeof value.id === 'string' &&
+    isUser(value.from) &&
+    typeof value.text === 'string'
+  );
+}
+
+function parseSession(data: unknown): PersistedSession {
+  if (!isRecord(data)) return { token: null, user: null, name: null };
+  const token = typeof data.token === 'string' && data.token !== '' ? data.token : null;
+  const user = isUser(data.user) ? { id: data.user.id, name: data.user.name } : null;
+  const name = typeof data.name === 'string' && data.name !== '' ? data.name : (user?.name ?? null);
+  // A token without its user cannot show the chat before `welcome`; keep the
+  // token anyway, the server knows who it is.
+  return { token, user, name };
+}
+
+function parseRooms(data: unknown): PersistedRooms {
+  const empty: PersistedRooms = { order: [], current: null, rooms: {} };
+  if (!isRecord(data) || !Array.isArray(data.order) || !isRecord(data.rooms)) return empty;
+  const order: string[] = [];
+  const rooms: Record<string, PersistedRoom> = {};
+  for (const name of data.order) {
+    if (typeof name !== 'string' || !isValidRoomName(name) || name in rooms) continue;
+    const saved = data.rooms[name];
+    const room: PersistedRoom = { epoch: null, seq: 0, unread: 0, hasMore: false };
+    if (isRecord(saved)) {
+      if (typeof saved.epoch === 'string') room.epoch = saved.epoch;
+      if (isNonNegativeInteger(saved.seq)) room.seq = saved.seq;
+      if (isNonNegativeInteger(saved.unread)) room.unread = saved.unread;
+      if (typeof saved.hasMore === 'boolean') room.hasMore = saved.hasMore;
+    }
+    order.push(name);
+    rooms[name] = room;
+  }
+  const current = typeof data.current === 'string' && data.current in rooms ? data.current : null;
+  return { order, current, rooms };
+}
+
+function parseMessages(room: string, data: unknown): PersistedMessages {
+  if (!isRecord(data) || !Array.isArray(data.messages)) return { messages: NO_MESSAGES, truncated: false };
+  const valid = data.messages.filter((m): m is Message => isMessage(m) && m.room === room);
+  return { messages: mergeMessages(NO_MESSAGES, valid), truncated: data.truncated === true };
+}
+
+/** Typed, versioned, fault-tolerant access to the chat's keys in one storage. */
+export class ChatStorage {
+  readonly #storage: KeyValueStorage | null;
+  readonly #log: Logger;
+  /** Rooms whose messages may be stored, so they can be evicted when space runs out. */
+  readonly #messageRooms = new Set<string>();
+
+  constructor(storage: KeyValueStorage | null, log: Logger) {
+    this.#storage = storage;
+    this.#log = log;
+  }
+
+  loadSession(): PersistedSession {
+    return parseSession(this.#read(STORAGE_KEYS.session));
+  }
+
+  saveSession(session: PersistedSession): void {
+    this.#write(STORAGE_KEYS.session, session);
+  }
+
+  loadRooms(): PersistedRooms {
+    const rooms = parseRooms(this.#read(STORAGE_KEYS.rooms));
+    for (const name of rooms.order) this.#messageRooms.add(name);
+    return rooms;
+  }
+
+  saveRooms(rooms: RoomsSlice): void {
+    const saved: PersistedRooms = { order: rooms.order, current: rooms.current, rooms: {} };
+    for (const name of rooms.order) {
+      const view = rooms.byName[name];
+      if (!view) continue;
+      saved.rooms[name] = { epoch: view.epoch, seq: view.seq, unread: view.unread, hasMore: view.hasMore };
+    }
+    this.#write(STORAGE_KEYS.rooms, saved);
+  }
+
+  loadOutbox(): OutboxItem[] {
+    return parseOutbox(this.#read(STORAGE_KEYS.outbox));
+  }
+
+  /**
+   * The outbox matters more than any cached message: when storage is full the
+   * message caches go, and the outbox is written again.
+   */
+  saveOutbox(items: readonly OutboxItem[]): void {
+    if (this.#write(STORAGE_KEYS.outbox, items)) return;
+    for (const room of this.#messageRooms) this.removeMessages(room);
+    if (!this.#write(STORAGE_KEYS.outbox, items)) this.#log.warn('tether: the outbox could not be stored');
+  }
+
+  loadMessages(room: string): PersistedMessages {
+    this.#messageRooms.add(room);
+    return parseMessages(room, this.#read(STORAGE_KEYS.messages(room)));
+  }
+
+  /** Keeps the latest `limit` messages of the room. */
+  saveMessages(room: string, held: RoomMessages, limit: number = STORED_MESSAGES_PER_ROOM): void {
+    const messages = latestMessages(held, limit);
+    if (messages.length === 0) {
+      this.removeMessages(room);
+      return;
+    }
+    this.#messageRooms.add(room);
+    const truncated = Object.keys(held).length > messages.length;
+    this.#write(STORAGE_KEYS.messages(room), { messages, truncated });
+  }
+
+  removeMessages(room: string): void {
+    this.#messageRooms.delete(room);
+    this.#remove(STORAGE_KEYS.messages(room));
+  }
+
+  /** Forgets everything (sign-out). */
+  clear(): void {
+    for (const room of [...this.#messageRooms]) this.removeMessages(room);
+    this.#remove(STORAGE_KEYS.session);
+    this.#remove(STORAGE_KEYS.rooms);
+    this.#remove(STORAGE_KEYS.outbox);
+  }
+
+  #read(key: string): unknown {
+    let raw: string | null;
+    try {
+      raw = this.#storage?.getItem(key) ?? null;
+    } catch (error) {
+      this.#log.warn(`tether: could not read ${key}`, error);
+      return undefined;
+    }
+    if (raw === null) return undefined;
+    try {
+      const envelope: unknown = JSON.parse(raw);
+      return isRecord(envelope) && envelope.v === VERSION ? envelope.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #write(key: string, data: unknown): boolean {
+    if (!this.#storage) return true;
+    try {
+      this.#storage.setItem(key, JSON.stringify({ v: VERSION, data }));
+      return true;
+    } catch (error) {
+      this.#log.warn(`tether: could not store ${key}`, error);
+      return false;
+    }
+  }
+
+  #remove(key: string): void {
+    try {
+      this.#storage?.removeItem(key);
+    } catch (error) {
+      this.#log.warn(`tether: could not remove ${key}`, error);
+    }
+  }
+}
+
+/** The state a reload starts from: the chat as it was left, nothing connected. */
+export function restoreState(storage: ChatStorage): { session: PersistedSession; state: Partial<ChatState> } {
+  const session = storage.loadSession();
+  const saved = storage.loadRooms();
+  const byName: RoomsSlice['byName'] = {};
+  const byRoom: ChatState['messages']['byRoom'] = {};
+  for (const name of saved.order) {
+    const room = saved.rooms[name] ?? { epoch: null, seq: 0, unread: 0, hasMore: false };
+    const { messages, truncated } = storage.loadMessages(name);
+    const newest = newestSeq(messages) ?? 0;
+    byName[name] = {
+      ...emptyRoom(name),
+      epoch: room.epoch,
+      seq: Math.max(room.seq, newest),
+      unread: room.unread,
+      hasMore: room.hasMore || truncated,
+    };
+    if (messages !== NO_MESSAGES) byRoom[name] = messages;
+  }
+  return {
+    session,
+    state: {
+      session: { user: session.user, pendingName: null, nameError: null, suggestedName: session.name },
+      rooms: { order: saved.order, current: saved.current ?? saved.order[0] ?? null, byName },
+      messages: { byRoom },
+      outbox: outboxSlice(storage.loadOutbox()),
+    },
+  };
+}
+
+export interface PersistenceBinding {
+  /** Writes what is pending now (page hide, stop). */
+  flush(): void;
+  dispose(): void;
+}
+
+/**
+ * Writes the store to storage as it changes. The outbox is written at once: a
+ * message the person sent must survive a reload in the next instant. Rooms
+ * and messages change with every incoming message, so they are written at
+ * most once per `delayMs`, and on `flush`.
+ */
+export function bindPersistence(
+  store: ChatStore,
+  storage: ChatStorage,
+  timers: Timers,
+  delayMs = 500,
+): PersistenceBinding {
+  let timer: TimerHandle | undefined;
+  let roomsDirty = false;
+  const dirtyRooms = new Set<string>();
+
+  const flush = () => {
+    if (timer !== undefined) timers.clearTimeout(timer);
+    timer = undefined;
+    const state = store.getState();
+    if (roomsDirty) storage.saveRooms(state.rooms);
+    for (const room of dirtyRooms) {
+      const held = state.messages.byRoom[room];
+      if (held && state.rooms.byName[room]) storage.saveMessages(room, held);
+      else storage.removeMessages(room);
+    }
+    roomsDirty = false;
+    dirtyRooms.clear();
+  };
+
+  const unsubscribe = store.subscribe((state, previous) => {
+    if (state.outbox.items !== previous.outbox.items) storage.saveOutbox(state.outbox.items);
+    if (state.rooms !== previous.rooms) roomsDirty = true;
+    if (state.messages.byRoom !== previous.messages.byRoom) {
+      for (const [room, held] of Object.entries(state.messages.byRoom)) {
+        if (previous.messages.byRoom[room] !== held) dirtyRooms.add(room);
+      }
+      for (const room of Object.keys(previous.messages.byRoom)) {
+        if (!(room in state.messages.byRoom)) dirtyRooms.add(room);
+      }
+    }
+    if ((roomsDirty || dirtyRooms.size > 0) && timer === undefined) {
+      timer = timers.setTimeout(flush, delayMs);
+    }
+  });
+
+  return {
+    flush,
+    dispose() {
+      flush();
+      unsubscribe();
+    },
+  };
+}

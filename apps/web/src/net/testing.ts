@@ -1,0 +1,170 @@
+/**
+ * Fakes for tests of the client: a WebSocket the test opens, closes and feeds,
+ * an environment whose network and visibility the test flips, and an
+ * in-memory storage. Not imported by the app.
+ */
+import type { ClientMessage, ClientMessageOf, ClientMessageType, ServerMessage } from '@tether/protocol';
+
+import type { BrowserEnvironment, EnvironmentHandlers, KeyValueStorage, SocketLike } from './env';
+
+export class FakeWebSocket implements SocketLike {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+
+  readonly url: string;
+  readyState: number = FakeWebSocket.CONNECTING;
+  onopen: ((event: Event) => unknown) | null = null;
+  onmessage: ((event: MessageEvent) => unknown) | null = null;
+  onclose: ((event: CloseEvent) => unknown) | null = null;
+  onerror: ((event: Event) => unknown) | null = null;
+  /** Every frame the client sent, raw. */
+  readonly sent: string[] = [];
+  /** Set when the client called `close`. */
+  closedByClient: { code: number | undefined; reason: string | undefined } | null = null;
+
+  constructor(url: string) {
+    this.url = url;
+  }
+
+  send(data: string): void {
+    if (this.readyState !== FakeWebSocket.OPEN) throw new Error('FakeWebSocket: send while not open');
+    this.sent.push(data);
+  }
+
+  /** A client close only starts the closing handshake; `finishClose` ends it. */
+  close(code?: number, reason?: string): void {
+    if (this.readyState >= FakeWebSocket.CLOSING) return;
+    this.closedByClient = { code, reason };
+    this.readyState = FakeWebSocket.CLOSING;
+  }
+
+  // ---- driven by the test, as the server or the network would
+
+  open(): void {
+    this.readyState = FakeWebSocket.OPEN;
+    this.onopen?.(new Event('open'));
+  }
+
+  deliver(frame: ServerMessage | string): void {
+    const data = typeof frame === 'string' ? frame : JSON.stringify(frame);
+    this.onmessage?.(new MessageEvent('message', { data }));
+  }
+
+  /** The connection ends (server close, network loss, or the end of a client close). */
+  serverClose(code = 1006, reason = ''): void {
+    this.readyState = FakeWebSocket.CLOSED;
+    this.onclose?.(new CloseEvent('close', { code, reason, wasClean: code !== 1006 }));
+  }
+
+  finishClose(): void {
+    this.serverClose(this.closedByClient?.code ?? 1005, this.closedByClient?.reason ?? '');
+  }
+
+  /** Frames the client sent, parsed. */
+  frames(): ClientMessage[] {
+    return this.sent.map((raw) => JSON.parse(raw) as ClientMessage);
+  }
+
+  framesOf<T extends ClientMessageType>(type: T): ClientMessageOf<T>[] {
+    return this.frames().filter((frame): frame is ClientMessageOf<T> => frame.type === type);
+  }
+
+  clearSent(): void {
+    this.sent.length = 0;
+  }
+}
+
+/** A WebSocket constructor that records every socket the client creates. */
+export function fakeSocketFactory(): {
+  WebSocket: new (url: string) => FakeWebSocket;
+  sockets: FakeWebSocket[];
+  last(): FakeWebSocket;
+} {
+  const sockets: FakeWebSocket[] = [];
+  class RecordedWebSocket extends FakeWebSocket {
+    constructor(url: string) {
+      super(url);
+      sockets.push(this);
+    }
+  }
+  return {
+    WebSocket: RecordedWebSocket,
+    sockets,
+    last() {
+      const socket = sockets.at(-1);
+      if (!socket) throw new Error('no socket was created');
+      return socket;
+    },
+  };
+}
+
+export class FakeEnvironment implements BrowserEnvironment {
+  online = true;
+  visible = true;
+  #handlers: EnvironmentHandlers | null = null;
+
+  isOnline(): boolean {
+    return this.online;
+  }
+
+  isVisible(): boolean {
+    return this.visible;
+  }
+
+  subscribe(handlers: EnvironmentHandlers): () => void {
+    this.#handlers = handlers;
+    return () => {
+      this.#handlers = null;
+    };
+  }
+
+  get subscribed(): boolean {
+    return this.#handlers !== null;
+  }
+
+  goOffline(): void {
+    this.online = false;
+    this.#handlers?.offline();
+  }
+
+  goOnline(): void {
+    this.online = true;
+    this.#handlers?.online();
+  }
+
+  hide(): void {
+    this.visible = false;
+  }
+
+  show(): void {
+    this.visible = true;
+    this.#handlers?.visible();
+  }
+
+  pagehide(): void {
+    this.#handlers?.pagehide();
+  }
+}
+
+export class MemoryStorage implements KeyValueStorage {
+  readonly data = new Map<string, string>();
+  /** When set, `setItem` throws like a full localStorage. */
+  full = false;
+
+  getItem(key: string): string | null {
+    return this.data.get(key) ?? null;
+  }
+
+  setItem(key: string, value: string): void {
+    if (this.full) throw new DOMException('quota exceeded', 'QuotaExceededError');
+    this.data.set(key, value);
+  }
+
+  removeItem(key: string): void {
+    this.data.delete(key);
+  }
+}
+
+export const silentLog = { warn: (): void => undefined };

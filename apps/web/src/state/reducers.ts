@@ -1,0 +1,298 @@
+/**
+ * Pure state transitions: (state, event) → the slices that change, or null when
+ * nothing does. `ChatClient` applies them with `store.setState`; keeping them
+ * free of sockets and timers lets tests drive them with plain objects.
+ */
+import type { Ack, HistoryPage, Joined, Message, Presence, TypingEvent, User } from '@tether/protocol';
+
+import { NO_MESSAGES, contiguousEnd, mergeMessages, newestSeq } from './messages';
+import type { RoomMessages } from './messages';
+import { OUTBOX_LIMIT } from './types';
+import type { ChatState, OutboxItem, OutboxSlice, RoomView, RoomsSlice, TypingSlice } from './types';
+
+export type StatePatch = Partial<ChatState> | null;
+
+export function emptyRoom(name: string): RoomView {
+  return {
+    name,
+    epoch: null,
+    seq: 0,
+    joined: false,
+    unread: 0,
+    hasMore: false,
+    loadingOlder: false,
+    error: null,
+  };
+}
+
+export function outboxSlice(items: OutboxItem[]): OutboxSlice {
+  return { items, full: items.length >= OUTBOX_LIMIT };
+}
+
+function withRoom(rooms: RoomsSlice, view: RoomView): RoomsSlice {
+  return { ...rooms, byName: { ...rooms.byName, [view.name]: view } };
+}
+
+function withoutKey<T>(record: Record<string, T>, key: string): Record<string, T> {
+  if (!(key in record)) return record;
+  return Object.fromEntries(Object.entries(record).filter(([name]) => name !== key));
+}
+
+function withoutTyping(typing: TypingSlice, room: string, userId: string): TypingSlice {
+  const inRoom = typing.byRoom[room];
+  if (inRoom?.[userId] === undefined) return typing;
+  return { byRoom: { ...typing.byRoom, [room]: withoutKey(inRoom, userId) } };
+}
+
+/** A room the person asked to join; it is listed at once, before the server answers. */
+export function roomAdded(state: ChatState, room: string): StatePatch {
+  if (state.rooms.byName[room]) return null;
+  const rooms = withRoom(state.rooms, emptyRoom(room));
+  return { rooms: { ...rooms, order: [...state.rooms.order, room] } };
+}
+
+/** Everything held about a room, and its unsent messages, go with it. */
+export function roomRemoved(state: ChatState, room: string): StatePatch {
+  if (!state.rooms.byName[room]) return null;
+  const order = state.rooms.order.filter((name) => name !== room);
+  let current = state.rooms.current;
+  if (current === room) {
+    const index = state.rooms.order.indexOf(room);
+    current = order[Math.min(index, order.length - 1)] ?? null;
+  }
+  const items = state.outbox.items.filter((item) => item.room !== room);
+  return {
+    rooms: { order, current, byName: withoutKey(state.rooms.byName, room) },
+    messages: { byRoom: withoutKey(state.messages.byRoom, room) },
+    members: { byRoom: withoutKey(state.members.byRoom, room) },
+    typing: { byRoom: withoutKey(state.typing.byRoom, room) },
+    outbox: items.length === state.outbox.items.length ? state.outbox : outboxSlice(items),
+  };
+}
+
+/** Selecting a room marks it read. */
+export function roomSelected(state: ChatState, room: string | null): StatePatch {
+  const view = room === null ? undefined : state.rooms.byName[room];
+  if (room !== null && !view) return null;
+  if (state.rooms.current === room && (!view || view.unread === 0)) return null;
+  const rooms = view && view.unread !== 0 ? withRoom(state.rooms, { ...view, unread: 0 }) : state.rooms;
+  return { rooms: { ...rooms, current: room } };
+}
+
+/**
+ * The answer to `join`, first or resumed. Messages merge by seq; what we kept
+ * is dropped when the epoch changed (the history was reset) or when the answer
+ * does not reach back to what we hold (a resume longer than RESUME_LIMIT), so
+ * the messages held stay one gap-free run.
+ */
+export function joinedReceived(state: ChatState, joined: Joined, selfId: string | null): StatePatch {
+  const view = state.rooms.byName[joined.room];
+  // Left again before the answer came.
+  if (!view) return null;
+  const held = state.messages.byRoom[joined.room] ?? NO_MESSAGES;
+  const epochChanged = view.epoch !== null && view.epoch !== joined.epoch;
+  const end = contiguousEnd(held);
+  const first = joined.messages[0];
+  const gap = end !== null && first !== undefined && first.seq > end + 1;
+  const keep = !epochChanged && !gap && end !== null;
+  const base: RoomMessages = keep ? held : NO_MESSAGES;
+  const merged = mergeMessages(base, joined.messages);
+
+  let unread = epochChanged ? 0 : view.unread;
+  // Only a resume brings news; the history of a first join is not unread.
+  if (view.epoch !== null && !epochChanged && state.rooms.current !== joined.room) {
+    for (const message of joined.messages) {
+      if (message.seq > view.seq && base[message.seq] === undefined && message.from.id !== selfId) unread++;
+    }
+  }
+
+  const next: RoomView = {
+    ...view,
+    epoch: joined.epoch,
+    seq: joined.seq,
+    joined: true,
+    unread,
+    // After a plain resume our oldest message is still the oldest held, so
+    // what we knew about older ones still holds; otherwise the server knows.
+    hasMore: keep ? view.hasMore : joined.hasMore,
+    loadingOlder: false,
+    error: null,
+  };
+  return {
+    rooms: withRoom(state.rooms, next),
+    messages: { byRoom: { ...state.messages.byRoom, [joined.room]: merged } },
+    members: { byRoom: { ...state.members.byRoom, [joined.room]: joined.members } },
+  };
+}
+
+/** A live message. Ours too: on another tab of the same user it is how a shared outbox item ends. */
+export function messageReceived(state: ChatState, message: Message, selfId: string | null): StatePatch {
+  const view = state.rooms.byName[message.room];
+  if (!view) return null;
+  const held = state.messages.byRoom[message.room] ?? NO_MESSAGES;
+  const own = message.from.id === selfId;
+  const pending = own ? state.outbox.items.findIndex((item) => item.id === message.id) : -1;
+  if (held[message.seq] !== undefined && pending === -1) return null;
+
+  const patch: Partial<ChatState> = {};
+  if (held[message.seq] === undefined) {
+    const unread = !own && state.rooms.current !== message.room && message.seq > view.seq;
+    patch.rooms = withRoom(state.rooms, {
+      ...view,
+      seq: Math.max(view.seq, message.seq),
+      unread: unread ? view.unread + 1 : view.unread,
+    });
+    patch.messages = {
+      byRoom: { ...state.messages.byRoom, [message.room]: mergeMessages(held, [message]) },
+    };
+    const typing = withoutTyping(state.typing, message.room, message.from.id);
+    if (typing !== state.typing) patch.typing = typing;
+  }
+  if (pending !== -1) patch.outbox = outboxSlice(state.outbox.items.filter((_, i) => i !== pending));
+  return patch;
+}
+
+/**
+ * Our send was stored. The message is inserted at once from what we sent, so
+ * the row never blinks between "sending" and the echo; the echo then finds
+ * its seq taken and changes nothing.
+ */
+export function ackReceived(state: ChatState, ack: Ack, self: User | null): StatePatch {
+  const item = state.outbox.items.find((candidate) => candidate.id === ack.id);
+  if (!item) return null;
+  const patch: Partial<ChatState> = {
+    outbox: outboxSlice(state.outbox.items.filter((candidate) => candidate !== item)),
+  };
+  const view = state.rooms.byName[ack.room];
+  if (view && self) {
+    const message: Message = {
+      room: ack.room,
+      seq: ack.seq,
+      ts: ack.ts,
+      id: ack.id,
+      from: self,
+      text: item.text,
+    };
+    const held = state.messages.byRoom[ack.room] ?? NO_MESSAGES;
+    patch.messages = { byRoom: { ...state.messages.byRoom, [ack.room]: mergeMessages(held, [message]) } };
+    patch.rooms = withRoom(state.rooms, { ...view, seq: Math.max(view.seq, ack.seq) });
+  }
+  return patch;
+}
+
+export function historyRequested(state: ChatState, room: string): StatePatch {
+  const view = state.rooms.byName[room];
+  if (!view || view.loadingOlder) return null;
+  return { rooms: withRoom(state.rooms, { ...view, loadingOlder: true }) };
+}
+
+export function historyReceived(state: ChatState, page: HistoryPage): StatePatch {
+  const view = state.rooms.byName[page.room];
+  if (!view) return null;
+  const held = state.messages.byRoom[page.room] ?? NO_MESSAGES;
+  const newest = newestSeq(held);
+  return {
+    rooms: withRoom(state.rooms, {
+      ...view,
+      hasMore: page.hasMore,
+      loadingOlder: false,
+      seq: Math.max(view.seq, newest ?? 0),
+    }),
+    messages: { byRoom: { ...state.messages.byRoom, [page.room]: mergeMessages(held, page.messages) } },
+  };
+}
+
+/** An error that names a room (invalid_room, too_many_rooms, not_in_room…). */
+export function roomFailed(state: ChatState, room: string, code: string): StatePatch {
+  const view = state.rooms.byName[room];
+  if (!view) return null;
+  const joinFailed = code === 'invalid_room' || code === 'too_many_rooms';
+  return {
+    rooms: withRoom(state.rooms, {
+      ...view,
+      loadingOlder: false,
+      error: joinFailed ? code : view.error,
+      joined: joinFailed ? false : view.joined,
+    }),
+  };
+}
+
+export function presenceReceived(state: ChatState, presence: Presence): StatePatch {
+  if (!state.rooms.byName[presence.room]) return null;
+  const members = state.members.byRoom[presence.room] ?? [];
+  const present = members.some((member) => member.id === presence.user.id);
+  if (presence.state === 'joined') {
+    // A rename shows up as the same id with a new name.
+    const next = present
+      ? members.map((member) => (member.id === presence.user.id ? presence.user : member))
+      : [...members, presence.user];
+    return { members: { byRoom: { ...state.members.byRoom, [presence.room]: next } } };
+  }
+  if (!present) return null;
+  return {
+    members: {
+      byRoom: {
+        ...state.members.byRoom,
+        [presence.room]: members.filter((member) => member.id !== presence.user.id),
+      },
+    },
+    typing: withoutTyping(state.typing, presence.room, presence.user.id),
+  };
+}
+
+export function typingReceived(
+  state: ChatState,
+  event: TypingEvent,
+  selfId: string | null,
+  until: number,
+): StatePatch {
+  // Our other tabs relay our own typing to us; it is never shown.
+  if (event.user.id === selfId || !state.rooms.byName[event.room]) return null;
+  const inRoom = state.typing.byRoom[event.room] ?? {};
+  return {
+    typing: {
+      byRoom: {
+        ...state.typing.byRoom,
+        [event.room]: { ...inRoom, [event.user.id]: { user: event.user, until } },
+      },
+    },
+  };
+}
+
+/** Drops typing entries that ended at or before `now`. */
+export function typingExpired(state: ChatState, now: number): StatePatch {
+  let changed = false;
+  const byRoom: TypingSlice['byRoom'] = {};
+  for (const [room, users] of Object.entries(state.typing.byRoom)) {
+    const kept = Object.fromEntries(Object.entries(users).filter(([, entry]) => entry.until > now));
+    if (Object.keys(kept).length !== Object.keys(users).length) changed = true;
+    if (Object.keys(kept).length > 0) byRoom[room] = kept;
+    else if (Object.keys(users).length > 0) changed = true;
+  }
+  return changed ? { typing: { byRoom } } : null;
+}
+
+/** The earliest moment a typing entry ends, or null when nobody types. */
+export function nextTypingExpiry(state: ChatState): number | null {
+  let next: number | null = null;
+  for (const users of Object.values(state.typing.byRoom)) {
+    for (const entry of Object.values(users)) if (next === null || entry.until < next) next = entry.until;
+  }
+  return next;
+}
+
+/** The socket is gone: nothing is joined on it any more, and typing is stale. */
+export function connectionLost(state: ChatState): StatePatch {
+  let byName = state.rooms.byName;
+  for (const view of Object.values(state.rooms.byName)) {
+    if (!view.joined && !view.loadingOlder) continue;
+    if (byName === state.rooms.byName) byName = { ...byName };
+    byName[view.name] = { ...view, joined: false, loadingOlder: false };
+  }
+  const typingEmpty = Object.keys(state.typing.byRoom).length === 0;
+  if (byName === state.rooms.byName && typingEmpty) return null;
+  return {
+    rooms: byName === state.rooms.byName ? state.rooms : { ...state.rooms, byName },
+    typing: typingEmpty ? state.typing : { byRoom: {} },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * The app's one zustand store, vanilla so that `ChatClient` (no React) owns and
+ * writes it; React reads it through the hooks in src/hooks.
+ */
+import { createStore } from 'zustand/vanilla';
+import type { StoreApi } from 'zustand/vanilla';
+
+import type { ChatState } from './types';
+
+export type ChatStore = StoreApi<ChatState>;
+
+/** A fresh state: nothing restored, nothing connected. */
+export function initialChatState(): ChatState {
+  return {
+    connection: { status: { kind: 'idle' }, rttMs: null },
+    session: { user: null, pendingName: null, nameError: null, suggestedName: null },
+    rooms: { order: [], byName: {}, current: null },
+    messages: { byRoom: {} },
+    outbox: { items: [], full: false },
+    members: { byRoom: {} },
+    typing: { byRoom: {} },
+    directory: { rooms: [], loading: false, updatedAt: null },
+  };
+}
+
+export function createChatStore(initial: Partial<ChatState> = {}): ChatStore {
+  return createStore<ChatState>()(() => ({ ...initialChatState(), ...initial }));
+}
+
+/** Back to the initial state, replacing every slice (tests; sign-out). */
+export function resetChatStore(store: ChatStore): void {
+  store.setState(initialChatState(), true);
+}
