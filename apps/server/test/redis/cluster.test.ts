@@ -54,6 +54,13 @@ async function readAll(node: TestServer, room: string): Promise<Message[]> {
   return messages;
 }
 
+/** Sends `count` messages without waiting (unlike `fill`, which drops echoes the test wants). */
+function sendMany(client: TestClient, room: string, count: number): void {
+  const prefix = newId('m');
+  for (let i = 0; i < count; i++)
+    client.send({ type: 'send', room, id: `${prefix}_${i}`, text: `message ${i}` });
+}
+
 function expectContiguous(seqs: number[], from = 1): void {
   expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => from + i));
 }
@@ -66,12 +73,12 @@ describe('redis: several nodes serve one chat', () => {
     await alice.join('general');
     await bob.join('general');
     const count = 60;
-    const sends = Promise.all([alice.fill('general', count), bob.fill('general', count)]);
+    sendMany(alice, 'general', count);
+    sendMany(bob, 'general', count);
     const [aliceSees, bobSees] = await Promise.all([
       alice.collect(2 * count, isMessage, 5000, 'message'),
       bob.collect(2 * count, isMessage, 5000, 'message'),
     ]);
-    await sends;
     expectContiguous(aliceSees.map((m) => m.seq));
     expect(bobSees.map((m) => m.seq)).toEqual(aliceSees.map((m) => m.seq));
     expect(bobSees.map((m) => m.id)).toEqual(aliceSees.map((m) => m.id));
@@ -82,12 +89,29 @@ describe('redis: several nodes serve one chat', () => {
     const clients = await Promise.all(cluster.map((node, i) => node.user(`user${i}`)));
     for (const client of clients) await client.join('three');
     const per = 30;
-    // Collect before sending: `fill` drops the echoes it finds still queued.
-    const collecting = Promise.all(
+    // Every frame in arrival order, to check that each sender's ack precedes its own message.
+    const order = clients.map((client) => {
+      const frames: string[] = [];
+      client.ws.on('message', (data: Buffer) => {
+        const frame = JSON.parse(data.toString()) as { type: string; id?: string };
+        if (frame.id) frames.push(`${frame.type} ${frame.id}`);
+      });
+      return frames;
+    });
+    for (const client of clients) sendMany(client, 'three', per);
+    const seen = await Promise.all(
       clients.map((client) => client.collect(3 * per, isMessage, 5000, 'message')),
     );
-    await Promise.all(clients.map((client) => client.fill('three', per)));
-    const seen = await collecting;
+    clients.forEach((client, i) => {
+      const own = seen[i]!.filter((m) => m.from.id === client.user?.id);
+      expect(own).toHaveLength(per);
+      for (const message of own) {
+        expect(order[i]!.indexOf(`ack ${message.id}`)).toBeGreaterThanOrEqual(0);
+        expect(order[i]!.indexOf(`ack ${message.id}`)).toBeLessThan(
+          order[i]!.indexOf(`message ${message.id}`),
+        );
+      }
+    });
     for (const frames of seen) {
       expectContiguous(frames.map((m) => m.seq));
       expect(frames.map((m) => m.id)).toEqual(seen[0]!.map((m) => m.id));
