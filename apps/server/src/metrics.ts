@@ -10,6 +10,7 @@ export interface Metrics {
   framesRejected: Counter<'code'>;
   heartbeatTerminations: Counter;
   slowConsumerTerminations: Counter;
+  transportAbuse: Counter<'reason'>;
   fanoutSeconds: Histogram;
   storeSeconds: Histogram;
 }
@@ -17,6 +18,21 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tether_' });
+  // What keeps the event loop busy, by kind (TCPSocketWrap, Timeout, …): a
+  // leak of sockets or timers shows as a count that only grows. The default
+  // metrics count handles but not timers, and not by kind.
+  new Gauge({
+    name: 'tether_active_resources',
+    help: 'Resources keeping the event loop alive, by type (process.getActiveResourcesInfo)',
+    labelNames: ['type'] as const,
+    registers: [registry],
+    collect() {
+      const counts = new Map<string, number>();
+      for (const type of process.getActiveResourcesInfo()) counts.set(type, (counts.get(type) ?? 0) + 1);
+      this.reset();
+      for (const [type, count] of counts) this.set({ type }, count);
+    },
+  });
   const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
   return {
     registry,
@@ -54,6 +70,12 @@ export function createMetrics(): Metrics {
     slowConsumerTerminations: new Counter({
       name: 'tether_slow_consumer_terminations_total',
       help: 'Connections terminated for leaving more than 4 MiB unsent',
+      registers: [registry],
+    }),
+    transportAbuse: new Counter({
+      name: 'tether_transport_abuse_total',
+      help: 'Connections closed for abusing the transport, by reason',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     fanoutSeconds: new Histogram({

@@ -10,7 +10,15 @@ import { LIMITS, type CloseCode } from '@tether/protocol';
 import WebSocket from 'ws';
 
 import type { Frame, Peer } from '../chat/peer.js';
+import type { FragmentGuard } from './fragment-guard.js';
 import { isWireFrame } from './frame.js';
+
+/**
+ * After closing an abusive connection, how long its close handshake may take
+ * before the socket is cut (ws itself would wait 30 s for a client that may
+ * never answer).
+ */
+const ABUSE_CLOSE_GRACE_MS = 1000;
 
 let nextId = 1;
 
@@ -46,9 +54,12 @@ export class Connection implements Peer {
   readonly id = nextId++;
   /** When the last frame or pong arrived (heartbeat). */
   lastSeen: number;
+  /** Watches the client's frames below ws (fragments, unfinished messages). */
+  inbound: FragmentGuard | undefined;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private terminated = false;
+  private abuseTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -64,12 +75,21 @@ export class Connection implements Peer {
     if (this.ws.readyState !== WebSocket.OPEN || !isWireFrame(frame)) return;
     this.queue.push(frame.bytes);
     this.queuedBytes += frame.byteLength;
-    if (this.queuedBytes + this.socket.writableLength > LIMITS.SLOW_CONSUMER_BYTES) {
-      this.terminate();
-      this.events.onSlowConsumer(this);
-      return;
-    }
-    scheduler.mark(this);
+    if (this.checkBacklog()) scheduler.mark(this);
+  }
+
+  /**
+   * Terminates the connection when more than `SLOW_CONSUMER_BYTES` are unsent;
+   * true while it is within the limit. Also called after `ws` answered a ping
+   * by itself: a client that floods pings and never reads the pongs fills the
+   * socket's buffer without any frame of ours.
+   */
+  checkBacklog(): boolean {
+    if (this.terminated) return false;
+    if (this.queuedBytes + this.socket.writableLength <= LIMITS.SLOW_CONSUMER_BYTES) return true;
+    this.terminate();
+    this.events.onSlowConsumer(this);
+    return false;
   }
 
   /** Writes the queued frames in one corked batch. */
@@ -93,6 +113,25 @@ export class Connection implements Peer {
     // What was queued before the close (an error explaining it) goes first.
     this.flush();
     this.ws.close(code, reason);
+  }
+
+  /**
+   * Closes a connection that abuses the transport: the close frame goes out,
+   * but the socket is cut if the client does not finish the handshake soon.
+   */
+  closeAbusive(code: CloseCode, reason: string): void {
+    this.close(code, reason);
+    this.abuseTimer ??= setTimeout(() => {
+      if (this.ws.readyState !== WebSocket.CLOSED) this.terminate();
+    }, ABUSE_CLOSE_GRACE_MS);
+    this.abuseTimer.unref();
+  }
+
+  /** The socket is gone: drop what is left. */
+  closed(): void {
+    clearTimeout(this.abuseTimer);
+    this.queue = [];
+    this.queuedBytes = 0;
   }
 
   /** Drops the connection without a close handshake. */

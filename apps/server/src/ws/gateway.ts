@@ -15,6 +15,7 @@ import type { ChatService } from '../chat/service.js';
 import type { Clock } from '../chat/clock.js';
 import type { Metrics } from '../metrics.js';
 import { Connection } from './connection.js';
+import { FragmentGuard } from './fragment-guard.js';
 import { Heartbeat } from './heartbeat.js';
 import { isOriginAllowed } from './origin.js';
 
@@ -28,6 +29,12 @@ export interface GatewayOptions {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
 }
+
+/**
+ * Header lines an upgrade may carry. Browsers send about 15; Node's own limits
+ * (16 KB of headers, 2000 lines) would let 2000 short lines through.
+ */
+export const MAX_UPGRADE_HEADERS = 100;
 
 /** Answers an upgrade with a plain HTTP error and drops the socket. */
 function refuse(socket: Duplex, status: number, headers: Record<string, string> = {}): void {
@@ -59,9 +66,10 @@ export class Gateway {
       intervalMs: options.heartbeatIntervalMs,
       timeoutMs: options.heartbeatTimeoutMs,
       now: () => options.clock.now(),
-      onDead: (connection) => {
+      onDead: (connection, reason) => {
         options.metrics.heartbeatTerminations.inc();
-        options.log.debug({ conn: connection.id }, 'terminated a silent connection');
+        if (reason === 'stalled message') options.metrics.transportAbuse.inc({ reason: 'stalled_message' });
+        options.log.debug({ conn: connection.id, reason }, 'terminated a dead connection');
       },
     });
     this.heartbeat.start();
@@ -81,6 +89,10 @@ export class Gateway {
     }
     if (this.shuttingDown) {
       refuse(socket, 503);
+      return;
+    }
+    if (req.rawHeaders.length / 2 > MAX_UPGRADE_HEADERS) {
+      refuse(socket, 431);
       return;
     }
     // ws also accepts the pre-standard version 8; RFC 6455 clients send 13.
@@ -113,6 +125,18 @@ export class Gateway {
       },
       clock.now(),
     );
+    const guard = new FragmentGuard({
+      now: () => clock.now(),
+      onTooManyFragments: () => {
+        metrics.transportAbuse.inc({ reason: 'fragments' });
+        log.info({ conn: connection.id }, 'closed a connection sending a message in too many fragments');
+        connection.closeAbusive(CLOSE_CODES.POLICY_VIOLATION, 'too many fragments in one message');
+      },
+    });
+    connection.inbound = guard;
+    // Added after ws's own listener, so the bytes it was handed with the upgrade
+    // (`head`, unshifted back onto the socket) reach both.
+    socket.on('data', guard.push);
     this.connections.add(connection);
     this.heartbeat.add(connection);
     metrics.connections.set(this.connections.size);
@@ -131,12 +155,17 @@ export class Gateway {
     });
     ws.on('ping', () => {
       connection.lastSeen = clock.now();
+      // ws has already queued the pong: a client that floods pings and never
+      // reads would otherwise grow the socket's buffer without bound.
+      connection.checkBacklog();
     });
     ws.on('error', (error) => {
       // ws closes the socket itself (1009 too big, 1007 bad UTF-8, 1002 bad frame).
       log.debug({ conn: connection.id, err: error.message }, 'websocket error');
     });
     ws.on('close', (code: number) => {
+      socket.off('data', guard.push);
+      connection.closed();
       this.connections.delete(connection);
       this.heartbeat.delete(connection);
       metrics.connections.set(this.connections.size);

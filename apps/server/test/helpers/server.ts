@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { inject, onTestFinished } from 'vitest';
 
 import { loadConfig } from '../../src/config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer, type ServerOverrides } from '../../src/server.js';
 import { TestClient, type ConnectOptions } from './client.js';
 
 export type Env = Record<string, string | undefined>;
@@ -73,14 +73,21 @@ export async function makeTempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'tether-test-'));
 }
 
-export async function startTestServer(overrides: Env = {}): Promise<TestServer> {
+/**
+ * `serverOverrides` go to `startServer` as they are (a store that fails on
+ * purpose, a short `headersTimeoutMs`), on every start, restarts included.
+ */
+export async function startTestServer(
+  overrides: Env = {},
+  serverOverrides: ServerOverrides = {},
+): Promise<TestServer> {
   const dir = await makeTempDir();
   const env: Env = { ...baseEnv(dir), ...overrides };
   const config = loadConfig(env);
   const clients = new Set<TestClient>();
   let server: RunningServer;
   try {
-    server = await startServer(config);
+    server = await startServer(config, serverOverrides);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -115,7 +122,7 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
     },
     async restart() {
       await fixture.stop();
-      server = await startServer(config);
+      server = await startServer(config, serverOverrides);
       running = true;
     },
     async stop() {
