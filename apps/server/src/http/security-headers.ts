@@ -25,13 +25,30 @@ function contentSecurityPolicy(host: string | undefined): string {
   ].join('; ');
 }
 
+/** Headers every answer carries, error answers included. */
+const ALWAYS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+} as const;
+
+function headersOf(error: Error): Record<string, unknown> {
+  const headers = (error as { headers?: unknown }).headers;
+  return typeof headers === 'object' && headers !== null ? (headers as Record<string, unknown>) : {};
+}
+
 export function securityHeaders(): Middleware {
   return async (ctx, next) => {
-    await next();
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    try {
+      await next();
+    } catch (error) {
+      // Koa answers a thrown error (a 403 for `/../x`, say) after removing
+      // every header already set, then applies `error.headers`: put them there.
+      if (error instanceof Error) Object.assign(error, { headers: { ...headersOf(error), ...ALWAYS } });
+      throw error;
+    }
+    ctx.set(ALWAYS);
     if (ctx.response.is('html')) ctx.set('Content-Security-Policy', contentSecurityPolicy(ctx.host));
   };
 }
