@@ -13,8 +13,8 @@ import { freePort } from './child.js';
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
-  /** Stops it (SIGTERM, which saves the append-only file), waiting for exit. */
-  stop(): Promise<void>;
+  /** Stops it, waiting for exit: SIGTERM (a clean shutdown) or SIGKILL (a crash). */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again on the same port and data folder. */
   start(): Promise<void>;
   /** Stops it for good and removes its data folder. */
@@ -76,12 +76,12 @@ export async function startRedisServer(options: RedisOptions = {}): Promise<Redi
       waitForPort(port, 10_000).then(resolve, reject);
     });
   };
-  const stop = async (): Promise<void> => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> => {
     const running = child;
     child = undefined;
     if (running?.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-    running.kill('SIGTERM');
+    running.kill(signal);
     const timer = setTimeout(() => running.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
