@@ -166,7 +166,7 @@ export class RawWebSocket {
   readonly texts: string[] = [];
   pings = 0;
   responsive = true;
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private closeFrame: RawClose | undefined;
   private ended: RawClose | undefined;
   private readonly waiters = new Set<() => void>();
@@ -188,7 +188,7 @@ export class RawWebSocket {
   static async open(port: number, extra: readonly string[] = [], timeoutMs = 3000): Promise<RawWebSocket> {
     const socket = await tcp(port, timeoutMs);
     return new Promise((resolve, reject) => {
-      let received = Buffer.alloc(0);
+      let received: Buffer = Buffer.alloc(0);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error('no handshake answer in time'));
