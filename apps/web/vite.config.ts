@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-
 import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 
 // Everything the Koa server answers besides the UI. `changeOrigin` stays off
 // on purpose: the server accepts a browser's WebSocket only when `Origin`
@@ -16,32 +15,58 @@ const proxy = {
   '/api': server,
 };
 
-export default defineConfig(({ command }) => {
-  // A production build bundles @tether/protocol from its dist (see `resolve`).
-  // The root `pnpm build` builds it first; a lone web build gets this hint
-  // instead of a bare "failed to resolve import".
-  if (
-    command === 'build' &&
-    !existsSync(new URL('../../packages/protocol/dist/constants.js', import.meta.url))
-  ) {
-    throw new Error(
-      '@tether/protocol is not built: run `pnpm build` at the repository root, or `pnpm --filter @tether/web... build`.',
-    );
-  }
-  return {
-    plugins: [react()],
-    resolve: {
-      // In dev, workspace packages resolve to their TypeScript sources, so a
-      // change in packages/protocol shows up without a build. Production builds
-      // use their dist, like every other consumer. Setting `conditions` replaces
-      // Vite's defaults, hence the spread.
-      conditions:
-        command === 'serve' ? ['@tether/source', ...defaultClientConditions] : [...defaultClientConditions],
-    },
-    server: { port: 5173, strictPort: true, proxy },
-    // `vite preview` serves dist/ with the same proxy, so a built UI can talk to
-    // a dev server too.
-    preview: { proxy },
-    build: { sourcemap: true },
-  };
+// Server routes a navigation must reach, never the cached app shell.
+const serverRoutes = [/^\/ws(?:\/|$)/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/api(?:\/|$)/];
+
+export default defineConfig({
+  plugins: [
+    react(),
+    VitePWA({
+      strategies: 'generateSW',
+      // main.tsx registers the worker: the server's CSP (`script-src 'self'`)
+      // forbids an injected inline script.
+      injectRegister: null,
+      // A new version waits for the person's "Reload" (see main.tsx) instead
+      // of reloading the page mid-conversation.
+      registerType: 'prompt',
+      includeAssets: ['favicon.svg', 'apple-touch-icon.png'],
+      manifest: {
+        name: 'Tether',
+        short_name: 'Tether',
+        description: 'Realtime chat whose connections stay alive and whose messages are never lost.',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        background_color: '#ffffff',
+        theme_color: '#4f46e5',
+        icons: [
+          { src: 'pwa-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'pwa-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'pwa-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        // The whole built app is precached, so a reload while the server is
+        // unreachable still opens the chat.
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
+        navigateFallback: 'index.html',
+        navigateFallbackDenylist: serverRoutes,
+        cleanupOutdatedCaches: true,
+        // Source maps are for debugging, not for offline use.
+        globIgnores: ['**/*.map'],
+      },
+    }),
+  ],
+  resolve: {
+    // Workspace packages resolve to their TypeScript sources, in dev and in
+    // production builds alike, so `vite build` works on a fresh clone without
+    // building packages/protocol first (its `@tether/source` export points at
+    // src/). Setting `conditions` replaces Vite's defaults, hence the spread.
+    conditions: ['@tether/source', ...defaultClientConditions],
+  },
+  server: { port: 5173, strictPort: true, proxy },
+  // `vite preview` serves dist/ with the same proxy, so a built UI can talk to
+  // a dev server too.
+  preview: { proxy },
+  build: { sourcemap: true },
 });

@@ -1,22 +1,185 @@
-import { ConnectionIndicator } from './components/ConnectionIndicator';
-import { useConnectionStatus } from './hooks/useConnectionStatus';
-import { socketUrl } from './net/ConnectionMonitor';
+import { useEffect } from 'react';
 
+import { ChatLayout } from './components/ChatLayout';
+import { Composer } from './components/Composer';
+import { ConnectionStatus } from './components/ConnectionStatus';
+import { clearDrafts } from './components/drafts';
+import { MemberList } from './components/MemberList';
+import { MessageList } from './components/MessageList';
+import { NamePicker } from './components/NamePicker';
+import { RoomList } from './components/RoomList';
+import { TypingLine } from './components/TypingLine';
+import { UserPanel } from './components/UserPanel';
+import {
+  ChatProvider,
+  useChatClient,
+  useChatConnection,
+  useConnection,
+  useCurrentRoom,
+  useDirectory,
+  useMembers,
+  useMessages,
+  useRooms,
+  useSession,
+  useTyping,
+} from './hooks';
+import { useI18n } from './i18n';
+import type { ChatClient } from './net/ChatClient';
+import type { User } from '@tether/protocol';
+
+/** How often the room directory is refreshed while connected. */
+const DIRECTORY_REFRESH_MS = 30_000;
+
+/** The app: one `ChatClient` for the page, and the screen its session calls for. */
 export function App() {
-  const status = useConnectionStatus(socketUrl(window.location));
+  const client = useChatConnection();
   return (
-    <main className="app">
-      <header className="app-header">
-        <h1>Tether</h1>
-        <ConnectionIndicator status={status} />
-      </header>
-      <p>
-        Tether is a realtime chat whose connections stay alive and whose messages are never lost. You pick a
-        name, join rooms and talk; when your network drops, your laptop sleeps or the server restarts, Tether
-        reconnects by itself, catches up on what you missed and delivers what you wrote in the meantime
-        exactly once. The chat itself is still being built: for now this page only shows whether it can reach
-        the server.
-      </p>
-    </main>
+    <ChatProvider client={client}>
+      <Screen />
+    </ChatProvider>
   );
+}
+
+function Screen() {
+  const session = useSession();
+  if (session.user) return <ChatScreen user={session.user} />;
+  return <NameScreen />;
+}
+
+function Connection() {
+  const client = useChatClient();
+  const { status, rttMs } = useConnection();
+  return <ConnectionStatus status={status} rttMs={rttMs} onRetryNow={client.retryNow} />;
+}
+
+function NameScreen() {
+  const client = useChatClient();
+  const { pendingName, nameError, suggestedName } = useSession();
+  const { status } = useConnection();
+  return (
+    <NamePicker
+      onSubmit={(name) => {
+        client.setName(name);
+      }}
+      error={nameError}
+      initialName={suggestedName ?? pendingName ?? ''}
+      pending={pendingName !== null && nameError === null}
+      // Once a name is on its way, say what the connection is doing, so a
+      // server that cannot be reached does not look like a button that hangs.
+      status={pendingName !== null && status.kind !== 'idle' ? <Connection /> : null}
+    />
+  );
+}
+
+function ChatScreen({ user }: { user: User }) {
+  const client = useChatClient();
+  const { t } = useI18n();
+  const { rooms, current } = useRooms();
+  const room = useCurrentRoom();
+  const members = useMembers(current);
+  const directory = useDirectory();
+  const open = useConnection().status.kind === 'open';
+
+  useRoomDirectory(client, open);
+  useUnreadTitle(
+    rooms.reduce((n, r) => n + r.unread, 0),
+    t.appName,
+  );
+
+  return (
+    <ChatLayout
+      room={current}
+      status={<Connection />}
+      memberCount={members.length}
+      rooms={
+        <>
+          <RoomList
+            rooms={rooms}
+            current={current}
+            onSelect={client.select}
+            onJoin={client.join}
+            onLeave={client.leave}
+            directory={directory.rooms}
+          />
+          <UserPanel
+            user={user}
+            onSignOut={() => {
+              clearDrafts();
+              client.signOut();
+            }}
+          />
+        </>
+      }
+      members={<MemberList members={members} selfId={user.id} />}
+    >
+      {current && room ? (
+        <Conversation key={current} client={client} room={current} selfId={user.id} error={room.error} />
+      ) : (
+        <p className="chat-empty">{t.pickRoom}</p>
+      )}
+    </ChatLayout>
+  );
+}
+
+/** One room's messages, typing line and composer; keyed by room, so scroll and draft start fresh. */
+function Conversation({
+  client,
+  room,
+  selfId,
+  error,
+}: {
+  client: ChatClient;
+  room: string;
+  selfId: string;
+  error: string | null;
+}) {
+  const { t } = useI18n();
+  const entries = useMessages(room);
+  const view = useCurrentRoom();
+  const typing = useTyping(room);
+  return (
+    <>
+      {error && (
+        <p className="room-error" role="alert">
+          {t.roomError(room, error)}
+        </p>
+      )}
+      <MessageList
+        room={room}
+        entries={entries}
+        selfId={selfId}
+        hasMore={view?.hasMore ?? false}
+        loadingOlder={view?.loadingOlder ?? false}
+        onLoadOlder={() => {
+          client.loadOlder(room);
+        }}
+        onRetry={client.retry}
+        onDiscard={client.discard}
+      />
+      <TypingLine names={typing} />
+      <Composer
+        room={room}
+        onSend={(text) => client.send(room, text)}
+        onTyping={() => client.typing(room)}
+        autoFocus
+      />
+    </>
+  );
+}
+
+/** Keeps the "More rooms" list fresh while connected. */
+function useRoomDirectory(client: ChatClient, open: boolean) {
+  useEffect(() => {
+    if (!open) return;
+    client.listRooms();
+    const timer = setInterval(client.listRooms, DIRECTORY_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [client, open]);
+}
+
+/** "(3) Tether" in the tab while messages wait unread in other rooms. */
+function useUnreadTitle(unread: number, appName: string) {
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) ${appName}` : appName;
+  }, [unread, appName]);
 }

@@ -1,0 +1,242 @@
+import { act, fireEvent, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { MessageList } from './MessageList';
+import type { MessageListProps } from './MessageList';
+import { alice, bob, entry, mockListLayout, renderWithLocale } from './test-utils';
+
+function renderList(props: Partial<MessageListProps>) {
+  const all: MessageListProps = {
+    room: 'general',
+    entries: [],
+    selfId: alice.id,
+    hasMore: false,
+    loadingOlder: false,
+    onLoadOlder: vi.fn(),
+    onRetry: vi.fn(),
+    onDiscard: vi.fn(),
+    ...props,
+  };
+  return { ...renderWithLocale(<MessageList {...all} />), props: all };
+}
+
+const rowsOf = (log: HTMLElement) => log.querySelectorAll('.msg');
+
+describe('MessageList', () => {
+  let restoreLayout: () => void;
+  beforeEach(() => {
+    restoreLayout = mockListLayout();
+  });
+  afterEach(() => {
+    restoreLayout();
+  });
+
+  it('is a log named Messages showing each author and text', () => {
+    renderList({ entries: [entry({ text: 'hi all', from: bob }), entry({ text: 'hey bob', from: alice })] });
+    const log = screen.getByRole('log', { name: 'Messages' });
+    expect(within(log).getByText('hi all')).toBeInTheDocument();
+    expect(within(log).getByText('hey bob')).toBeInTheDocument();
+    expect(within(log).getByText('bob')).toBeInTheDocument();
+    expect(within(log).getByText('alice')).toBeInTheDocument();
+  });
+
+  it('sets my own messages apart', () => {
+    renderList({ entries: [entry({ text: 'theirs', from: bob }), entry({ text: 'mine', from: alice })] });
+    const [theirs, mine] = Array.from(rowsOf(screen.getByRole('log')));
+    expect(theirs).not.toHaveAttribute('data-own');
+    expect(mine).toHaveAttribute('data-own');
+  });
+
+  it('groups consecutive messages by one author under one header', () => {
+    renderList({
+      entries: [
+        entry({ text: 'one', from: bob }),
+        entry({ text: 'two', from: bob }),
+        entry({ text: 'three', from: alice }),
+      ],
+    });
+    const rows = Array.from(rowsOf(screen.getByRole('log')));
+    expect(rows.map((r) => r.hasAttribute('data-first'))).toEqual([true, false, true]);
+    // The grouped one still names its author for screen readers.
+    expect(within(rows[1] as HTMLElement).getByText('bob')).toHaveClass('sr-only');
+  });
+
+  it('starts a new group after a pause and shows a time on each header', () => {
+    const t0 = Date.UTC(2025, 0, 15, 12, 0);
+    renderList({
+      entries: [
+        entry({ text: 'one', from: bob, ts: t0 }),
+        entry({ text: 'later', from: bob, ts: t0 + 10 * 60_000 }),
+      ],
+    });
+    const rows = Array.from(rowsOf(screen.getByRole('log')));
+    expect(rows.map((r) => r.hasAttribute('data-first'))).toEqual([true, true]);
+    expect(rows[0]?.querySelector('.msg-meta time')).toHaveAttribute('datetime', new Date(t0).toISOString());
+  });
+
+  it('shows Sending… for a message in the outbox', () => {
+    renderList({ entries: [entry({ text: 'on its way', from: alice, status: 'sending' })] });
+    expect(screen.getByText('Sending…')).toBeInTheDocument();
+  });
+
+  it('shows Not sent with Retry and Delete for a failed message', async () => {
+    const { props } = renderList({
+      entries: [entry({ id: 'c_9', text: 'oops', from: alice, status: 'failed', error: 'rate_limited' })],
+    });
+    expect(screen.getByText(/Not sent/)).toHaveTextContent('Not sent · you are sending too fast');
+    await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(props.onRetry).toHaveBeenCalledWith('c_9');
+    await userEvent.click(screen.getByRole('button', { name: 'Delete' }));
+    expect(props.onDiscard).toHaveBeenCalledWith('c_9');
+  });
+
+  it('makes http and https links clickable, safely, and nothing else', () => {
+    renderList({
+      entries: [
+        entry({ text: 'see https://example.com/a?b=1, or http://x.org.' }),
+        entry({ text: 'javascript:alert(1) and data:text/html,hi and ftp://x.org' }),
+      ],
+    });
+    const links = screen.getAllByRole('link');
+    expect(links.map((a) => a.getAttribute('href'))).toEqual(['https://example.com/a?b=1', 'http://x.org/']);
+    for (const a of links) {
+      expect(a).toHaveAttribute('rel', 'noopener noreferrer');
+      expect(a).toHaveAttribute('target', '_blank');
+    }
+    expect(screen.getByText('javascript:alert(1) and data:text/html,hi and ftp://x.org')).toBeInTheDocument();
+  });
+
+  it('renders markup as text', () => {
+    const html = '<script>alert("x")</script><img src=x onerror=alert(1)><b>bold</b>';
+    renderList({ entries: [entry({ text: html })] });
+    const log = screen.getByRole('log');
+    expect(within(log).getByText(html)).toBeInTheDocument();
+    expect(log.querySelector('script, img, b')).toBeNull();
+  });
+
+  it('keeps line breaks of multi-line text', () => {
+    renderList({ entries: [entry({ text: 'line one\nline two' })] });
+    expect(screen.getByText(/line one/).textContent).toBe('line one\nline two');
+  });
+
+  it('offers older messages while there are some', async () => {
+    const { props } = renderList({ entries: [entry({ text: 'x' })], hasMore: true });
+    await userEvent.click(screen.getByRole('button', { name: 'Load older messages' }));
+    expect(props.onLoadOlder).toHaveBeenCalledTimes(1);
+  });
+
+  it('says when a room has no older messages, or none at all', () => {
+    const { unmount } = renderList({ entries: [entry({ text: 'x' })] });
+    expect(screen.getByText('This is the beginning of #general.')).toBeInTheDocument();
+    unmount();
+    renderList({ entries: [] });
+    expect(screen.getByText('No messages yet. Say hello!')).toBeInTheDocument();
+  });
+
+  it('keeps only a window of 10,000 messages in the DOM', () => {
+    const many = Array.from({ length: 10_000 }, (_, i) =>
+      entry({ text: `message ${i}`, from: i % 3 === 0 ? alice : bob }),
+    );
+    renderList({ entries: many });
+    const rows = rowsOf(screen.getByRole('log')).length;
+    expect(rows).toBeGreaterThan(0);
+    expect(rows).toBeLessThan(100);
+    expect(document.querySelectorAll('*').length).toBeLessThan(1500);
+  });
+
+  describe('scrolling', () => {
+    const history = (n: number) =>
+      Array.from({ length: n }, (_, i) => entry({ id: `h${i}`, text: `history ${i}`, from: bob }));
+    const settle = () => act(() => Promise.resolve());
+    const scrollTo = async (log: HTMLElement, top: number) => {
+      log.scrollTop = top;
+      fireEvent.scroll(log);
+      await settle();
+    };
+    const atBottom = (log: HTMLElement) => log.scrollHeight - log.scrollTop - log.clientHeight <= 48;
+
+    it('opens at the newest message and follows new ones there', async () => {
+      const first = history(100);
+      const { rerender, props } = renderList({ entries: first });
+      await settle();
+      const log = screen.getByRole('log');
+      expect(atBottom(log)).toBe(true);
+      expect(within(log).getByText('history 99')).toBeInTheDocument();
+
+      rerender(<MessageList {...props} entries={[...first, entry({ text: 'fresh', from: bob })]} />);
+      await settle();
+      expect(atBottom(log)).toBe(true);
+      expect(within(log).getByText('fresh')).toBeInTheDocument();
+      expect(screen.queryByRole('button', { name: /new message/ })).not.toBeInTheDocument();
+    });
+
+    it('stays put when scrolled up, and counts new messages on a pill', async () => {
+      const first = history(100);
+      const { rerender, props } = renderList({ entries: first });
+      await settle();
+      const log = screen.getByRole('log');
+      await scrollTo(log, 1000);
+      expect(screen.getByRole('button', { name: 'Jump to latest' })).toBeInTheDocument();
+
+      const more = [...first, entry({ text: 'one', from: bob }), entry({ text: 'two', from: bob })];
+      rerender(<MessageList {...props} entries={more} />);
+      await settle();
+      expect(log.scrollTop).toBe(1000);
+      const pill = screen.getByRole('button', { name: '2 new messages' });
+
+      act(() => {
+        pill.click();
+      });
+      await settle();
+      expect(atBottom(log)).toBe(true);
+      expect(screen.queryByRole('button', { name: /new messages/ })).not.toBeInTheDocument();
+    });
+
+    it('brings me down to a message I just sent, even when scrolled up', async () => {
+      const first = history(100);
+      const { rerender, props } = renderList({ entries: first });
+      await settle();
+      const log = screen.getByRole('log');
+      await scrollTo(log, 500);
+      rerender(
+        <MessageList
+          {...props}
+          entries={[...first, entry({ text: 'mine', from: alice, status: 'sending' })]}
+        />,
+      );
+      await settle();
+      expect(atBottom(log)).toBe(true);
+    });
+
+    it('asks for older messages near the top, once per page', async () => {
+      const first = history(100);
+      const { props } = renderList({ entries: first, hasMore: true });
+      await settle();
+      const log = screen.getByRole('log');
+      await scrollTo(log, 100);
+      await scrollTo(log, 50);
+      expect(props.onLoadOlder).toHaveBeenCalledTimes(1);
+    });
+
+    it('keeps what I am reading in place when older messages arrive above it', async () => {
+      const first = history(100);
+      const { rerender, props } = renderList({ entries: first, hasMore: true });
+      await settle();
+      const log = screen.getByRole('log');
+      await scrollTo(log, 200);
+      const rowTop = (text: string) => {
+        const row = within(log).getByText(text).closest('.row') as HTMLElement;
+        return Number(/translateY\((\d+)px\)/.exec(row.style.transform)?.[1]) - log.scrollTop;
+      };
+      const before = rowTop('history 5');
+      const older = Array.from({ length: 50 }, (_, i) =>
+        entry({ id: `o${i}`, text: `older ${i}`, from: alice }),
+      );
+      rerender(<MessageList {...props} entries={[...older, ...first]} loadingOlder={false} />);
+      await settle();
+      expect(log.scrollTop).toBeGreaterThan(200 + 50 * 30);
+      expect(rowTop('history 5')).toBe(before);
+    });
+  });
+});

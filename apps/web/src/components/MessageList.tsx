@@ -1,0 +1,292 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
+
+import { useI18n } from '../i18n';
+import type { Messages } from '../i18n';
+import { Avatar } from './Avatar';
+import { formatDay, formatFull, formatTime, sameDay } from './format';
+import { AlertIcon, ArrowDownIcon, ClockIcon } from './icons';
+import { MessageText } from './MessageText';
+import type { TimelineEntry } from './types';
+
+export interface MessageListProps {
+  room: string;
+  entries: readonly TimelineEntry[];
+  selfId: string | null;
+  hasMore: boolean;
+  loadingOlder: boolean;
+  onLoadOlder: () => void;
+  onRetry: (id: string) => void;
+  onDiscard: (id: string) => void;
+  /** For "Today" and "Yesterday". @default Date.now() at mount */
+  now?: number;
+}
+
+/** Messages by one author closer together than this share one header. */
+const GROUP_MS = 5 * 60_000;
+/** Height reserved above the first row for "Load older" or the room's beginning. */
+const TOP_PX = 64;
+/** Closer than this to the end counts as "at the bottom". */
+const END_PX = 48;
+/** Closer than this to the top asks for older messages. */
+const OLDER_PX = 600;
+
+interface RowLayout {
+  showHeader: boolean;
+  day: number | null;
+}
+
+function layoutOf(entries: readonly TimelineEntry[], i: number): RowLayout {
+  const e = entries[i];
+  const prev = i > 0 ? entries[i - 1] : undefined;
+  if (!e) return { showHeader: true, day: null };
+  if (!prev) return { showHeader: true, day: e.ts };
+  const newDay = !sameDay(prev.ts, e.ts);
+  const showHeader = newDay || prev.from.id !== e.from.id || e.ts - prev.ts > GROUP_MS;
+  return { showHeader, day: newDay ? e.ts : null };
+}
+
+/**
+ * The conversation of one room, virtualised: only the rows near the viewport
+ * exist in the DOM (10 000 messages keep a few dozen rows), each measured as
+ * it renders. It stays pinned to the newest message unless the person
+ * scrolled up; then new messages raise a pill instead of moving the view.
+ * Older pages load near the top and do not move what is on screen.
+ * Remount per room (`key={room}`).
+ */
+export function MessageList({
+  room,
+  entries,
+  selfId,
+  hasMore,
+  loadingOlder,
+  onLoadOlder,
+  onRetry,
+  onDiscard,
+  now: nowProp,
+}: MessageListProps) {
+  const { t, locale } = useI18n();
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const [today] = useState(() => nowProp ?? Date.now());
+  const now = nowProp ?? today;
+  // Whether the person is at the bottom, from scroll events only: content
+  // growing never makes them "scrolled up".
+  const [pinned, setPinned] = useState(true);
+  // The newest entry they had seen when they scrolled away from the bottom.
+  const [seenKey, setSeenKey] = useState<string | null>(null);
+  const olderAskedAt = useRef<string | null>(null);
+
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read during render by design; this component is not memoised by the compiler.
+  const virtualizer = useVirtualizer({
+    count: entries.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (i) => (layoutOf(entries, i).showHeader ? 64 : 32),
+    getItemKey: (i) => entries[i]?.key ?? i,
+    overscan: 8,
+    paddingStart: TOP_PX,
+    paddingEnd: 12,
+    // Chat semantics: prepending older pages keeps the reader's row in place,
+    // and appending follows the end only when already there.
+    anchorTo: 'end',
+    followOnAppend: true,
+    scrollEndThreshold: END_PX,
+  });
+
+  // Open at the newest message.
+  useLayoutEffect(() => {
+    virtualizer.scrollToEnd();
+    // Once per mount (per room).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  // Something I just wrote always brings me down to it.
+  const last = entries.at(-1);
+  const lastIsMineNew =
+    last !== undefined && (last.own ?? last.from.id === selfId) && last.status === 'sending';
+  const lastKey = last?.key;
+  useEffect(() => {
+    if (lastIsMineNew) virtualizer.scrollToEnd();
+  }, [lastKey, lastIsMineNew, virtualizer]);
+
+  const firstKey = entries[0]?.key ?? null;
+
+  const onScroll = () => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight <= END_PX;
+    if (atEnd !== pinned) {
+      setPinned(atEnd);
+      setSeenKey(atEnd ? null : (lastKey ?? null));
+    }
+    if (el.scrollTop < OLDER_PX && hasMore && !loadingOlder && olderAskedAt.current !== firstKey) {
+      olderAskedAt.current = firstKey;
+      onLoadOlder();
+    }
+  };
+
+  let unseen = 0;
+  if (!pinned && seenKey !== null) {
+    for (let i = entries.length - 1; i >= 0 && entries[i]?.key !== seenKey; i--) unseen++;
+    if (unseen === entries.length) unseen = 0; // the seen entry is gone (discarded)
+  }
+
+  const jumpToEnd = () => {
+    virtualizer.scrollToEnd();
+    scrollRef.current?.focus({ preventScroll: true });
+  };
+
+  const items = virtualizer.getVirtualItems();
+
+  return (
+    <div className="log-wrap">
+      <div
+        ref={scrollRef}
+        className="log"
+        role="log"
+        aria-label={t.messages}
+        tabIndex={0}
+        onScroll={onScroll}
+      >
+        <div className="log-inner" style={{ height: virtualizer.getTotalSize() }}>
+          <div className="log-top">
+            {hasMore ? (
+              <button
+                type="button"
+                className="button button-ghost"
+                onClick={() => {
+                  olderAskedAt.current = firstKey;
+                  onLoadOlder();
+                }}
+                disabled={loadingOlder}
+              >
+                {loadingOlder && <span className="spinner" aria-hidden="true" />}
+                {loadingOlder ? t.loadingOlder : t.loadOlder}
+              </button>
+            ) : entries.length > 0 ? (
+              <p className="log-beginning">{t.beginning(room)}</p>
+            ) : null}
+          </div>
+          {entries.length === 0 && !hasMore && <p className="log-empty">{t.empty}</p>}
+          {items.map((item) => {
+            const entry = entries[item.index];
+            if (!entry) return null;
+            const { showHeader, day } = layoutOf(entries, item.index);
+            return (
+              <div
+                key={item.key}
+                ref={virtualizer.measureElement}
+                data-index={item.index}
+                className="row"
+                style={{ transform: `translateY(${item.start}px)` }}
+              >
+                <MessageRow
+                  entry={entry}
+                  own={entry.own ?? entry.from.id === selfId}
+                  showHeader={showHeader}
+                  dayLabel={day === null ? null : formatDay(day, now, locale, t)}
+                  locale={locale}
+                  t={t}
+                  onRetry={onRetry}
+                  onDiscard={onDiscard}
+                />
+              </div>
+            );
+          })}
+        </div>
+      </div>
+      {!pinned && (
+        <button type="button" className="jump-pill" onClick={jumpToEnd} data-new={unseen > 0 || undefined}>
+          {unseen > 0 ? t.newMessages(unseen) : t.jumpToLatest}
+          <ArrowDownIcon />
+        </button>
+      )}
+    </div>
+  );
+}
+
+interface MessageRowProps {
+  entry: TimelineEntry;
+  own: boolean;
+  showHeader: boolean;
+  dayLabel: string | null;
+  locale: string;
+  t: Messages;
+  onRetry: (id: string) => void;
+  onDiscard: (id: string) => void;
+}
+
+const MessageRow = memo(function MessageRow({
+  entry,
+  own,
+  showHeader,
+  dayLabel,
+  locale,
+  t,
+  onRetry,
+  onDiscard,
+}: MessageRowProps) {
+  const time = formatTime(entry.ts, locale);
+  return (
+    <>
+      {dayLabel && (
+        <div className="day-divider" role="separator">
+          <span>{dayLabel}</span>
+        </div>
+      )}
+      <div
+        className="msg"
+        data-own={own || undefined}
+        data-first={showHeader || undefined}
+        data-status={entry.status}
+      >
+        {!own && (
+          <div className="msg-gutter">
+            {showHeader ? (
+              <Avatar id={entry.from.id} name={entry.from.name} />
+            ) : (
+              <time className="msg-hover-time" dateTime={new Date(entry.ts).toISOString()} aria-hidden="true">
+                {time}
+              </time>
+            )}
+          </div>
+        )}
+        <div className="msg-body">
+          {showHeader ? (
+            <div className="msg-meta">
+              <span className="msg-author">{entry.from.name}</span>
+              <time dateTime={new Date(entry.ts).toISOString()} title={formatFull(entry.ts, locale)}>
+                {time}
+              </time>
+            </div>
+          ) : (
+            <span className="sr-only">{entry.from.name}</span>
+          )}
+          <div className="msg-text">
+            <MessageText text={entry.text} />
+          </div>
+          {entry.status === 'sending' && (
+            <div className="msg-status">
+              <ClockIcon />
+              {t.sending}
+            </div>
+          )}
+          {entry.status === 'failed' && (
+            <div className="msg-status msg-failed">
+              <AlertIcon />
+              <span>
+                {t.notSent}
+                {entry.error ? ` · ${t.notSentReason(entry.error)}` : ''}
+              </span>
+              <button type="button" className="link-button" onClick={() => onRetry(entry.id)}>
+                {t.retry}
+              </button>
+              <button type="button" className="link-button link-danger" onClick={() => onDiscard(entry.id)}>
+                {t.discard}
+              </button>
+            </div>
+          )}
+        </div>
+      </div>
+    </>
+  );
+});

@@ -1,0 +1,178 @@
+import { useId, useState } from 'react';
+import type { SubmitEvent } from 'react';
+
+import { useI18n } from '../i18n';
+import { CloseIcon, HashIcon, PlusIcon } from './icons';
+import type { JoinResult } from './types';
+
+export interface RoomItem {
+  name: string;
+  unread: number;
+}
+
+export interface RoomListProps {
+  rooms: readonly RoomItem[];
+  current: string | null;
+  onSelect: (room: string) => void;
+  /** Joins (and so creates) a room; called with a valid room name. */
+  onJoin: (room: string) => JoinResult | undefined;
+  onLeave?: (room: string) => void;
+  /** Rooms on the server, for discovery; those already joined are skipped. */
+  directory?: readonly { name: string; members: number }[];
+}
+
+const DIRECTORY_MAX = 12;
+
+// PROTOCOL.md, "Rooms". Kept here rather than imported from the protocol's
+// rules so the UI bundle does not pull in the schema library.
+const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/** What people type ("#Random Stuff ") into what the protocol accepts ("random-stuff"). */
+export function normaliseRoomName(input: string): string {
+  return input.trim().replace(/^#/, '').trim().toLowerCase().replace(/\s+/g, '-');
+}
+
+export function RoomList({ rooms, current, onSelect, onJoin, onLeave, directory = [] }: RoomListProps) {
+  const { t } = useI18n();
+  const [draft, setDraft] = useState('');
+  const [problem, setProblem] = useState<'invalid' | 'too_many' | null>(null);
+  const invalid = problem !== null;
+  const headingId = useId();
+  const hintId = useId();
+  const otherId = useId();
+  const joined = new Set(rooms.map((r) => r.name));
+  const others = directory
+    .filter((r) => !joined.has(r.name))
+    .toSorted((a, b) => b.members - a.members || a.name.localeCompare(b.name))
+    .slice(0, DIRECTORY_MAX);
+
+  const submit = (e: SubmitEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const name = normaliseRoomName(draft);
+    if (!ROOM_NAME.test(name)) {
+      setProblem('invalid');
+      return;
+    }
+    if (rooms.some((r) => r.name === name)) {
+      onSelect(name);
+    } else {
+      const result = onJoin(name);
+      if (result && !result.ok) {
+        setProblem(result.reason === 'too_many_rooms' ? 'too_many' : 'invalid');
+        return;
+      }
+    }
+    setProblem(null);
+    setDraft('');
+  };
+
+  const joinListed = (name: string) => {
+    const result = onJoin(name);
+    setProblem(result && !result.ok ? (result.reason === 'too_many_rooms' ? 'too_many' : 'invalid') : null);
+  };
+
+  return (
+    <nav className="rooms" aria-label={t.rooms}>
+      <h2 className="panel-title" id={headingId}>
+        {t.rooms}
+      </h2>
+      {rooms.length === 0 ? (
+        <p className="panel-empty">{t.noRooms}</p>
+      ) : (
+        <ul className="room-list" aria-labelledby={headingId}>
+          {rooms.map((room) => {
+            const selected = room.name === current;
+            return (
+              <li key={room.name} className="room-item" data-selected={selected || undefined}>
+                <button
+                  type="button"
+                  className="room-button"
+                  aria-current={selected ? 'page' : undefined}
+                  onClick={() => onSelect(room.name)}
+                >
+                  <HashIcon size={16} />
+                  <span className="room-name">{room.name}</span>
+                  {room.unread > 0 && !selected && (
+                    <span className="badge">
+                      <span aria-hidden="true">{room.unread > 99 ? '99+' : room.unread}</span>
+                      <span className="sr-only">{`, ${t.unread(room.unread)}`}</span>
+                    </span>
+                  )}
+                </button>
+                {onLeave && (
+                  <button
+                    type="button"
+                    className="icon-button room-leave"
+                    aria-label={t.leaveRoom(room.name)}
+                    title={t.leaveRoom(room.name)}
+                    onClick={() => onLeave(room.name)}
+                  >
+                    <CloseIcon size={14} />
+                  </button>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <form className="room-form" onSubmit={submit} noValidate>
+        <div className="room-form-row">
+          <span className="room-form-hash" aria-hidden="true">
+            #
+          </span>
+          <input
+            className="text-input room-input"
+            type="text"
+            aria-label={t.roomName}
+            placeholder={t.roomPlaceholder}
+            autoComplete="off"
+            autoCapitalize="off"
+            spellCheck={false}
+            value={draft}
+            onChange={(e) => {
+              setDraft(e.target.value);
+              if (problem) setProblem(null);
+            }}
+            aria-invalid={invalid}
+            aria-describedby={hintId}
+          />
+          <button type="submit" className="button button-secondary room-join" aria-label={t.joinRoom}>
+            <PlusIcon />
+          </button>
+        </div>
+        <p
+          id={hintId}
+          className={invalid ? 'field-error' : 'field-hint'}
+          role={invalid ? 'alert' : undefined}
+        >
+          {problem === 'too_many' ? t.tooManyRooms : t.roomHint}
+        </p>
+      </form>
+      {others.length > 0 && (
+        <>
+          <h3 className="panel-subtitle" id={otherId}>
+            {t.otherRooms}
+          </h3>
+          <ul className="room-list room-list-other" aria-labelledby={otherId}>
+            {others.map((r) => (
+              <li key={r.name} className="room-item">
+                <button
+                  type="button"
+                  className="room-button"
+                  aria-label={t.joinNamed(r.name)}
+                  onClick={() => joinListed(r.name)}
+                >
+                  <HashIcon size={16} />
+                  <span className="room-name">{r.name}</span>
+                  <span className="room-count" aria-hidden="true">
+                    {r.members}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </nav>
+  );
+}

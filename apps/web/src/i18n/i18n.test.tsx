@@ -1,0 +1,99 @@
+import { screen } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+
+import { Composer } from '../components/Composer';
+import { ConnectionStatus } from '../components/ConnectionStatus';
+import { MemberList } from '../components/MemberList';
+import { MessageList } from '../components/MessageList';
+import { NamePicker } from '../components/NamePicker';
+import { RoomList } from '../components/RoomList';
+import { entry, renderWithLocale } from '../components/test-utils';
+import { browserLocale, en, loadMessages, pickLocale } from '.';
+import { zhCN } from './zh-CN';
+
+describe('locale', () => {
+  it('picks Simplified Chinese for any Chinese preference, English otherwise', () => {
+    expect(pickLocale(['zh-CN'])).toBe('zh-CN');
+    expect(pickLocale(['zh'])).toBe('zh-CN');
+    expect(pickLocale(['zh-Hans-SG', 'en'])).toBe('zh-CN');
+    expect(pickLocale(['en-GB', 'zh-CN'])).toBe('en');
+    expect(pickLocale(['fr-FR', 'zh-TW'])).toBe('zh-CN');
+    expect(pickLocale(['fr-FR', 'de'])).toBe('en');
+    expect(pickLocale([])).toBe('en');
+  });
+
+  it('reads navigator.languages, falling back to navigator.language', () => {
+    expect(browserLocale({ languages: ['zh-CN', 'en'], language: 'zh-CN' })).toBe('zh-CN');
+    expect(browserLocale({ languages: [], language: 'zh-CN' })).toBe('zh-CN');
+    expect(browserLocale({ languages: [], language: 'en-US' })).toBe('en');
+  });
+
+  it('loads each dictionary', async () => {
+    expect(await loadMessages('en')).toBe(en);
+    expect(await loadMessages('zh-CN')).toBe(zhCN);
+  });
+
+  it('has every string in both languages, none empty', () => {
+    expect(Object.keys(zhCN).sort()).toEqual(Object.keys(en).sort());
+    for (const value of [...(Object.values(en) as unknown[]), ...(Object.values(zhCN) as unknown[])]) {
+      if (typeof value === 'string') expect(value.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('the UI in Simplified Chinese', () => {
+  it('labels the name form', () => {
+    renderWithLocale(<NamePicker onSubmit={vi.fn()} error="name_taken" initialName="alice" />, 'zh-CN');
+    expect(screen.getByRole('textbox', { name: '你的名字' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: '加入聊天' })).toBeInTheDocument();
+    expect(screen.getByRole('alert')).toHaveTextContent('“alice”已被其他人使用');
+  });
+
+  it('labels the composer, rooms, members and messages', () => {
+    renderWithLocale(
+      <>
+        <RoomList
+          rooms={[{ name: 'general', unread: 2 }]}
+          current={null}
+          onSelect={vi.fn()}
+          onJoin={vi.fn()}
+        />
+        <MemberList members={[{ id: 'u1', name: 'alice' }]} selfId="u1" />
+        <MessageList
+          room="general"
+          entries={[entry({ text: 'hi', status: 'failed' })]}
+          selfId="u1"
+          hasMore={false}
+          loadingOlder={false}
+          onLoadOlder={vi.fn()}
+          onRetry={vi.fn()}
+          onDiscard={vi.fn()}
+        />
+        <Composer room="general" onSend={() => ({ ok: true, id: 'x' })} />
+      </>,
+      'zh-CN',
+    );
+    expect(screen.getByRole('navigation', { name: '房间' })).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: '房间名' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: '加入房间' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: /general.*2 条未读消息/ })).toBeInTheDocument();
+    expect(screen.getByRole('list', { name: '成员' })).toBeInTheDocument();
+    expect(screen.getByRole('log', { name: '消息列表' })).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: '消息' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: '发送' })).toBeInTheDocument();
+  });
+
+  it('says what the connection does', () => {
+    renderWithLocale(
+      <ConnectionStatus
+        status={{ kind: 'reconnecting', attempt: 1, retryAt: 3000 }}
+        rttMs={null}
+        onRetryNow={vi.fn()}
+        now={() => 0}
+      />,
+      'zh-CN',
+    );
+    expect(screen.getByRole('status')).toHaveTextContent('3 秒后重新连接');
+    expect(screen.getByRole('button', { name: '立即重试' })).toBeInTheDocument();
+  });
+});

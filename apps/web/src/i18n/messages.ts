@@ -1,0 +1,191 @@
+/**
+ * Every string the UI shows, in English and Simplified Chinese. A plain typed
+ * object instead of an i18n library: the app has a few dozen strings, and the
+ * type of `en` makes a missing or misspelt key in `zhCN` a compile error.
+ * Strings that take values are functions, so the compiler checks those too.
+ */
+
+export interface Messages {
+  appName: string;
+  tagline: string;
+
+  // Name picker
+  nameTitle: string;
+  nameIntro: string;
+  nameLabel: string;
+  nameHint: string;
+  nameSubmit: string;
+  nameSubmitting: string;
+  nameTaken: (name: string) => string;
+  nameInvalid: string;
+
+  // Connection
+  connected: string;
+  connecting: string;
+  reconnectingIn: (seconds: number) => string;
+  reconnectingNow: string;
+  offline: string;
+  offlineHint: string;
+  failed: (reason: string) => string;
+  retryNow: string;
+  queuedHint: string;
+  rtt: (ms: number) => string;
+  rttLabel: string;
+
+  // Rooms
+  rooms: string;
+  roomName: string;
+  roomPlaceholder: string;
+  roomHint: string;
+  joinRoom: string;
+  unread: (n: number) => string;
+  leaveRoom: (room: string) => string;
+  noRooms: string;
+  otherRooms: string;
+  tooManyRooms: string;
+  roomError: (room: string, code: string) => string;
+  pickRoom: string;
+  joinNamed: (room: string) => string;
+
+  // Members
+  members: string;
+  membersCount: (n: number) => string;
+  you: string;
+
+  // Messages
+  messages: string;
+  loadOlder: string;
+  loadingOlder: string;
+  beginning: (room: string) => string;
+  empty: string;
+  newMessages: (n: number) => string;
+  jumpToLatest: string;
+  sending: string;
+  notSent: string;
+  notSentReason: (code: string) => string;
+  retry: string;
+  discard: string;
+  today: string;
+  yesterday: string;
+
+  // Composer
+  message: string;
+  messagePlaceholder: (room: string) => string;
+  send: string;
+  charsLeft: (n: number) => string;
+  tooLong: (n: number) => string;
+  outboxFull: string;
+  notInRoom: string;
+  composerHint: string;
+
+  // Typing
+  typing1: (a: string) => string;
+  typing2: (a: string, b: string) => string;
+  typingMany: (a: string, b: string, others: number) => string;
+
+  // Layout
+  openRooms: string;
+  openMembers: string;
+  close: string;
+  signOut: string;
+  signedInAs: (name: string) => string;
+  skipToComposer: string;
+  updateReady: string;
+  reload: string;
+  dismiss: string;
+}
+
+const errorReasonsEn: Record<string, string> = {
+  rate_limited: 'you are sending too fast',
+  text_too_long: 'the message is too long',
+  empty_text: 'the message is empty',
+  not_in_room: 'you are not in this room',
+  invalid_room: 'the room name is not valid',
+};
+
+export const en: Messages = {
+  appName: 'Tether',
+  tagline: 'Realtime chat that keeps your messages, even when the network does not.',
+
+  nameTitle: 'Welcome to Tether',
+  nameIntro: 'Pick a name to start chatting. You will stay signed in on this device.',
+  nameLabel: 'Your name',
+  nameHint: 'Up to 32 characters. Other people will see it next to your messages.',
+  nameSubmit: 'Join chat',
+  nameSubmitting: 'Joining…',
+  nameTaken: (name) =>
+    `“${name}” is already taken by someone else. Names are unique: please pick another one.`,
+  nameInvalid: 'That name cannot be used. Use 1–32 characters, without control characters.',
+
+  connected: 'Connected',
+  connecting: 'Connecting…',
+  reconnectingIn: (s) => `Reconnecting in ${s} s`,
+  reconnectingNow: 'Reconnecting…',
+  offline: 'Offline',
+  offlineHint: 'Your device is offline. Tether will reconnect when the network is back.',
+  failed: (reason) => `Offline: the server closed the connection (${reason}). Reload the page to try again.`,
+  retryNow: 'Retry now',
+  queuedHint: 'Messages you write are kept and sent when the connection is back.',
+  rtt: (ms) => `${ms} ms`,
+  rttLabel: 'Round-trip time',
+
+  rooms: 'Rooms',
+  roomName: 'Room name',
+  roomPlaceholder: 'new-room',
+  roomHint: 'Lowercase letters, digits, “-” and “_”, up to 32.',
+  joinRoom: 'Join room',
+  unread: (n) => (n === 1 ? '1 unread message' : `${n} unread messages`),
+  leaveRoom: (room) => `Leave #${room}`,
+  noRooms: 'You are not in any room yet.',
+  otherRooms: 'More rooms',
+  tooManyRooms: 'You are in as many rooms as you can be (20). Leave one to join another.',
+  roomError: (room, code) =>
+    code === 'too_many_rooms'
+      ? `Could not join #${room}: you are in too many rooms.`
+      : `Could not join #${room} (${code}).`,
+  pickRoom: 'Join a room to start chatting.',
+  joinNamed: (room) => `Join #${room}`,
+
+  members: 'Members',
+  membersCount: (n) => (n === 1 ? '1 member' : `${n} members`),
+  you: 'you',
+
+  messages: 'Messages',
+  loadOlder: 'Load older messages',
+  loadingOlder: 'Loading older messages…',
+  beginning: (room) => `This is the beginning of #${room}.`,
+  empty: 'No messages yet. Say hello!',
+  newMessages: (n) => (n === 1 ? '1 new message' : `${n} new messages`),
+  jumpToLatest: 'Jump to latest',
+  sending: 'Sending…',
+  notSent: 'Not sent',
+  notSentReason: (code) => errorReasonsEn[code] ?? code,
+  retry: 'Retry',
+  discard: 'Delete',
+  today: 'Today',
+  yesterday: 'Yesterday',
+
+  message: 'Message',
+  messagePlaceholder: (room) => `Message #${room}`,
+  send: 'Send',
+  charsLeft: (n) => (n === 1 ? '1 character left' : `${n} characters left`),
+  tooLong: (n) => (n === 1 ? '1 character too many' : `${n} characters too many`),
+  outboxFull:
+    'Too many messages are waiting to be sent. Wait until the connection is back, or delete some that were not sent.',
+  notInRoom: 'You are not in this room any more. Join it again to send.',
+  composerHint: 'Enter to send, Shift+Enter for a new line',
+
+  typing1: (a) => `${a} is typing…`,
+  typing2: (a, b) => `${a} and ${b} are typing…`,
+  typingMany: (a, b, n) => `${a}, ${b} and ${n} ${n === 1 ? 'other' : 'others'} are typing…`,
+
+  openRooms: 'Show rooms',
+  openMembers: 'Show members',
+  close: 'Close',
+  signOut: 'Sign out',
+  signedInAs: (name) => `Signed in as ${name}`,
+  skipToComposer: 'Skip to message box',
+  updateReady: 'A new version of Tether is ready.',
+  reload: 'Reload',
+  dismiss: 'Dismiss',
+};
