@@ -199,6 +199,48 @@ describe('ChatClient', () => {
       expect(h.sockets).toHaveLength(1);
     });
 
+    it('renames on a new connection and stays who it was when the new name is taken', () => {
+      const h = setup();
+      h.signIn();
+      const first = h.socket;
+      h.client.setName('bob');
+      expect(first.closedByClient?.code).toBe(CLIENT_RECONNECT_CLOSE);
+      h.socket.open();
+      expect(h.socket.framesOf('hello')).toEqual([{ type: 'hello', v: 1, name: 'bob', token: 't_alice' }]);
+      h.socket.deliver({ type: 'error', code: 'name_taken', message: 'taken' });
+      expect(h.socket.framesOf('hello').at(-1)).toEqual({
+        type: 'hello',
+        v: 1,
+        name: 'alice',
+        token: 't_alice',
+      });
+      h.socket.deliver(welcomeFrame());
+      expect(h.state.session).toEqual({
+        user: alice,
+        pendingName: null,
+        nameError: 'name_taken',
+        suggestedName: 'bob',
+      });
+    });
+
+    it('asks for another name when its saved name was taken meanwhile, without a retry loop', () => {
+      const storage = new MemoryStorage();
+      const first = setup({ storage });
+      first.signIn();
+      first.client.stop();
+
+      const h = setup({ storage });
+      h.client.start();
+      h.socket.open();
+      h.socket.deliver({ type: 'error', code: 'name_taken', message: 'taken' });
+      expect(h.state.session).toMatchObject({ user: null, nameError: 'name_taken', suggestedName: 'alice' });
+      h.socket.serverClose(4408);
+      expect(h.state.connection.status).toEqual({ kind: 'idle' });
+      h.client.setName('alice2');
+      h.socket.open();
+      expect(h.socket.framesOf('hello')).toEqual([{ type: 'hello', v: 1, name: 'alice2', token: 't_alice' }]);
+    });
+
     it('forgets the token on invalid_token and prefills the name picker with the saved name', () => {
       const storage = new MemoryStorage();
       const first = setup({ storage });
@@ -300,6 +342,20 @@ describe('ChatClient', () => {
       h.signIn();
       h.socket.serverClose(1013);
       vi.advanceTimersByTime(4_999);
+      expect(h.sockets).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      expect(h.sockets).toHaveLength(2);
+    });
+
+    it('keeps the 5 s pause after a 1013 when the page becomes visible or the network returns', () => {
+      const h = setup({ random: () => 0 });
+      h.signIn();
+      h.socket.serverClose(1013);
+      vi.advanceTimersByTime(1_000);
+      h.environment.show();
+      h.environment.goOffline();
+      h.environment.goOnline();
+      vi.advanceTimersByTime(3_999);
       expect(h.sockets).toHaveLength(1);
       vi.advanceTimersByTime(1);
       expect(h.sockets).toHaveLength(2);

@@ -145,6 +145,8 @@ export class ChatClient {
   #welcomed = false;
   /** Failed attempts since the last connection that stayed up RESET_AFTER_MS. */
   #attempt = 0;
+  /** After a 1013, no automatic attempt before this time, not even on `online` or `visible`. */
+  #notBefore = 0;
   #retryTimer: TimerHandle | undefined;
   #handshakeTimer: TimerHandle | undefined;
   #pumpTimer: TimerHandle | undefined;
@@ -482,6 +484,12 @@ export class ChatClient {
     }
     this.#attempt += 1;
     const delay = reconnectDelay(this.#attempt, code, this.#random);
+    if (code === CLOSE_CODES.TRY_AGAIN_LATER) this.#notBefore = this.#clock.now() + delay;
+    this.#scheduleRetry(delay);
+  }
+
+  #scheduleRetry(delay: number): void {
+    this.#clearTimer('retry');
     this.#setStatus({ kind: 'reconnecting', attempt: this.#attempt, retryAt: this.#clock.now() + delay });
     this.#retryTimer = this.#timers.setTimeout(() => {
       this.#retryTimer = undefined;
@@ -489,11 +497,18 @@ export class ChatClient {
     }, delay);
   }
 
-  /** Skips the wait when one is pending: the network is back or the page is looked at again. */
+  /**
+   * Skips the wait when one is pending: the network is back or the page is
+   * looked at again. A server that said 1013 (at capacity) still gets its
+   * pause: every client of a busy server sees `visible` and `online` too.
+   */
   #connectIfWaiting(): void {
     if (!this.#running || this.#socket) return;
     const { kind } = this.store.getState().connection.status;
-    if (kind === 'reconnecting' || kind === 'offline') this.#connect();
+    if (kind !== 'reconnecting' && kind !== 'offline') return;
+    const wait = this.#notBefore - this.#clock.now();
+    if (wait <= 0) this.#connect();
+    else if (this.#retryTimer === undefined) this.#scheduleRetry(wait);
   }
 
   #onOnline(): void {
@@ -631,10 +646,16 @@ export class ChatClient {
     this.#savedName = welcome.user.name;
     this.#storage.saveSession({ token: welcome.token, user: welcome.user, name: welcome.user.name });
     this.store.setState((s) => ({
-      session: { user: welcome.user, pendingName: null, nameError: null, suggestedName: null },
+      // A welcome after a refused rename (pendingName already cleared) keeps
+      // the refusal visible; a welcome for the name asked for clears it.
+      session:
+        s.session.pendingName === null && s.session.user !== null
+          ? { ...s.session, user: welcome.user }
+          : { user: welcome.user, pendingName: null, nameError: null, suggestedName: null },
       connection: { ...s.connection, status: { kind: 'open', since: this.#clock.now() } },
     }));
 
+    this.#heartbeat?.stop();
     this.#heartbeat = new Heartbeat({
       intervalMs: welcome.heartbeat.intervalMs,
       timeoutMs: welcome.heartbeat.timeoutMs,
