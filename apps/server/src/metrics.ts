@@ -10,7 +10,7 @@ export interface Metrics {
   framesRejected: Counter<'code'>;
   heartbeatTerminations: Counter;
   slowConsumerTerminations: Counter;
-  transportAbuse: Counter<'reason'>;
+  transportErrors: Counter<'reason'>;
   fanoutSeconds: Histogram;
   storeSeconds: Histogram;
 }
@@ -72,9 +72,9 @@ export function createMetrics(): Metrics {
       help: 'Connections terminated for leaving more than 4 MiB unsent',
       registers: [registry],
     }),
-    transportAbuse: new Counter({
-      name: 'tether_transport_abuse_total',
-      help: 'Connections closed for abusing the transport, by reason',
+    transportErrors: new Counter({
+      name: 'tether_transport_errors_total',
+      help: 'Connections closed for breaking the WebSocket rules, by ws error code or stalled_message',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

@@ -10,15 +10,8 @@ import { LIMITS, type CloseCode } from '@tether/protocol';
 import WebSocket from 'ws';
 
 import type { Frame, Peer } from '../chat/peer.js';
-import type { FragmentGuard } from './fragment-guard.js';
+import type { MessageClock } from './message-clock.js';
 import { isWireFrame } from './frame.js';
-
-/**
- * After closing an abusive connection, how long its close handshake may take
- * before the socket is cut (ws itself would wait 30 s for a client that may
- * never answer).
- */
-const ABUSE_CLOSE_GRACE_MS = 1000;
 
 let nextId = 1;
 
@@ -54,12 +47,11 @@ export class Connection implements Peer {
   readonly id = nextId++;
   /** When the last frame or pong arrived (heartbeat). */
   lastSeen: number;
-  /** Watches the client's frames below ws (fragments, unfinished messages). */
-  inbound: FragmentGuard | undefined;
+  /** When the message the client is sending began (heartbeat). */
+  inbound: MessageClock | undefined;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private terminated = false;
-  private abuseTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -113,25 +105,6 @@ export class Connection implements Peer {
     // What was queued before the close (an error explaining it) goes first.
     this.flush();
     this.ws.close(code, reason);
-  }
-
-  /**
-   * Closes a connection that abuses the transport: the close frame goes out,
-   * but the socket is cut if the client does not finish the handshake soon.
-   */
-  closeAbusive(code: CloseCode, reason: string): void {
-    this.close(code, reason);
-    this.abuseTimer ??= setTimeout(() => {
-      if (this.ws.readyState !== WebSocket.CLOSED) this.terminate();
-    }, ABUSE_CLOSE_GRACE_MS);
-    this.abuseTimer.unref();
-  }
-
-  /** The socket is gone: drop what is left. */
-  closed(): void {
-    clearTimeout(this.abuseTimer);
-    this.queue = [];
-    this.queuedBytes = 0;
   }
 
   /** Drops the connection without a close handshake. */

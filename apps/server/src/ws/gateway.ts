@@ -15,7 +15,7 @@ import type { ChatService } from '../chat/service.js';
 import type { Clock } from '../chat/clock.js';
 import type { Metrics } from '../metrics.js';
 import { Connection } from './connection.js';
-import { FragmentGuard } from './fragment-guard.js';
+import { MessageClock } from './message-clock.js';
 import { Heartbeat } from './heartbeat.js';
 import { isOriginAllowed } from './origin.js';
 
@@ -29,6 +29,20 @@ export interface GatewayOptions {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
 }
+
+/**
+ * Data frames one message may be split into. Browsers send a message in one
+ * frame; ws's own default (16,384) lets a client hold 16,384 Buffers per
+ * connection for a message it never finishes.
+ */
+export const MAX_FRAGMENTS_PER_MESSAGE = 128;
+
+/**
+ * Socket reads ws may buffer while waiting for a frame to complete. A frame
+ * trickled one byte per TCP segment would otherwise keep up to 64 KiB of
+ * one-byte Buffers (ws's default allows 262,144).
+ */
+export const MAX_BUFFERED_CHUNKS = 1024;
 
 /**
  * Header lines an upgrade may carry. Browsers send about 15; Node's own limits
@@ -57,6 +71,9 @@ export class Gateway {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: LIMITS.MAX_FRAME_BYTES,
+      // Beyond either, ws closes with 1008.
+      maxFragments: MAX_FRAGMENTS_PER_MESSAGE,
+      maxBufferedChunks: MAX_BUFFERED_CHUNKS,
       // Compression is refused: it costs CPU and memory per socket and opens
       // the door to decompression bombs, for little gain on short messages.
       perMessageDeflate: false,
@@ -68,7 +85,7 @@ export class Gateway {
       now: () => options.clock.now(),
       onDead: (connection, reason) => {
         options.metrics.heartbeatTerminations.inc();
-        if (reason === 'stalled message') options.metrics.transportAbuse.inc({ reason: 'stalled_message' });
+        if (reason === 'stalled message') options.metrics.transportErrors.inc({ reason: 'stalled_message' });
         options.log.debug({ conn: connection.id, reason }, 'terminated a dead connection');
       },
     });
@@ -125,18 +142,11 @@ export class Gateway {
       },
       clock.now(),
     );
-    const guard = new FragmentGuard({
-      now: () => clock.now(),
-      onTooManyFragments: () => {
-        metrics.transportAbuse.inc({ reason: 'fragments' });
-        log.info({ conn: connection.id }, 'closed a connection sending a message in too many fragments');
-        connection.closeAbusive(CLOSE_CODES.POLICY_VIOLATION, 'too many fragments in one message');
-      },
-    });
-    connection.inbound = guard;
+    const inbound = new MessageClock(() => clock.now());
+    connection.inbound = inbound;
     // Added after ws's own listener, so the bytes it was handed with the upgrade
     // (`head`, unshifted back onto the socket) reach both.
-    socket.on('data', guard.push);
+    socket.on('data', inbound.push);
     this.connections.add(connection);
     this.heartbeat.add(connection);
     metrics.connections.set(this.connections.size);
@@ -159,13 +169,14 @@ export class Gateway {
       // reads would otherwise grow the socket's buffer without bound.
       connection.checkBacklog();
     });
-    ws.on('error', (error) => {
-      // ws closes the socket itself (1009 too big, 1007 bad UTF-8, 1002 bad frame).
+    ws.on('error', (error: Error & { code?: string }) => {
+      // ws closes the socket itself (1009 too big, 1007 bad UTF-8, 1002 bad frame,
+      // 1008 too many fragments or buffered chunks).
+      metrics.transportErrors.inc({ reason: error.code ?? 'unknown' });
       log.debug({ conn: connection.id, err: error.message }, 'websocket error');
     });
     ws.on('close', (code: number) => {
-      socket.off('data', guard.push);
-      connection.closed();
+      socket.off('data', inbound.push);
       this.connections.delete(connection);
       this.heartbeat.delete(connection);
       metrics.connections.set(this.connections.size);

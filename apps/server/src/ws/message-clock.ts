@@ -1,38 +1,23 @@
 /**
- * Watches the frames a client sends, below `ws`, for two things `ws` allows:
+ * When the message a client is sending began, read from the frame headers
+ * below `ws`.
  *
- * - A message split into ever more fragments. `ws` caps the bytes of a
- *   message (`maxPayload`), not the number of its frames, and keeps one
- *   Buffer per fragment until the message ends; a message that never ends
- *   while the client answers pings would hold the connection forever.
- * - A message that never ends at all (fragments, or one frame trickled a byte
- *   at a time): `messageStartedAt` lets the heartbeat treat a connection whose
- *   message has been in progress for longer than interval + timeout as dead,
- *   whatever control frames (pongs) keep arriving meanwhile.
+ * `ws` bounds a message's bytes (`maxPayload`), its fragments
+ * (`maxFragments`) and the chunks it buffers, but not its duration: a message
+ * sent in fragments that never end, or one frame trickled a byte at a time,
+ * holds its buffers for as long as the client also answers pings. With
+ * `messageStartedAt` the heartbeat treats a message that has been in
+ * progress for longer than interval + timeout as a dead link.
  *
- * Only frame headers are read (RFC 6455 §5.2); payloads are skipped, never
- * copied, so the cost is per frame, not per byte. `ws` still does every
- * check of its own: this only counts.
+ * Only headers are read (RFC 6455 §5.2); payloads are skipped, never copied,
+ * so the cost is per frame, not per byte. `ws` still checks everything itself.
  */
 
-/** More data frames than this in one message close the connection (1008). */
-export const MAX_FRAGMENTS_PER_MESSAGE = 128;
-
-export interface FragmentGuardOptions {
-  now: () => number;
-  maxFragments?: number;
-  /** Called once, when a message goes past `maxFragments` frames. */
-  onTooManyFragments: () => void;
-}
-
-const OPCODE_CONTINUATION = 0x0;
 const FIRST_CONTROL_OPCODE = 0x8;
 
-export class FragmentGuard {
+export class MessageClock {
   /** When the first frame of the unfinished data message arrived; undefined between messages. */
   messageStartedAt: number | undefined;
-  /** Data frames of the unfinished message so far. */
-  fragments = 0;
   private readonly header = Buffer.alloc(14);
   private headerLength = 0;
   private headerNeeded = 2;
@@ -40,12 +25,8 @@ export class FragmentGuard {
   private skip = 0;
   /** The current frame is the final frame of a data message. */
   private endsMessage = false;
-  private tripped = false;
-  private readonly maxFragments: number;
 
-  constructor(private readonly options: FragmentGuardOptions) {
-    this.maxFragments = options.maxFragments ?? MAX_FRAGMENTS_PER_MESSAGE;
-  }
+  constructor(private readonly now: () => number) {}
 
   /** Feeds bytes as they come off the socket (a 'data' listener). */
   readonly push = (chunk: Buffer): void => {
@@ -81,17 +62,9 @@ export class FragmentGuard {
           : len7;
     this.headerLength = 0;
     this.headerNeeded = 2;
-    this.endsMessage = false;
-    if (opcode < FIRST_CONTROL_OPCODE) {
-      // Control frames (ping, pong, close) may come between fragments and do not count.
-      this.messageStartedAt ??= this.options.now();
-      this.fragments = opcode === OPCODE_CONTINUATION ? this.fragments + 1 : 1;
-      this.endsMessage = fin;
-      if (this.fragments > this.maxFragments && !this.tripped) {
-        this.tripped = true;
-        this.options.onTooManyFragments();
-      }
-    }
+    // Control frames (ping, pong, close) may come between fragments: they neither start nor end a message.
+    this.endsMessage = opcode < FIRST_CONTROL_OPCODE && fin;
+    if (opcode < FIRST_CONTROL_OPCODE) this.messageStartedAt ??= this.now();
     this.skip = length;
     if (length === 0) this.frameEnded();
   }
@@ -100,6 +73,5 @@ export class FragmentGuard {
     if (!this.endsMessage) return;
     this.endsMessage = false;
     this.messageStartedAt = undefined;
-    this.fragments = 0;
   }
 }

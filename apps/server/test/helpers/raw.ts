@@ -165,6 +165,8 @@ export class RawWebSocket {
   /** Text frames received, decoded. */
   readonly texts: string[] = [];
   pings = 0;
+  /** Payloads of the pongs received, as text. */
+  readonly pongs: string[] = [];
   responsive = true;
   private buffer: Buffer = Buffer.alloc(0);
   private closeFrame: RawClose | undefined;
@@ -260,6 +262,15 @@ export class RawWebSocket {
     );
   }
 
+  /** Resolves once a pong with this payload arrived, or with false when the connection closed first. */
+  pongOrClose(payload: string, timeoutMs = 2000): Promise<boolean> {
+    return this.until(
+      () => (this.pongs.includes(payload) ? true : this.ended || this.closeFrame ? false : undefined),
+      timeoutMs,
+      `pong ${payload}`,
+    );
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
@@ -313,6 +324,8 @@ export class RawWebSocket {
       else if (opcode === OPCODE.PING) {
         this.pings += 1;
         if (this.responsive) this.send(OPCODE.PONG, Buffer.from(payload));
+      } else if (opcode === OPCODE.PONG) {
+        this.pongs.push(payload.toString('utf8'));
       } else if (opcode === OPCODE.CLOSE) {
         if (!this.closeFrame) {
           this.closeFrame = {
