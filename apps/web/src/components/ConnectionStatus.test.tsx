@@ -18,14 +18,29 @@ describe('ConnectionStatus', () => {
     expect(status.textContent).toMatch(/^Connected/);
     expect(status).toHaveTextContent('42 ms');
     expect(status).toHaveAttribute('data-kind', 'open');
+    expect(status).not.toHaveAttribute('data-banner');
     expect(screen.queryByRole('button')).not.toBeInTheDocument();
   });
 
-  it('says Connecting…', () => {
+  it('says Connecting…, quietly at first, as a banner when it takes a while', () => {
+    vi.useFakeTimers();
     renderWithLocale(
-      <ConnectionStatus status={{ kind: 'connecting', attempt: 1 }} rttMs={null} onRetryNow={vi.fn()} />,
+      <ConnectionStatus status={{ kind: 'connecting', attempt: 0 }} rttMs={null} onRetryNow={vi.fn()} />,
     );
-    expect(screen.getByRole('status').textContent).toMatch(/^Connecting…/);
+    const status = screen.getByRole('status');
+    expect(status.textContent).toMatch(/^Connecting…/);
+    expect(status).not.toHaveAttribute('data-banner');
+    act(() => {
+      vi.advanceTimersByTime(1600);
+    });
+    expect(status).toHaveAttribute('data-banner');
+  });
+
+  it('is a banner at once when connecting again after a failure', () => {
+    renderWithLocale(
+      <ConnectionStatus status={{ kind: 'connecting', attempt: 2 }} rttMs={null} onRetryNow={vi.fn()} />,
+    );
+    expect(screen.getByRole('status')).toHaveAttribute('data-banner');
   });
 
   it('counts down to the next attempt, with Retry now', async () => {
@@ -41,6 +56,7 @@ describe('ConnectionStatus', () => {
       />,
     );
     const status = screen.getByRole('status');
+    expect(status).toHaveAttribute('data-banner');
     expect(status.textContent).toMatch(/^Reconnecting in 3 s/);
     expect(status).not.toHaveTextContent('12 ms');
     expect(status).toHaveTextContent('kept and sent when the connection is back');

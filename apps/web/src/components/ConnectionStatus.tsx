@@ -36,6 +36,27 @@ function Countdown({ until, now }: { until: number; now: () => number }) {
   );
 }
 
+/** A first connection that takes longer than this grows into a banner. */
+const QUIET_CONNECT_MS = 1500;
+
+/**
+ * Whether a first connection (page load, after choosing a name) has been
+ * going on long enough to deserve a banner. Until then it stays a small
+ * indicator, so every page load does not push the conversation down and up.
+ */
+function useSlow(active: boolean): boolean {
+  const [slow, setSlow] = useState(false);
+  useEffect(() => {
+    if (!active) return;
+    const timer = setTimeout(() => setSlow(true), QUIET_CONNECT_MS);
+    return () => {
+      clearTimeout(timer);
+      setSlow(false);
+    };
+  }, [active]);
+  return slow;
+}
+
 /**
  * The one element (role `status`) that says what the connection is doing.
  * Connected, it is a small dot with the round-trip time; otherwise it grows
@@ -66,9 +87,12 @@ export function ConnectionStatus({ status, rttMs, onRetryNow, now = Date.now }: 
       break;
   }
   const canRetry = status.kind === 'reconnecting' || status.kind === 'offline';
+  const firstConnect = status.kind === 'idle' || (status.kind === 'connecting' && status.attempt === 0);
+  const slow = useSlow(firstConnect);
+  const banner = status.kind !== 'open' && (!firstConnect || slow);
 
   return (
-    <div className="connection" data-kind={status.kind} role="status">
+    <div className="connection" data-kind={status.kind} data-banner={banner || undefined} role="status">
       <span className="connection-dot" aria-hidden="true" />
       {status.kind === 'reconnecting' ? (
         <Countdown key={status.retryAt} until={status.retryAt} now={now} />

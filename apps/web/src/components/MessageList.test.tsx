@@ -121,9 +121,25 @@ describe('MessageList', () => {
   });
 
   it('offers older messages while there are some', async () => {
-    const { props } = renderList({ entries: [entry({ text: 'x' })], hasMore: true });
+    const many = Array.from({ length: 40 }, (_, i) => entry({ text: `m${i}` }));
+    const { props } = renderList({ entries: many, hasMore: true });
     await userEvent.click(screen.getByRole('button', { name: 'Load older messages' }));
     expect(props.onLoadOlder).toHaveBeenCalledTimes(1);
+  });
+
+  it('asks for older messages at once when the ones it has do not fill the view', () => {
+    const { props } = renderList({ entries: [entry({ text: 'x' })], hasMore: true });
+    expect(props.onLoadOlder).toHaveBeenCalledTimes(1);
+  });
+
+  it('opens at the newest message when the first messages arrive after it mounted', async () => {
+    const { rerender, props } = renderList({ entries: [] });
+    const many = Array.from({ length: 100 }, (_, i) => entry({ text: `late ${i}` }));
+    rerender(<MessageList {...props} entries={many} />);
+    await act(() => Promise.resolve());
+    const log = screen.getByRole('log');
+    expect(log.scrollHeight - log.scrollTop - log.clientHeight).toBeLessThanOrEqual(48);
+    expect(within(log).getByText('late 99')).toBeInTheDocument();
   });
 
   it('says when a room has no older messages, or none at all', () => {

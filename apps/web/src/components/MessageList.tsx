@@ -75,6 +75,8 @@ export function MessageList({
   // The newest entry they had seen when they scrolled away from the bottom.
   const [seenKey, setSeenKey] = useState<string | null>(null);
   const olderAskedAt = useRef<string | null>(null);
+  // `pinned` for callbacks outside render.
+  const pinnedRef = useRef(true);
 
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read during render by design; this component is not memoised by the compiler.
   const virtualizer = useVirtualizer({
@@ -92,12 +94,24 @@ export function MessageList({
     scrollEndThreshold: END_PX,
   });
 
-  // Open at the newest message.
+  // Open at the newest message: on mount, and when a room's first messages
+  // arrive after it (joining a room mounts the list before `joined` answers).
+  const empty = entries.length === 0;
   useLayoutEffect(() => {
-    virtualizer.scrollToEnd();
-    // Once per mount (per room).
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
+    if (!empty) virtualizer.scrollToEnd();
+  }, [empty, virtualizer]);
+
+  // The viewport shrinks when the connection banner appears or the composer
+  // grows a line; whoever was at the bottom stays there.
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (pinnedRef.current) virtualizer.scrollToEnd();
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [virtualizer]);
 
   // Something I just wrote always brings me down to it.
   const last = entries.at(-1);
@@ -110,10 +124,22 @@ export function MessageList({
 
   const firstKey = entries[0]?.key ?? null;
 
+  // A page too short to scroll never scrolls near its top: ask for older
+  // messages until the view is filled (or the room's beginning is reached).
+  const total = virtualizer.getTotalSize();
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!el || !hasMore || loadingOlder || olderAskedAt.current === firstKey) return;
+    if (el.scrollHeight > el.clientHeight) return;
+    olderAskedAt.current = firstKey;
+    onLoadOlder();
+  }, [total, hasMore, loadingOlder, firstKey, onLoadOlder]);
+
   const onScroll = () => {
     const el = scrollRef.current;
     if (!el) return;
     const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight <= END_PX;
+    pinnedRef.current = atEnd;
     if (atEnd !== pinned) {
       setPinned(atEnd);
       setSeenKey(atEnd ? null : (lastKey ?? null));

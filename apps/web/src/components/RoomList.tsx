@@ -164,9 +164,11 @@ export function RoomList({ rooms, current, onSelect, onJoin, onLeave, directory 
                 >
                   <HashIcon size={16} />
                   <span className="room-name">{r.name}</span>
-                  <span className="room-count" aria-hidden="true">
-                    {r.members}
-                  </span>
+                  {r.members > 0 && (
+                    <span className="room-count" aria-hidden="true">
+                      {r.members}
+                    </span>
+                  )}
                 </button>
               </li>
             ))}
