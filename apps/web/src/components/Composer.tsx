@@ -1,10 +1,10 @@
 import { LIMITS } from '@tether/protocol/constants';
+import { codePointLength } from '@tether/protocol/rules';
 import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, SubmitEvent } from 'react';
 
 import { useI18n } from '../i18n';
 import { loadDraft, saveDraft } from './drafts';
-import { codePoints } from './format';
 import { SendIcon } from './icons';
 import type { SendResult } from './types';
 
@@ -42,7 +42,7 @@ export function Composer({ room, onSend, onTyping, autoFocus = false, now = Date
   const counterId = useId();
   const hintId = useId();
 
-  const length = codePoints(text);
+  const length = codePointLength(text);
   const over = length - LIMITS.MAX_TEXT_CHARS;
   const empty = text.trim().length === 0;
 

@@ -1,3 +1,4 @@
+import { isValidRoomName } from '@tether/protocol/rules';
 import { useId, useState } from 'react';
 import type { SubmitEvent } from 'react';
 
@@ -23,10 +24,6 @@ export interface RoomListProps {
 
 const DIRECTORY_MAX = 12;
 
-// PROTOCOL.md, "Rooms". Kept here rather than imported from the protocol's
-// rules so the UI bundle does not pull in the schema library.
-const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-
 /** What people type ("#Random Stuff ") into what the protocol accepts ("random-stuff"). */
 export function normaliseRoomName(input: string): string {
   return input.trim().replace(/^#/, '').trim().toLowerCase().replace(/\s+/g, '-');
@@ -49,7 +46,7 @@ export function RoomList({ rooms, current, onSelect, onJoin, onLeave, directory 
   const submit = (e: SubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     const name = normaliseRoomName(draft);
-    if (!ROOM_NAME.test(name)) {
+    if (!isValidRoomName(name)) {
       setProblem('invalid');
       return;
     }

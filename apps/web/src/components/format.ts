@@ -25,20 +25,6 @@ export function hueFor(id: string): number {
   return (h >>> 0) % 360;
 }
 
-/** Length in Unicode code points, as the protocol counts `MAX_TEXT_CHARS`. */
-export function codePoints(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    }
-    n++;
-  }
-  return n;
-}
-
 // Intl formatters are costly to build and a long list formats thousands of
 // times: keep one per locale.
 const timeFormats = new Map<string, Intl.DateTimeFormat>();
