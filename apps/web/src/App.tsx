@@ -23,6 +23,7 @@ import {
   useSession,
   useTyping,
 } from './hooks';
+import type { UseChatConnectionOptions } from './hooks';
 import { useI18n } from './i18n';
 import type { ChatClient } from './net/ChatClient';
 import type { User } from '@tether/protocol';
@@ -30,9 +31,12 @@ import type { User } from '@tether/protocol';
 /** How often the room directory is refreshed while connected. */
 const DIRECTORY_REFRESH_MS = 30_000;
 
-/** The app: one `ChatClient` for the page, and the screen its session calls for. */
-export function App() {
-  const client = useChatConnection();
+/**
+ * The app: one `ChatClient` for the page, and the screen its session calls for.
+ * `connection` is for tests (a fake socket, memory storage); read once.
+ */
+export function App({ connection }: { connection?: UseChatConnectionOptions }) {
+  const client = useChatConnection(connection);
   return (
     <ChatProvider client={client}>
       <Screen />
