@@ -67,21 +67,12 @@ export class Connection implements Peer {
     if (this.ws.readyState !== WebSocket.OPEN || !isWireFrame(frame)) return;
     this.queue.push(frame.bytes);
     this.queuedBytes += frame.byteLength;
-    if (this.checkBacklog()) scheduler.mark(this);
-  }
-
-  /**
-   * Terminates the connection when more than `SLOW_CONSUMER_BYTES` are unsent;
-   * true while it is within the limit. Also called after `ws` answered a ping
-   * by itself: a client that floods pings and never reads the pongs fills the
-   * socket's buffer without any frame of ours.
-   */
-  checkBacklog(): boolean {
-    if (this.terminated) return false;
-    if (this.queuedBytes + this.socket.writableLength <= LIMITS.SLOW_CONSUMER_BYTES) return true;
-    this.terminate();
-    this.events.onSlowConsumer(this);
-    return false;
+    if (this.queuedBytes + this.socket.writableLength > LIMITS.SLOW_CONSUMER_BYTES) {
+      this.terminate();
+      this.events.onSlowConsumer(this);
+      return;
+    }
+    scheduler.mark(this);
   }
 
   /** Writes the queued frames in one corked batch. */

@@ -164,10 +164,9 @@ export class Gateway {
       connection.lastSeen = clock.now();
     });
     ws.on('ping', () => {
+      // (A client flooding pings without reading the pongs is terminated by ws
+      // itself: more than 60 pongs pending, its maxPendingAutoPongs.)
       connection.lastSeen = clock.now();
-      // ws has already queued the pong: a client that floods pings and never
-      // reads would otherwise grow the socket's buffer without bound.
-      connection.checkBacklog();
     });
     ws.on('error', (error: Error & { code?: string }) => {
       // ws closes the socket itself (1009 too big, 1007 bad UTF-8, 1002 bad frame,

@@ -1,0 +1,347 @@
+/**
+ * Hardening › abuse by one client: floods, a client that stops reading, and
+ * attempts to act as someone else or to read a room it is not in. Each test
+ * also checks that everyone else is still served.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { CLOSE_CODES, ERROR_CODES, LIMITS, type ServerMessage } from '@tether/protocol';
+import { describe, expect, it } from 'vitest';
+
+import { isAck, isMessage, type TestClient } from '../helpers/client.js';
+import { percentile, sample, scrape } from '../helpers/metrics.js';
+import { OPCODE, RawWebSocket, clientFrame } from '../helpers/raw.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const UNLIMITED = { RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' };
+
+async function slowConsumerTerminations(srv: TestServer): Promise<number> {
+  return sample(await scrape(srv.url), 'tether_slow_consumer_terminations_total');
+}
+
+describe('send flood', () => {
+  it('rate-limits a client sending 2,000 messages in a second, then closes it with 1008; others stay fast', async () => {
+    await using srv = await startTestServer(); // the default limits: 10 a second, bursts of 20
+    const flooder = await srv.user('flooder');
+    const calm = await srv.user('calm');
+    await flooder.join('general');
+    await calm.join('general');
+
+    // The calm client pings every 10 ms and sends about 10 messages a second, within its own limit.
+    const rtts: number[] = [];
+    const calmAcks: string[] = [];
+    const state = { flooding: true };
+    const calmLoop = (async () => {
+      let n = 0;
+      while (state.flooding) {
+        const t = performance.now();
+        calm.send({ type: 'ping', t });
+        await calm.nextWhere((f) => f.type === 'pong' && f.t === t, 2000, 'pong');
+        rtts.push(performance.now() - t);
+        if (++n % 10 === 0) {
+          const ack = await calm.say('general', `calm ${n}`);
+          calmAcks.push(ack.id);
+        }
+        calm.discard('message');
+        await sleep(10);
+      }
+    })();
+
+    // 2,000 sends spread over one second: 20 every 10 ms. The calm client is
+    // measured over the whole second, not only until the flooder is cut off.
+    const started = Date.now();
+    let attempted = 0;
+    for (let batch = 0; batch < 100; batch++) {
+      for (let i = 0; i < 20 && flooder.isOpen(); i++) {
+        flooder.send({ type: 'send', room: 'general', id: `f${batch}_${i}`, text: 'flood' });
+        attempted += 1;
+      }
+      await sleep(Math.max(0, started + (batch + 1) * 10 - Date.now()));
+    }
+    const closed = await flooder.closed(5000);
+    state.flooding = false;
+    await calmLoop;
+
+    const answers = flooder.received.filter((f) => f.type === 'ack' || f.type === 'error');
+    const acked = answers.filter((f) => f.type === 'ack').length;
+    const limited = answers.filter((f) => f.type === 'error' && f.code === ERROR_CODES.RATE_LIMITED).length;
+    console.log(
+      `send flood: flooder sent ${attempted} before its close, acked ${acked}, rate_limited ${limited}, closed ${closed.code}; ` +
+        `calm: ${rtts.length} pings, RTT p50 ${percentile(rtts, 50).toFixed(1)} ms, p99 ${percentile(rtts, 99).toFixed(1)} ms, ` +
+        `max ${Math.max(...rtts).toFixed(1)} ms, ${calmAcks.length} sends acked`,
+    );
+    expect(closed.code).toBe(CLOSE_CODES.POLICY_VIOLATION);
+    expect(acked).toBeGreaterThanOrEqual(20); // the burst
+    expect(acked).toBeLessThanOrEqual(20 + 15); // and what refilled meanwhile
+    expect(limited).toBe(LIMITS.MAX_RATE_LIMITED_PER_WINDOW + 1);
+    // Every answer before the close is an ack or rate_limited, in that order.
+    expect(answers.slice(0, acked).every((f) => f.type === 'ack')).toBe(true);
+    expect(rtts.length).toBeGreaterThan(40);
+    expect(percentile(rtts, 99)).toBeLessThan(50);
+    expect(calmAcks.length).toBeGreaterThanOrEqual(2);
+    // Nothing the flooder was refused was stored.
+    const reader = await srv.user('reader');
+    const joined = await reader.join('general');
+    expect(joined.seq).toBe(acked + calmAcks.length);
+  });
+});
+
+describe('slow consumer', () => {
+  it(
+    'terminates a client that stops reading near the 4 MiB mark while its room gets 20 MB; the others get everything; it resumes with every message',
+    { timeout: 60_000 },
+    async () => {
+      await using srv = await startTestServer({ ...UNLIMITED, PRESENCE_GRACE_MS: '200' });
+      const writer = await srv.user('writer');
+      const watcher = await srv.user('watcher');
+      const slow = await srv.user('slow');
+      const { epoch } = await writer.join('general');
+      await watcher.join('general');
+      const seen = (await slow.join('general')).seq;
+      await writer.next('presence');
+      slow.socket().pause();
+
+      const text = 'x'.repeat(4000);
+      const BATCH = 250;
+      const TOTAL_BYTES = 20 * 1024 * 1024;
+      let sentBytes = 0;
+      let sent = 0;
+      let terminatedAt: number | undefined;
+      let watcherLast = seen;
+      while (sentBytes < TOTAL_BYTES) {
+        for (let i = 0; i < BATCH; i++) {
+          writer.send({ type: 'send', room: 'general', id: `s${sent + i}`, text });
+        }
+        const acks = await writer.collect(BATCH, isAck, 10_000, 'ack');
+        writer.discard('message');
+        // The watcher keeps getting every message, in order.
+        const messages = await watcher.collect(BATCH, isMessage, 10_000, 'message');
+        for (const m of messages) {
+          expect(m.seq).toBe(watcherLast + 1);
+          watcherLast = m.seq;
+        }
+        sent += BATCH;
+        // What the room sent to each connection: the message frames' bytes.
+        sentBytes += messages.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)) + 4, 0);
+        expect(acks.at(-1)!.seq).toBe(seen + sent);
+        if (terminatedAt === undefined && (await slowConsumerTerminations(srv)) > 0) terminatedAt = sentBytes;
+      }
+      const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+      console.log(
+        `slow consumer: room got ${mib(sentBytes)} (${sent} messages); the paused client was terminated after ${
+          terminatedAt === undefined ? 'never' : mib(terminatedAt)
+        }`,
+      );
+      // Terminated after its 4 MiB of unsent data plus what the kernel's socket
+      // buffers took on both ends (a few MiB on loopback), long before 20 MB.
+      expect(terminatedAt).toBeDefined();
+      expect(terminatedAt!).toBeGreaterThanOrEqual(LIMITS.SLOW_CONSUMER_BYTES);
+      expect(terminatedAt!).toBeLessThanOrEqual(LIMITS.SLOW_CONSUMER_BYTES + 8 * 1024 * 1024);
+      expect(await slowConsumerTerminations(srv)).toBe(1);
+      expect(writer.isOpen() && watcher.isOpen()).toBe(true);
+
+      slow.socket().resume();
+      expect((await slow.closed(10_000)).code).toBe(1006);
+
+      // It comes back with its token, resumes from what it had, and pages back
+      // through history for what is beyond RESUME_LIMIT: every message, once.
+      const back = await srv.user('slow', slow.token);
+      const joined = await back.join('general', { since: seen, epoch });
+      expect(joined.seq).toBe(seen + sent);
+      const have = new Map(joined.messages.map((m) => [m.seq, m]));
+      let before = joined.messages[0]!.seq;
+      let hasMore = joined.hasMore;
+      while (hasMore && before > seen + 1) {
+        back.send({ type: 'history', room: 'general', before, limit: LIMITS.HISTORY_MAX_LIMIT });
+        const page = await back.next('history', 5000);
+        for (const m of page.messages) if (m.seq > seen) have.set(m.seq, m);
+        before = page.messages[0]!.seq;
+        hasMore = page.hasMore;
+      }
+      expect([...have.keys()].sort((a, b) => a - b)).toEqual(
+        Array.from({ length: sent }, (_, i) => seen + 1 + i),
+      );
+      expect(new Set([...have.values()].map((m) => m.id)).size).toBe(sent);
+    },
+  );
+});
+
+describe('ping flood without reading', () => {
+  it('terminates a client that floods app-level pings and never reads the pongs; others are served', async () => {
+    await using srv = await startTestServer();
+    const bystander = await srv.user('bystander');
+    const flooder = await srv.user('pinger');
+    flooder.socket().pause();
+    const ping = JSON.stringify({ type: 'ping', t: 1_764_000_000_000 });
+    let sent = 0;
+    const deadline = Date.now() + 20_000;
+    while ((await slowConsumerTerminations(srv)) === 0 && Date.now() < deadline) {
+      for (let i = 0; i < 20_000 && flooder.isOpen(); i++) flooder.sendRaw(ping);
+      sent += 20_000;
+      // Let the server read and answer before checking again.
+      await sleep(20);
+      await bystander.roundTrip(5000);
+    }
+    console.log(`app-level ping flood: terminated after ~${sent} pings`);
+    expect(await slowConsumerTerminations(srv)).toBe(1);
+    flooder.socket().resume();
+    expect((await flooder.closed(10_000)).code).toBe(1006);
+    await bystander.roundTrip();
+  });
+
+  it('terminates a client that floods WebSocket pings and never reads the pongs ws sends by itself', async () => {
+    await using srv = await startTestServer();
+    const bystander = await srv.user('bystander');
+    const raw = await RawWebSocket.open(srv.server.port);
+    raw.socket.pause();
+    raw.socket.on('error', () => undefined);
+    const pings = Buffer.concat(
+      Array.from({ length: 1000 }, () => clientFrame(OPCODE.PING, Buffer.alloc(125, 1))),
+    );
+    expect(sample(await scrape(srv.url), 'tether_connections')).toBe(2);
+    let sent = 0;
+    const connections = () => scrape(srv.url).then((m) => sample(m, 'tether_connections'));
+    // ws terminates a peer with more than 60 pongs it could not flush (maxPendingAutoPongs).
+    while ((await connections()) === 2 && sent < 1_000_000) {
+      for (let i = 0; i < 10 && !raw.socket.destroyed; i++) raw.socket.write(pings);
+      sent += 10_000;
+      await sleep(20);
+    }
+    console.log(`WebSocket ping flood: terminated after < ${sent} pings`);
+    expect(await connections()).toBe(1);
+    expect(sent).toBeLessThan(1_000_000);
+    await bystander.roundTrip();
+    raw.destroy();
+  });
+});
+
+describe('no impersonation', () => {
+  it('gives a new name to exactly one of 20 clients asking for it at once', async () => {
+    await using srv = await startTestServer();
+    const clients = await Promise.all(Array.from({ length: 20 }, () => srv.connect()));
+    for (const [i, client] of clients.entries()) {
+      client.send({ type: 'hello', v: 1, name: ['alice', 'Alice', 'ALICE', ' alice', 'ａｌｉｃｅ'][i % 5] });
+    }
+    const answers = await Promise.all(clients.map((c) => c.next(['welcome', 'error'])));
+    const welcomes = answers.filter((a) => a.type === 'welcome');
+    expect(welcomes).toHaveLength(1);
+    expect(answers.filter((a) => a.type === 'error' && a.code === ERROR_CODES.NAME_TAKEN)).toHaveLength(19);
+  });
+
+  it('gives a free name to exactly one of several users renaming to it at once', async () => {
+    await using srv = await startTestServer();
+    const users = await Promise.all(['u1', 'u2', 'u3', 'u4', 'u5'].map((name) => srv.user(name)));
+    const again = await Promise.all(users.map(() => srv.connect()));
+    for (const [i, client] of again.entries()) client.hello('prize', users[i]!.token).catch(() => undefined);
+    await sleep(300);
+    const welcomes = again.filter((c) => c.user?.name === 'prize');
+    expect(welcomes).toHaveLength(1);
+  });
+
+  it('keeps a name held by a live token across a restart and a holder that is offline', async () => {
+    await using srv = await startTestServer();
+    const alice = await srv.user('alice');
+    await alice.close();
+    await srv.restart();
+    for (const name of ['alice', 'ALICE', ' alice ']) {
+      const thief = await srv.connect();
+      thief.send({ type: 'hello', v: 1, name });
+      await thief.nextError(ERROR_CODES.NAME_TAKEN);
+    }
+    expect((await srv.user('alice', alice.token)).user).toEqual(alice.user);
+  });
+
+  it('ignores identity fields a client sends: user in hello, from in send and typing', async () => {
+    await using srv = await startTestServer();
+    const victim = await srv.user('victim');
+    await victim.join('general');
+    const mallory = await srv.connect();
+    mallory.send({ type: 'hello', v: 1, name: 'mallory', user: victim.user, id: victim.user!.id });
+    const welcome = await mallory.next('welcome');
+    expect(welcome.user.id).not.toBe(victim.user!.id);
+    await mallory.join('general');
+    await victim.next('presence');
+    mallory.send({ type: 'typing', room: 'general', user: victim.user, from: victim.user });
+    expect((await victim.next('typing')).user).toEqual(welcome.user);
+    mallory.send({
+      type: 'send',
+      room: 'general',
+      id: 'spoof',
+      text: 'from victim?',
+      from: victim.user,
+      user: victim.user,
+      message: { from: victim.user },
+    });
+    expect((await victim.next('message')).from).toEqual(welcome.user);
+    // And the victim's own id space is untouched: it can still use 'spoof' for its own message.
+    expect(await victim.say('general', 'mine', 'spoof')).toMatchObject({ seq: 2 });
+  });
+
+  it('delivers nothing of a room to connections that are not in it, whatever they tried', async () => {
+    await using srv = await startTestServer({ PRESENCE_GRACE_MS: '0' });
+    const member = await srv.user('member');
+    await member.join('secret');
+
+    const spectators: Record<string, TestClient> = {};
+    spectators.neverJoined = await srv.user('never');
+    spectators.otherTab = await srv.user('member', member.token); // the member's own second connection
+    spectators.left = await srv.user('leaver');
+    await spectators.left.join('secret');
+    spectators.left.send({ type: 'leave', room: 'secret' });
+    await spectators.left.next('left');
+    spectators.refused = await srv.user('crowded');
+    for (let i = 0; i < LIMITS.MAX_ROOMS_PER_CONNECTION; i++) await spectators.refused.join(`room${i}`);
+    spectators.refused.send({ type: 'join', room: 'secret' });
+    await spectators.refused.nextError(ERROR_CODES.TOO_MANY_ROOMS);
+    spectators.elsewhere = await srv.user('elsewhere');
+    await spectators.elsewhere.join('public');
+    spectators.anonymous = await srv.connect();
+    spectators.anonymous.send({ type: 'join', room: 'secret' });
+    await spectators.anonymous.nextError(ERROR_CODES.NOT_AUTHENTICATED);
+    spectators.historian = await srv.user('historian');
+    spectators.historian.send({ type: 'history', room: 'secret' });
+    await spectators.historian.nextError(ERROR_CODES.NOT_IN_ROOM);
+    spectators.typist = await srv.user('typist');
+    spectators.typist.send({ type: 'typing', room: 'secret' });
+    await spectators.typist.nextError(ERROR_CODES.NOT_IN_ROOM);
+    spectators.sender = await srv.user('sender');
+    spectators.sender.send({ type: 'send', room: 'secret', id: 'x1', text: 'let me in' });
+    await spectators.sender.nextError(ERROR_CODES.NOT_IN_ROOM);
+
+    // Activity in the room: messages, typing, members coming and going.
+    const friend = await srv.user('friend');
+    await friend.join('secret');
+    await member.say('secret', 'secret one');
+    await friend.say('secret', 'secret two');
+    member.send({ type: 'typing', room: 'secret' });
+    await friend.next('typing');
+    await friend.close();
+    await member.next('presence'); // joined
+    await member.next('presence'); // left
+    await member.say('secret', 'secret three');
+
+    for (const [who, client] of Object.entries(spectators)) {
+      if (client === spectators.anonymous) {
+        client.send({ type: 'rooms' });
+        await client.nextError(ERROR_CODES.NOT_AUTHENTICATED);
+      } else {
+        await client.roundTrip();
+      }
+      const leaked = client.received.filter(
+        (f: ServerMessage) =>
+          'room' in f &&
+          f.room === 'secret' &&
+          f.type !== 'error' &&
+          f.type !== 'joined' &&
+          f.type !== 'left',
+      );
+      expect(leaked, who).toEqual([]);
+      const mentions = client.received.filter((f) => /secret (one|two|three)/.test(JSON.stringify(f)));
+      expect(mentions, who).toEqual([]);
+    }
+    // The rooms list shows the room exists (PROTOCOL.md: every room is listed), not its messages.
+    spectators.neverJoined.send({ type: 'rooms' });
+    const rooms = await spectators.neverJoined.next('rooms');
+    expect(rooms.rooms.find((r) => r.name === 'secret')).toMatchObject({ seq: 3 });
+  });
+});

@@ -1,0 +1,664 @@
+/**
+ * Hardening › property-based fuzzing of the chat: `ChatService` driven
+ * directly by several fake peers (no sockets) over a real SQLite store in
+ * memory, a LocalBus and LocalMembership, with random sequences of valid and
+ * invalid frames, clock jumps, clean closes and drops.
+ *
+ * Properties, checked on every frame the chat writes and at the end of a run:
+ * - nothing throws, nothing is logged at warn or above (a caught internal
+ *   error logs there), no unhandled rejection (vitest fails on those);
+ * - every frame is a final unmasked text frame that `parseServerMessage`
+ *   accepts (PROTOCOL.md's shapes), and every close code is in its table;
+ * - answers are ones this connection asked for: a welcome after a hello, a
+ *   joined for a join, an ack for an id it sent, a pong with a t it sent;
+ *   before its welcome a connection gets only errors and the welcome;
+ * - a room's messages reach a connection only between its `joined` and its
+ *   `left`, and their seqs continue `joined.seq` one by one, no gaps, no
+ *   repeats; the same (room, seq) is the same message everywhere;
+ * - one (user, id) is acked with one (room, seq), whatever connection asks;
+ * - one token belongs to one user and one user has one token;
+ * - `presence` is never about the connection's own user, and once everything
+ *   settled (grace periods over) every connection's view of a room's members
+ *   (joined.members ± presence) equals the users with a connection in it, and
+ *   so does the membership directory;
+ * - the store holds every acked message once, with seqs 1..N per room.
+ *
+ * FUZZ_RUNS sets the number of runs (default 150).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import {
+  CLOSE_CODES,
+  checkName,
+  parseServerMessage,
+  type ServerMessage,
+  type ServerMessageOf,
+  type User,
+} from '@tether/protocol';
+import fc from 'fast-check';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+
+import { LocalBus } from '../../src/bus/local.js';
+import { LocalMembership } from '../../src/chat/membership.js';
+import type { Frame, Peer } from '../../src/chat/peer.js';
+import { ChatService, type Session } from '../../src/chat/service.js';
+import { createMetrics } from '../../src/metrics.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { encodeFrame, isWireFrame } from '../../src/ws/frame.js';
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+
+// ---------- what clients send ----------
+
+const NAMES = ['alice', 'bob', 'Alice', ' carol ', '__proto__', 'ｂｏｂ', '', 'x'.repeat(40), 'dave\u0007'];
+const ROOMS: (string | number)[] = ['general', 'random', 'constructor', 'r-1', 'Bad Room', '', 7];
+const IDS = ['m1', 'm2', 'm3', 'm4', 'm5', '__proto__', 'bad id', ''];
+const TEXTS = ['hi', 'hello world', '', '   ', '\u0085', 'x'.repeat(4001), '😀', '<b>x</b>'];
+
+type Spec =
+  | { t: 'hello'; name: string; token: 'none' | 'known' | 'junk'; pick: number; v: 1 | 2 | 'missing' }
+  | { t: 'join'; room: string | number; since: number | undefined; epoch: 'none' | 'known' | 'junk' }
+  | { t: 'leave'; room: string | number }
+  | { t: 'send'; room: string | number; id: string; text: string }
+  | { t: 'history'; room: string | number; before: number | undefined; limit: number | undefined }
+  | { t: 'typing'; room: string | number }
+  | { t: 'rooms' }
+  | { t: 'ping'; tv: number }
+  | { t: 'raw'; text: string };
+
+const VALID_ROOMS = ROOMS.filter((r): r is string => typeof r === 'string' && /^[a-z0-9]/.test(r));
+const room = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...VALID_ROOMS) },
+  { weight: 1, arbitrary: fc.constantFrom(...ROOMS) },
+);
+const text = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom('hi', 'hello world', '😀', '<b>x</b>') },
+  { weight: 2, arbitrary: fc.constantFrom(...TEXTS) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+);
+const spec: fc.Arbitrary<Spec> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant('hello' as const),
+      name: fc.constantFrom(...NAMES),
+      token: fc.constantFrom('none' as const, 'known' as const, 'known' as const, 'junk' as const),
+      pick: fc.nat(),
+      v: fc.constantFrom(1 as const, 1 as const, 1 as const, 2 as const, 'missing' as const),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant('join' as const),
+      room,
+      since: fc.option(fc.nat({ max: 30 }), { nil: undefined }),
+      epoch: fc.constantFrom('none' as const, 'known' as const, 'junk' as const),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('leave' as const), room }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      t: fc.constant('send' as const),
+      room,
+      id: fc.oneof(fc.constantFrom(...IDS), fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/)),
+      text,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('history' as const),
+      room,
+      before: fc.option(fc.integer({ min: -1, max: 40 }), { nil: undefined }),
+      limit: fc.option(fc.integer({ min: -1, max: 120 }), { nil: undefined }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('typing' as const), room }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'rooms' as const }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('ping' as const), tv: fc.double({ noNaN: true }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('raw' as const),
+      text: fc.oneof(
+        fc.string(),
+        fc.json(),
+        fc.constantFrom(
+          '{"type":"send"}',
+          '{"type":"join","room":"general","since":"x"}',
+          '{"type":"hello","v":1}',
+          '{"type":"ping","t":1e999}',
+          '{"type":"send","room":"general","id":"m1","text":"\\ud800"}',
+          '[]',
+          'null',
+          '{"type":"__proto__"}',
+        ),
+      ),
+    }),
+  },
+);
+
+type Action =
+  /** A new connection; with `hello`, it says hello under a fresh name and joins `join`. */
+  | { a: 'open'; hello: boolean; join: string | undefined }
+  | { a: 'frame'; peer: number; spec: Spec }
+  | { a: 'close'; peer: number; code: 1000 | 1001 | 1006 }
+  | { a: 'tick'; ms: number }
+  | { a: 'settle' };
+
+const action: fc.Arbitrary<Action> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      a: fc.constant('open' as const),
+      hello: fc.boolean(),
+      join: fc.option(fc.constantFrom(...VALID_ROOMS), { nil: undefined }),
+    }),
+  },
+  { weight: 12, arbitrary: fc.record({ a: fc.constant('frame' as const), peer: fc.nat(), spec }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      a: fc.constant('close' as const),
+      peer: fc.nat(),
+      code: fc.constantFrom(1000 as const, 1001 as const, 1006 as const),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ a: fc.constant('tick' as const), ms: fc.nat({ max: 3000 }) }) },
+  { weight: 4, arbitrary: fc.constant({ a: 'settle' as const }) },
+);
+
+// ---------- what the chat answers: one fake peer per connection ----------
+
+/** Decodes one server frame: final, unmasked, text (0x81), with an exact length. */
+function decodeWire(bytes: Buffer): string | string[] {
+  if (bytes[0] !== 0x81) return [`first byte 0x${(bytes[0] ?? 0).toString(16)}, not 0x81 (final text frame)`];
+  const len7 = (bytes[1] ?? 0) & 0x7f;
+  if (((bytes[1] ?? 0) & 0x80) !== 0) return ['masked server frame'];
+  const header = len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
+  const length =
+    len7 === 126 ? bytes.readUInt16BE(2) : len7 === 127 ? Number(bytes.readBigUInt64BE(2)) : len7;
+  if (bytes.length !== header + length) return [`length ${length} but ${bytes.length - header} bytes`];
+  return bytes.subarray(header).toString('utf8');
+}
+
+interface RoomView {
+  /** The seq the next message must carry, minus one. */
+  last: number;
+  members: Set<string>;
+}
+
+interface World {
+  violations: string[];
+  /** Token → user id and back, from every welcome. */
+  tokens: Map<string, string>;
+  userTokens: Map<string, string>;
+  epochs: Map<string, string>;
+  /** `${userId}/${id}` → `${room}:${seq}` of its first ack. */
+  acks: Map<string, string>;
+  /** `${room}:${seq}` → the message as first seen. */
+  messages: Map<string, string>;
+}
+
+const CLOSE_CODE_VALUES = new Set<number>(Object.values(CLOSE_CODES));
+
+/** Frames written, by type, over every run: shows what the runs reached. */
+const tally = new Map<string, number>();
+/** Presence and typing that reached a connection before its `joined` for the room. */
+let early = 0;
+
+class FakePeer implements Peer {
+  static nextId = 1;
+  readonly id = FakePeer.nextId++;
+  open = true;
+  session!: Session;
+  user: User | undefined;
+  token: string | undefined;
+  readonly rooms = new Map<string, RoomView>();
+  readonly asked = new Map<string, number>();
+  readonly sentIds = new Set<string>();
+  readonly pingTs: number[] = [];
+  /** Presence that arrived for a room before its `joined`. */
+  readonly early: string[] = [];
+  frames = 0;
+
+  constructor(private readonly world: World) {}
+
+  ask(key: string): void {
+    this.asked.set(key, (this.asked.get(key) ?? 0) + 1);
+  }
+
+  private answered(key: string, frame: string): void {
+    const left = this.asked.get(key) ?? 0;
+    if (left <= 0) this.violate(`unasked ${key}`, frame);
+    else this.asked.set(key, left - 1);
+  }
+
+  private violate(what: string, frame: string): void {
+    this.world.violations.push(`peer ${this.id}: ${what}: ${frame.slice(0, 300)}`);
+  }
+
+  write(frame: Frame): void {
+    // A closed connection drops what is written to it (ws is no longer OPEN).
+    if (!this.open) return;
+    if (!isWireFrame(frame)) {
+      this.violate('not a wire frame', JSON.stringify(frame));
+      return;
+    }
+    if (frame.byteLength !== frame.bytes.length) this.violate('byteLength differs from bytes', '');
+    const text = decodeWire(frame.bytes);
+    if (typeof text !== 'string') {
+      this.violate(text[0]!, '');
+      return;
+    }
+    const parsed = parseServerMessage(text);
+    if (!parsed.ok) {
+      this.violate(`not a PROTOCOL.md frame (${parsed.error.message})`, text);
+      return;
+    }
+    this.frames += 1;
+    tally.set(parsed.message.type, (tally.get(parsed.message.type) ?? 0) + 1);
+    this.check(parsed.message, text);
+  }
+
+  close(code: number): void {
+    if (!CLOSE_CODE_VALUES.has(code)) this.violate(`close code ${code} is not in PROTOCOL.md`, '');
+    if (!this.open) return;
+    this.open = false;
+    // ws reports the close a moment later; only 1000/1001 from the client are clean.
+    setImmediate(() => this.session.end(false));
+  }
+
+  private check(m: ServerMessage, text: string): void {
+    const w = this.world;
+    if (!this.user && m.type !== 'error' && m.type !== 'welcome') {
+      this.violate('a frame other than error/welcome before welcome', text);
+    }
+    switch (m.type) {
+      case 'welcome': {
+        this.answered('hello', text);
+        if (this.user) this.violate('a second welcome', text);
+        // One user, one token: a resume gives back the same pair, never a mix.
+        if (w.tokens.has(m.token) && w.tokens.get(m.token) !== m.user.id) {
+          this.violate('one token, two users', text);
+        }
+        if (w.userTokens.has(m.user.id) && w.userTokens.get(m.user.id) !== m.token) {
+          this.violate('one user, two tokens', text);
+        }
+        w.userTokens.set(m.user.id, m.token);
+        w.tokens.set(m.token, m.user.id);
+        // (Whether two users hold one name key is the store's UNIQUE index to
+        // keep; a rename can take effect for a connection that closed before
+        // its welcome, so a client-side model cannot judge it.)
+        if (!checkName(m.user.name).ok) this.violate('welcome with an invalid name', text);
+        this.user = m.user;
+        this.token = m.token;
+        return;
+      }
+      case 'joined': {
+        this.answered(`join ${m.room}`, text);
+        w.epochs.set(m.room, m.epoch);
+        const seqs = m.messages.map((x) => x.seq);
+        if (seqs.some((s, i) => i > 0 && s !== seqs[i - 1]! + 1))
+          this.violate('joined messages not contiguous', text);
+        if (seqs.length > 0 && seqs.at(-1) !== m.seq)
+          this.violate('joined.seq is not its last message', text);
+        for (const message of m.messages) this.sameEverywhere(message, text);
+        if (!m.members.some((u) => u.id === this.user?.id))
+          this.violate('joined.members lacks the joiner', text);
+        this.rooms.set(m.room, { last: m.seq, members: new Set(m.members.map((u) => u.id)) });
+        return;
+      }
+      case 'left':
+        this.answered(`leave ${m.room}`, text);
+        this.rooms.delete(m.room);
+        return;
+      case 'message': {
+        const view = this.rooms.get(m.room);
+        if (!view) {
+          this.violate(`a message of ${m.room}, which this connection is not in`, text);
+          return;
+        }
+        if (m.seq !== view.last + 1) this.violate(`seq ${m.seq} after ${view.last}`, text);
+        view.last = m.seq;
+        this.sameEverywhere(m, text);
+        return;
+      }
+      case 'ack': {
+        if (!this.sentIds.has(m.id)) this.violate('an ack for an id this connection never sent', text);
+        const key = `${this.user?.id ?? '?'}/${m.id}`;
+        const at = `${m.room}:${m.seq}`;
+        const first = w.acks.get(key);
+        if (first !== undefined && first !== at) this.violate(`acked at ${first}, now at ${at}`, text);
+        w.acks.set(key, first ?? at);
+        return;
+      }
+      case 'history': {
+        this.answered(`history ${m.room}`, text);
+        if (!this.rooms.has(m.room)) this.violate('history of a room this connection is not in', text);
+        const seqs = m.messages.map((x) => x.seq);
+        if (seqs.some((s, i) => i > 0 && s !== seqs[i - 1]! + 1))
+          this.violate('history not contiguous', text);
+        for (const message of m.messages) this.sameEverywhere(message, text);
+        return;
+      }
+      case 'presence': {
+        const view = this.rooms.get(m.room);
+        if (m.user.id === this.user?.id) this.violate('presence about its own user', text);
+        if (!view) {
+          // Before `joined` (the connection is attached, its answer not yet
+          // out) or after `left`: a client has no room to apply it to and
+          // drops it; `joined.members` must then already say the same.
+          const state = `${m.room} ${m.user.id} ${m.state}`;
+          this.early.push(state);
+          early += 1;
+          if ((this.asked.get(`join ${m.room}`) ?? 0) === 0) {
+            this.violate(`presence of ${m.room}, which this connection neither is in nor is joining`, text);
+          }
+          return;
+        }
+        if (m.state === 'joined') view.members.add(m.user.id);
+        else view.members.delete(m.user.id);
+        return;
+      }
+      case 'typing':
+        if (!this.rooms.has(m.room)) {
+          this.early.push(`${m.room} typing`);
+          early += 1;
+          if ((this.asked.get(`join ${m.room}`) ?? 0) === 0) {
+            this.violate(`typing in ${m.room}, which this connection neither is in nor is joining`, text);
+          }
+        }
+        return;
+      case 'rooms':
+        this.answered('rooms', text);
+        return;
+      case 'pong': {
+        const i = this.pingTs.findIndex((t) => Object.is(t, m.t) || t === m.t);
+        if (i < 0) this.violate('a pong with a t never sent', text);
+        else this.pingTs.splice(i, 1);
+        return;
+      }
+      case 'error':
+        return;
+      default: {
+        const unreachable: never = m;
+        this.violate('unknown type', JSON.stringify(unreachable));
+      }
+    }
+  }
+
+  private sameEverywhere(
+    message: ServerMessageOf<'message'> | Omit<ServerMessageOf<'message'>, 'type'>,
+    text: string,
+  ) {
+    const { room, seq, ts, id, from, text: body } = message;
+    const key = `${room}:${seq}`;
+    const canonical = JSON.stringify({ ts, id, from, body });
+    const first = this.world.messages.get(key);
+    if (first !== undefined && first !== canonical) this.violate(`${key} differs between deliveries`, text);
+    this.world.messages.set(key, first ?? canonical);
+  }
+}
+
+/** The wire text of a spec, with tokens and epochs the run has seen. */
+function materialise(s: Spec, peer: FakePeer, world: World): string {
+  switch (s.t) {
+    case 'hello': {
+      const known = [...world.tokens.keys()];
+      const token =
+        s.token === 'none'
+          ? undefined
+          : s.token === 'junk' || known.length === 0
+            ? `junk${s.pick % 3}`
+            : known[s.pick % known.length];
+      peer.ask('hello');
+      return JSON.stringify({
+        type: 'hello',
+        ...(s.v === 'missing' ? {} : { v: s.v }),
+        name: s.name,
+        ...(token === undefined ? {} : { token }),
+      });
+    }
+    case 'join': {
+      peer.ask(`join ${String(s.room)}`);
+      const epoch =
+        s.epoch === 'none' ? undefined : s.epoch === 'junk' ? 'e_junk' : world.epochs.get(String(s.room));
+      return JSON.stringify({ type: 'join', room: s.room, since: s.since, epoch });
+    }
+    case 'leave':
+      peer.ask(`leave ${String(s.room)}`);
+      return JSON.stringify({ type: 'leave', room: s.room });
+    case 'send':
+      peer.sentIds.add(s.id);
+      return JSON.stringify({ type: 'send', room: s.room, id: s.id, text: s.text });
+    case 'history':
+      peer.ask(`history ${String(s.room)}`);
+      return JSON.stringify({ type: 'history', room: s.room, before: s.before, limit: s.limit });
+    case 'typing':
+      return JSON.stringify({ type: 'typing', room: s.room });
+    case 'rooms':
+      peer.ask('rooms');
+      return '{"type":"rooms"}';
+    case 'ping':
+      peer.pingTs.push(s.tv);
+      return JSON.stringify({ type: 'ping', t: s.tv });
+    case 'raw':
+      return s.text;
+  }
+}
+
+/** Lets every pending commit, promise chain and close run. */
+async function settle(graceMs: number): Promise<void> {
+  for (let i = 0; i < 6; i++) await new Promise((resolve) => setImmediate(resolve));
+  if (graceMs > 0) await sleep(graceMs + 2);
+  for (let i = 0; i < 6; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+const metrics = createMetrics();
+
+async function run(actions: readonly Action[], graceMs: number): Promise<string[]> {
+  const world: World = {
+    violations: [],
+    tokens: new Map(),
+    userTokens: new Map(),
+    epochs: new Map(),
+    acks: new Map(),
+    messages: new Map(),
+  };
+  const logged: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => logged.push(line) });
+  let now = 1_764_000_000_000;
+  const store = new SqliteStore(':memory:');
+  const membership = new LocalMembership();
+  const chat = new ChatService({
+    store,
+    bus: new LocalBus(),
+    membership,
+    encode: encodeFrame,
+    clock: { now: () => now },
+    log,
+    metrics,
+    settings: {
+      heartbeatIntervalMs: 25_000,
+      heartbeatTimeoutMs: 10_000,
+      helloTimeoutMs: 600_000,
+      presenceGraceMs: graceMs,
+      tokenTtlDays: 30,
+      rateLimitPerSec: 10,
+      rateLimitBurst: 20,
+    },
+  });
+  const peers: FakePeer[] = [];
+  let names = 0;
+  const open = (hello: boolean, join: string | undefined) => {
+    const peer = new FakePeer(world);
+    peer.session = chat.open(peer);
+    peers.push(peer);
+    if (hello) {
+      const spec: Spec = { t: 'hello', name: `user${++names}`, token: 'none', pick: 0, v: 1 };
+      peer.session.receive(materialise(spec, peer, world));
+      if (join !== undefined) {
+        peer.session.receive(
+          materialise({ t: 'join', room: join, since: undefined, epoch: 'none' }, peer, world),
+        );
+      }
+    }
+  };
+  try {
+    open(true, 'general');
+    open(true, 'general');
+    open(false, undefined);
+    for (const step of actions) {
+      const live = peers.filter((p) => p.open);
+      switch (step.a) {
+        case 'open':
+          open(step.hello, step.join);
+          break;
+        case 'frame': {
+          const peer = live[step.peer % Math.max(1, live.length)];
+          if (!peer) break;
+          peer.session.receive(materialise(step.spec, peer, world));
+          break;
+        }
+        case 'close': {
+          const peer = live[step.peer % Math.max(1, live.length)];
+          if (!peer) break;
+          peer.open = false;
+          peer.session.end(step.code !== 1006);
+          break;
+        }
+        case 'tick':
+          now += step.ms;
+          break;
+        case 'settle':
+          await settle(0);
+          break;
+      }
+    }
+    await settle(graceMs);
+    await settle(graceMs);
+
+    // Presence: every open connection's view of each room it is in is the truth.
+    const truth = new Map<string, Set<string>>();
+    for (const peer of peers) {
+      if (!peer.open || !peer.user) continue;
+      for (const name of peer.rooms.keys()) {
+        const users = truth.get(name) ?? new Set<string>();
+        users.add(peer.user.id);
+        truth.set(name, users);
+      }
+    }
+    const sorted = (s: Iterable<string>) => [...s].sort().join(',');
+    for (const peer of peers) {
+      if (!peer.open) continue;
+      for (const [name, view] of peer.rooms) {
+        if (sorted(view.members) !== sorted(truth.get(name) ?? [])) {
+          world.violations.push(
+            `peer ${peer.id} sees members of ${name} as [${sorted(view.members)}], connected: [${sorted(truth.get(name) ?? [])}]`,
+          );
+        }
+      }
+    }
+    for (const name of new Set([...truth.keys(), ...world.epochs.keys()])) {
+      const directory = (await membership.members(name)).map((u) => u.id);
+      if (sorted(directory) !== sorted(truth.get(name) ?? [])) {
+        world.violations.push(
+          `membership of ${name} is [${sorted(directory)}], connected: [${sorted(truth.get(name) ?? [])}]`,
+        );
+      }
+    }
+
+    // Storage: every acked message once, seqs 1..N per room.
+    const stored = new Map<string, string>();
+    for (const { name } of await store.listRooms()) {
+      const page = await store.latest(name, 100_000);
+      const seqs = page.messages.map((m) => m.seq);
+      if (seqs.some((s, i) => s !== i + 1)) world.violations.push(`${name} stores seqs ${seqs.join(',')}`);
+      for (const m of page.messages) {
+        const key = `${m.from.id}/${m.id}`;
+        if (stored.has(key)) world.violations.push(`${key} stored twice`);
+        stored.set(key, `${m.room}:${m.seq}`);
+      }
+    }
+    for (const [key, at] of world.acks) {
+      if (stored.get(key) !== at)
+        world.violations.push(`${key} acked at ${at}, stored at ${stored.get(key)}`);
+    }
+  } finally {
+    chat.shutdown();
+    await store.close();
+  }
+  for (const line of logged) world.violations.push(`logged: ${line.slice(0, 300)}`);
+  return world.violations;
+}
+
+describe('ChatService under random traffic (fast-check)', () => {
+  it(
+    `keeps the protocol and its invariants over ${RUNS} random runs of several connections`,
+    { timeout: 120_000 },
+    async () => {
+      let frames = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(action, { minLength: 10, maxLength: 150, size: 'large' }),
+          fc.constantFrom(0, 5),
+          async (actions, graceMs) => {
+            const violations = await run(actions, graceMs);
+            frames += actions.length;
+            expect(violations).toEqual([]);
+          },
+        ),
+        { numRuns: RUNS },
+      );
+      console.log(
+        `fuzz: ${RUNS} runs, ${frames} actions; frames written: ${[...tally].map(([t, n]) => `${t} ${n}`).join(', ')}; ` +
+          `presence/typing before joined: ${early}`,
+      );
+    },
+  );
+
+  it('never throws from receive or end, whatever arrives', () => {
+    const store = new SqliteStore(':memory:');
+    const chat = new ChatService({
+      store,
+      bus: new LocalBus(),
+      membership: new LocalMembership(),
+      encode: encodeFrame,
+      clock: { now: () => Date.now() },
+      log: pino({ level: 'silent' }),
+      metrics,
+      settings: {
+        heartbeatIntervalMs: 25_000,
+        heartbeatTimeoutMs: 10_000,
+        helloTimeoutMs: 600_000,
+        presenceGraceMs: 0,
+        tokenTtlDays: 30,
+        rateLimitPerSec: 10,
+        rateLimitBurst: 20,
+      },
+    });
+    try {
+      fc.assert(
+        fc.property(
+          fc.array(fc.oneof(fc.string(), fc.json(), fc.string({ unit: 'binary' })), { maxLength: 30 }),
+          (raws) => {
+            const peer: Peer = { id: FakePeer.nextId++, write: () => undefined, close: () => undefined };
+            const session = chat.open(peer);
+            for (const raw of raws) session.receive(raw);
+            session.end(false);
+            session.receive('{"type":"ping","t":1}');
+            session.end(true);
+          },
+        ),
+        { numRuns: 300 },
+      );
+    } finally {
+      chat.shutdown();
+      void store.close();
+    }
+  });
+});
