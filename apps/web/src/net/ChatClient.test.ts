@@ -614,6 +614,8 @@ describe('ChatClient', () => {
         { type: 'join', room: 'general', since: 3, epoch: 'e1' },
         { type: 'join', room: 'random', since: 9, epoch: 'e_r' },
         { type: 'join', room: 'empty' },
+        // The first heartbeat ping goes out right after the resume traffic.
+        { type: 'ping', t: expect.any(Number) as number },
       ]);
     });
 
@@ -719,7 +721,7 @@ describe('ChatClient', () => {
 
       const next = h.reconnect();
       const frames = next.frames();
-      expect(frames.map((frame) => frame.type)).toEqual(['hello', 'join', 'send', 'send']);
+      expect(frames.map((frame) => frame.type)).toEqual(['hello', 'join', 'send', 'send', 'ping']);
       expect(next.framesOf('send')).toEqual([
         { type: 'send', room: 'general', id: first.ok ? first.id : '', text: 'one' },
         { type: 'send', room: 'general', id: second.ok ? second.id : '', text: 'two' },
@@ -961,6 +963,7 @@ describe('ChatClient', () => {
         { type: 'join', room: 'general', since: 250, epoch: 'e1' },
         { type: 'join', room: 'random', since: 2, epoch: 'e_r' },
         { type: 'send', room: 'random', id: queued.id, text: 'not yet sent' },
+        { type: 'ping', t: expect.any(Number) as number },
       ]);
     });
 

@@ -679,6 +679,8 @@ export class ChatClient {
       }
     }
     this.#pump();
+    // One ping at once, after the resume traffic: the RTT readout has a value from the start.
+    this.#heartbeat.pingNow();
   }
 
   #onError(error: ErrorMessage): void {

@@ -4,7 +4,12 @@
  * '@tether/protocol/rules', which (like '/constants') has no dependency on the
  * schema library, so the bundle stays small and the rules stay one copy.
  */
-import { checkName, checkText as checkTextRule, codePointLength, isValidRoomName } from '@tether/protocol/rules';
+import {
+  checkName,
+  checkText as checkTextRule,
+  codePointLength,
+  isValidRoomName,
+} from '@tether/protocol/rules';
 
 export { codePointLength, isValidRoomName };
 
