@@ -754,8 +754,18 @@ describe('ChatClient', () => {
       const socket = h.signIn();
       const result = h.client.send('general', 'x');
       if (!result.ok) throw new Error('send refused');
-      socket.deliver({ type: 'error', code: 'internal', message: 'oops', id: result.id, room: 'general' });
-      expect(h.state.outbox.items[0]).toMatchObject({ id: result.id, state: 'failed', error: 'internal' });
+      socket.deliver({
+        type: 'error',
+        code: 'text_too_long',
+        message: 'too long',
+        id: result.id,
+        room: 'general',
+      });
+      expect(h.state.outbox.items[0]).toMatchObject({
+        id: result.id,
+        state: 'failed',
+        error: 'text_too_long',
+      });
 
       h.client.retry(result.id);
       expect(h.state.outbox.items[0]).toEqual(expect.objectContaining({ state: 'sending' }));
@@ -772,7 +782,7 @@ describe('ChatClient', () => {
       const socket = h.signIn();
       const result = h.client.send('general', 'x');
       if (!result.ok) throw new Error('send refused');
-      socket.deliver({ type: 'error', code: 'internal', message: 'oops', id: result.id });
+      socket.deliver({ type: 'error', code: 'not_in_room', message: 'join first', id: result.id });
       socket.serverClose(1006);
       expect(h.reconnect().framesOf('send')).toEqual([]);
       expect(h.state.outbox.items[0]?.state).toBe('failed');
@@ -788,6 +798,19 @@ describe('ChatClient', () => {
       vi.advanceTimersByTime(900);
       expect(socket.framesOf('send')).toHaveLength(1);
       vi.advanceTimersByTime(1_000);
+      expect(socket.framesOf('send').map((frame) => frame.id)).toEqual([result.id, result.id]);
+    });
+
+    it('keeps a send the server could not store (internal) and resends it with the same id', () => {
+      const h = setup({ random: () => 0 });
+      const socket = h.signIn();
+      const result = h.client.send('general', 'stored later');
+      if (!result.ok) throw new Error('send refused');
+      socket.deliver({ type: 'error', code: 'internal', message: 'store is away', id: result.id });
+      expect(h.state.outbox.items[0]?.state).toBe('sending');
+      vi.advanceTimersByTime(1_900);
+      expect(socket.framesOf('send')).toHaveLength(1);
+      vi.advanceTimersByTime(200);
       expect(socket.framesOf('send').map((frame) => frame.id)).toEqual([result.id, result.id]);
     });
 

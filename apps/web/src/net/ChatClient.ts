@@ -80,6 +80,8 @@ const FATAL_REASONS: Record<number, string> = {
   [CLOSE_CODES.MESSAGE_TOO_BIG]: 'message_too_big',
 };
 
+/** Pause before resending after `internal`: the store is away, give it time. */
+const INTERNAL_RETRY_MS = 2000;
 export interface ChatClientOptions {
   /** The WebSocket endpoint, `ws(s)://host/ws` (see `socketUrl`). */
   url: string;
@@ -737,6 +739,14 @@ export class ChatClient {
       // Not the message's fault: it stays 'sending' and goes out again after
       // a pause, like every send behind it.
       this.#bucket.pause(this.#rateLimitRetryMs + Math.floor(this.#random() * 500));
+      this.#pump();
+      return;
+    }
+    if (code === ERROR_CODES.INTERNAL) {
+      // The server could not store it (its database or Redis is away): nothing
+      // was acked, so the same id goes out again once the server had time to
+      // recover. The person sees 'Sending…', not a failure they must retry.
+      this.#bucket.pause(INTERNAL_RETRY_MS + Math.floor(this.#random() * INTERNAL_RETRY_MS));
       this.#pump();
       return;
     }
