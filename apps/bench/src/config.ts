@@ -1,0 +1,116 @@
+/**
+ * Sizes and durations of every scenario, for the full run and for `--quick`
+ * (CI: keeps the harness working in under 2 minutes; its numbers are not
+ * judged).
+ */
+export interface FanoutConfig {
+  sizes: number[];
+  senders: number;
+  /** Every n-th client inspects frames and records latency; the rest only count. */
+  probeEvery: number;
+  /** Offered loads, deliveries per second. */
+  loads: number[];
+  /**
+   * Closed loop: deliveries sent but not yet received, at most (the same for
+   * every server; divided by N it is the number of messages in flight).
+   */
+  windowDeliveries: number;
+  warmupMs: number;
+  durationMs: number;
+  /** After a phase, how long to wait for deliveries still on their way. */
+  drainMs: number;
+}
+
+export interface IngestConfig {
+  senders: number;
+  rooms: number;
+  rates: number[];
+  burstPerSender: number;
+  maxInFlightPerSender: number;
+  warmupMs: number;
+  durationMs: number;
+  /** After a rate phase / a burst, how long to wait for the last acks. */
+  drainMs: number;
+  burstDrainMs: number;
+}
+
+export interface BenchConfig {
+  quick: boolean;
+  fanout: FanoutConfig;
+  ingest: IngestConfig;
+  storm: { clients: number };
+  resume: {
+    clients: number;
+    rooms: number;
+    perRoomPerSec: number;
+    trafficBeforeMs: number;
+    timeoutMs: number;
+  };
+  /** Round trips are counted over two windows of `windowMs` (idle, then sending at `sendRate`). */
+  redis: { clients: number; sendRate: number; windowMs: number };
+  /** Connections being opened at once while setting up (not in the storm). */
+  setupConcurrency: number;
+}
+
+export const FULL: BenchConfig = {
+  quick: false,
+  fanout: {
+    sizes: [1000, 5000],
+    senders: 4,
+    probeEvery: 10,
+    loads: [50_000, 100_000],
+    windowDeliveries: 200_000,
+    warmupMs: 1000,
+    durationMs: 6000,
+    drainMs: 5000,
+  },
+  ingest: {
+    senders: 200,
+    rooms: 10,
+    rates: [5000, 20_000],
+    burstPerSender: 100,
+    maxInFlightPerSender: 50,
+    warmupMs: 1000,
+    durationMs: 6000,
+    drainMs: 20_000,
+    burstDrainMs: 60_000,
+  },
+  storm: { clients: 5000 },
+  resume: { clients: 2000, rooms: 10, perRoomPerSec: 10, trafficBeforeMs: 2000, timeoutMs: 60_000 },
+  redis: { clients: 5000, sendRate: 100, windowMs: 7500 },
+  setupConcurrency: 200,
+};
+
+export const QUICK: BenchConfig = {
+  quick: true,
+  fanout: {
+    sizes: [500],
+    senders: 4,
+    probeEvery: 10,
+    loads: [50_000, 100_000],
+    windowDeliveries: 100_000,
+    warmupMs: 300,
+    durationMs: 1200,
+    drainMs: 1500,
+  },
+  ingest: {
+    senders: 40,
+    rooms: 4,
+    rates: [1000, 4000],
+    burstPerSender: 20,
+    maxInFlightPerSender: 50,
+    warmupMs: 300,
+    durationMs: 1200,
+    drainMs: 4000,
+    burstDrainMs: 8000,
+  },
+  storm: { clients: 1000 },
+  resume: { clients: 200, rooms: 4, perRoomPerSec: 10, trafficBeforeMs: 500, timeoutMs: 20_000 },
+  redis: { clients: 300, sendRate: 40, windowMs: 3750 },
+  setupConcurrency: 200,
+};
+
+/** Tether's rate limit for every scenario but fan-out (the issue's setting for durable ingest). */
+export const TETHER_RATE_LIMIT = { RATE_LIMIT_PER_SEC: '1000', RATE_LIMIT_BURST: '2000' };
+/** Fan-out measures delivery, not the limiter: the limit stays on but never binds a few senders. */
+export const TETHER_FANOUT_RATE_LIMIT = { RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' };

@@ -1,0 +1,177 @@
+/**
+ * `pnpm bench`: Tether against a plain ws room and Socket.IO, each server in
+ * its own process pinned to core 0, driven by a load generator pinned to
+ * core 1, over loopback. Writes bench/results/<mode>.md and .json.
+ *
+ *   --quick            small sizes, under 2 minutes (CI keeps the harness working)
+ *   --only=a,b         scenarios: fanout, ingest, storm, resume, redis
+ *   --profile          CPU profile of Tether during fan-out at saturation
+ *
+ * Exits non-zero when a server fails to start, a scenario fails or produces
+ * no data.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { FULL, QUICK, TETHER_FANOUT_RATE_LIMIT, TETHER_RATE_LIMIT } from './config.js';
+import { machineInfo } from './metrics/proc.js';
+import { RESULTS_DIR } from './paths.js';
+import {
+  fileLimitOf,
+  hardFileLimit,
+  hasTaskset,
+  installCleanup,
+  spawnManaged,
+  stopProcess,
+} from './processes.js';
+import { writeReport } from './report.js';
+import type { Results } from './results.js';
+import { runFanout } from './scenarios/fanout.js';
+import { runIngest } from './scenarios/ingest.js';
+import { runProfile } from './scenarios/profile.js';
+import { runRedis } from './scenarios/redis.js';
+import { runResume } from './scenarios/resume.js';
+import { runStorm } from './scenarios/storm.js';
+import type { ScenarioContext } from './scenarios/context.js';
+import { REDIS_SETTINGS } from './servers/redis.js';
+import { ensureTetherBuilt } from './servers/tether.js';
+
+const SCENARIOS = {
+  fanout: runFanout,
+  ingest: runIngest,
+  storm: runStorm,
+  resume: runResume,
+  redis: runRedis,
+} as const;
+type ScenarioName = keyof typeof SCENARIOS;
+
+interface Cli {
+  quick: boolean;
+  profile: boolean;
+  only: ScenarioName[];
+}
+
+function parseArgs(argv: readonly string[]): Cli {
+  const cli: Cli = { quick: false, profile: false, only: Object.keys(SCENARIOS) as ScenarioName[] };
+  for (const arg of argv) {
+    if (arg === '--') continue;
+    if (arg === '--quick') cli.quick = true;
+    else if (arg === '--profile') cli.profile = true;
+    else if (arg.startsWith('--only=')) {
+      const names = arg.slice('--only='.length).split(',');
+      for (const name of names) {
+        if (!(name in SCENARIOS))
+          throw new Error(`unknown scenario ${name}; one of ${Object.keys(SCENARIOS).join(', ')}`);
+      }
+      cli.only = names as ScenarioName[];
+    } else throw new Error(`unknown argument ${arg}; use --quick, --only=<scenarios>, --profile`);
+  }
+  return cli;
+}
+
+/** The generator's open-file limit once raised; scenarios need clients + a margin. */
+function checkFileLimit(needed: number, notes: string[]): void {
+  const probe = spawnManaged({
+    name: 'ulimit-probe',
+    command: 'sleep',
+    args: ['5'],
+    logFile: '/dev/null',
+  });
+  const limit = fileLimitOf(probe.pid) ?? hardFileLimit();
+  void stopProcess(probe, 100);
+  notes.push(`Open-file limit of each child process: ${limit} (raised to the hard limit with ulimit -n).`);
+  if (limit < needed) {
+    throw new Error(
+      `the open-file limit is ${limit}, but ${needed} are needed; raise the hard limit (ulimit -Hn) or run --quick`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  installCleanup();
+  const cli = parseArgs(process.argv.slice(2));
+  const config = cli.quick ? QUICK : FULL;
+  const started = performance.now();
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'tether-bench-'));
+  const pinned = hasTaskset();
+  const results: Results = {
+    mode: cli.profile ? 'profile' : cli.quick ? 'quick' : 'full',
+    machine: machineInfo(),
+    loadAverageAfter: [0, 0, 0],
+    settings: {
+      pinning: pinned
+        ? 'servers (and redis-server) on core 0, load generator on core 1 (taskset)'
+        : 'taskset not found: processes are not pinned',
+      'tether rate limit': `RATE_LIMIT_PER_SEC=${TETHER_RATE_LIMIT.RATE_LIMIT_PER_SEC}, RATE_LIMIT_BURST=${TETHER_RATE_LIMIT.RATE_LIMIT_BURST} (fan-out: ${TETHER_FANOUT_RATE_LIMIT.RATE_LIMIT_PER_SEC}/${TETHER_FANOUT_RATE_LIMIT.RATE_LIMIT_BURST})`,
+      'tether logging': 'LOG_LEVEL=info (the default), to a file',
+      redis: REDIS_SETTINGS,
+      'text size': '128 bytes',
+      'work dir': workDir,
+    },
+    notes: [],
+    errors: [],
+    fanout: [],
+    ingest: [],
+    storm: [],
+    resume: [],
+    redis: [],
+    profile: undefined,
+    durationSeconds: 0,
+  };
+  const log = (line: string): void => {
+    process.stdout.write(`bench: ${line}\n`);
+  };
+  if (results.machine.loadAverage[0] > results.machine.cores * 0.5) {
+    results.notes.push(
+      `The machine was busy when the run started (load average ${results.machine.loadAverage.join(', ')} on ${results.machine.cores} cores): numbers are noisy.`,
+    );
+  }
+  const ctx: ScenarioContext = {
+    config,
+    start: { workDir, serverCpu: pinned ? 0 : undefined },
+    generatorCpu: pinned ? 1 : undefined,
+    results,
+    log,
+  };
+  let failed = false;
+  try {
+    const largest = Math.max(...config.fanout.sizes, config.storm.clients, config.redis.clients);
+    checkFileLimit(largest + 200, results.notes);
+    ensureTetherBuilt();
+    if (cli.profile) {
+      await runProfile(ctx);
+    } else {
+      for (const name of cli.only) {
+        const scenarioStart = performance.now();
+        try {
+          await SCENARIOS[name](ctx);
+        } catch (error) {
+          failed = true;
+          const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
+          results.errors.push(message);
+          process.stderr.write(`bench: FAILED ${message}\n`);
+        }
+        log(`${name} took ${((performance.now() - scenarioStart) / 1000).toFixed(0)} s`);
+      }
+    }
+  } catch (error) {
+    failed = true;
+    const message = error instanceof Error ? error.message : String(error);
+    results.errors.push(message);
+    process.stderr.write(`bench: FAILED ${message}\n`);
+  }
+  results.loadAverageAfter = machineInfo().loadAverage;
+  results.durationSeconds = Math.round((performance.now() - started) / 1000);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const written = writeReport(results, RESULTS_DIR);
+  log(`results: ${written.join(', ')} (${results.durationSeconds} s)`);
+  if (!failed) rmSync(workDir, { recursive: true, force: true });
+  else log(`logs kept in ${workDir}`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,149 @@
+/**
+ * CPU and memory of a process from /proc: CPU time from /proc/PID/stat
+ * (utime + stime, all threads), RSS and its high-water mark from
+ * /proc/PID/status. Also what the machine is, for the report.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+function getconf(name: string, fallback: number): number {
+  try {
+    return Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim()) || fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+const CLOCK_TICKS = getconf('CLK_TCK', 100);
+
+/** CPU seconds used so far by `pid`, or undefined if it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces: fields are counted after its ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return (utime + stime) / CLOCK_TICKS;
+}
+
+function statusField(pid: number, field: string): number | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return match ? Number(match[1]) * 1024 : undefined;
+}
+
+/** Resident set size in bytes. */
+export function rssBytes(pid: number): number | undefined {
+  return statusField(pid, 'VmRSS');
+}
+
+/** Peak resident set size over the process's life, in bytes. */
+export function peakRssBytes(pid: number): number | undefined {
+  return statusField(pid, 'VmHWM');
+}
+
+/** CPU use of several processes over an interval, as % of one core. */
+export class CpuMeter {
+  private readonly start = new Map<number, number>();
+  private startedAt = 0;
+
+  constructor(private readonly pids: readonly number[]) {}
+
+  begin(): this {
+    this.startedAt = performance.now();
+    for (const pid of this.pids) this.start.set(pid, cpuSeconds(pid) ?? 0);
+    return this;
+  }
+
+  /** % of one core per pid since `begin`. */
+  end(): Map<number, number> {
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const out = new Map<number, number>();
+    for (const pid of this.pids) {
+      const used = (cpuSeconds(pid) ?? 0) - (this.start.get(pid) ?? 0);
+      out.set(pid, seconds > 0 ? (100 * used) / seconds : 0);
+    }
+    return out;
+  }
+}
+
+/** Samples RSS every `everyMs` while running and keeps the largest value. */
+export class RssPeak {
+  private timer: NodeJS.Timeout | undefined;
+  private peak = 0;
+
+  constructor(
+    private readonly pids: readonly number[],
+    private readonly everyMs = 50,
+  ) {}
+
+  begin(): this {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.everyMs);
+    return this;
+  }
+
+  /** Largest sum of the processes' RSS seen, in bytes. */
+  end(): number {
+    clearInterval(this.timer);
+    this.sample();
+    return this.peak;
+  }
+
+  private sample(): void {
+    let total = 0;
+    for (const pid of this.pids) total += rssBytes(pid) ?? 0;
+    if (total > this.peak) this.peak = total;
+  }
+}
+
+/**
+ * Waits until RSS stops moving (two samples `stepMs` apart within 1 %), up
+ * to `maxMs`; returns the last value. Used for "after settling".
+ */
+export async function settledRss(pid: number, stepMs = 500, maxMs = 6000): Promise<number> {
+  const deadline = performance.now() + maxMs;
+  let last = rssBytes(pid) ?? 0;
+  while (performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+    const now = rssBytes(pid) ?? 0;
+    if (Math.abs(now - last) <= last * 0.01) return now;
+    last = now;
+  }
+  return last;
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  node: string;
+  os: string;
+  memoryGiB: number;
+  date: string;
+  loadAverage: [number, number, number];
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  const [l1 = 0, l5 = 0, l15 = 0] = os.loadavg();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    date: new Date().toISOString(),
+    loadAverage: [l1, l5, l15].map((x) => Math.round(x * 100) / 100) as [number, number, number],
+  };
+}

@@ -1,0 +1,127 @@
+/** Everything a run measured, as written to the JSON file and read by the report. */
+import type {
+  AwaitResumedResult,
+  ConnectResult,
+  FanoutResult,
+  IngestResult,
+  VerifyResult,
+} from './loadgen/commands.js';
+import type { MachineInfo } from './metrics/proc.js';
+import type { ServerId } from './servers/types.js';
+
+export interface CpuPair {
+  /** % of one core (all server processes added up). */
+  server: number;
+  generator: number;
+}
+
+export interface FanoutPhase {
+  /** Offered deliveries per second; undefined for saturation. */
+  offered: number | undefined;
+  result: FanoutResult;
+  cpu: CpuPair;
+  /** Largest RSS of the server during the phase, bytes. */
+  peakRss: number;
+}
+
+export interface FanoutRow {
+  server: ServerId;
+  label: string;
+  clients: number;
+  connect: ConnectResult;
+  baseRss: number;
+  joinedRss: number;
+  rssPerConnection: number;
+  loads: FanoutPhase[];
+  saturation: FanoutPhase;
+}
+
+export interface IngestPhase {
+  name: string;
+  offeredPerSec: number | undefined;
+  burstPerSender: number | undefined;
+  result: IngestResult;
+  cpu: CpuPair;
+}
+
+export interface IngestRow {
+  server: ServerId;
+  label: string;
+  senders: number;
+  rooms: number;
+  phases: IngestPhase[];
+}
+
+export interface StormRow {
+  server: ServerId;
+  label: string;
+  result: ConnectResult;
+  cpu: CpuPair;
+  peakRss: number;
+}
+
+export interface ResumeRow {
+  server: ServerId;
+  label: string;
+  clients: number;
+  rooms: number;
+  /** SIGTERM to ready again. */
+  downMs: number;
+  resumed: AwaitResumedResult;
+  verify: VerifyResult;
+}
+
+export interface RoundTrips {
+  sends: number;
+  seconds: number;
+  /** Commands from the Tether node per send, net of the idle rate. */
+  perSend: number;
+  /** Commands per send by name, net of the same command's count in the idle window. */
+  byCommand: Record<string, number>;
+  idlePerSecond: number;
+  /** Commands a second by name with no send going on (timers: membership refresh, re-reads). */
+  idleByCommand: Record<string, number>;
+  /** Commands run inside scripts per send (not round trips). */
+  scriptedPerSend: number;
+}
+
+export interface RedisRow {
+  nodes: number;
+  clients: number;
+  saturation: FanoutPhase;
+  /** % of one core per node, and Redis's. */
+  nodeCpu: number[];
+  redisCpu: number;
+  roundTrips: RoundTrips | undefined;
+}
+
+export interface ProfileEntry {
+  functionName: string;
+  location: string;
+  selfMs: number;
+  selfPercent: number;
+}
+
+export interface ProfileSummary {
+  clients: number;
+  deliveriesPerSec: number;
+  totalMs: number;
+  top: ProfileEntry[];
+  file: string;
+}
+
+export interface Results {
+  mode: 'full' | 'quick' | 'profile';
+  machine: MachineInfo;
+  loadAverageAfter: [number, number, number];
+  settings: Record<string, string>;
+  notes: string[];
+  errors: string[];
+  fanout: FanoutRow[];
+  ingest: IngestRow[];
+  storm: StormRow[];
+  resume: ResumeRow[];
+  redis: RedisRow[];
+  profile: ProfileSummary | undefined;
+  durationSeconds: number;
+}

@@ -1,0 +1,30 @@
+/** What the scenarios need to know of a server under test. */
+import type { DialectName } from '../client/dialect.js';
+import type { ManagedProcess } from '../processes.js';
+
+export type ServerId =
+  'tether' | 'ws-naive' | 'socketio' | 'socketio-sqlite' | 'tether-redis-1' | 'tether-redis-2';
+
+export interface ServerInstance {
+  readonly id: ServerId;
+  readonly label: string;
+  readonly dialect: DialectName;
+  /** Socket.IO sends ask for an ack (only the SQLite variant answers). */
+  readonly socketIoAcks: boolean;
+  /** Whether a rejoining client can ask for what it missed. */
+  readonly hasHistory: boolean;
+  /** The server processes (one per node). */
+  readonly processes: readonly ManagedProcess[];
+  readonly ports: readonly number[];
+  /** SIGTERM (SIGKILL after a grace period) and wait for the exit. */
+  stop(): Promise<void>;
+  /** Stops and starts again on the same port and data; resolves once it is ready again. */
+  restart?(onStopped?: () => void): Promise<void>;
+}
+
+export interface StartContext {
+  /** Folder for this run's databases, logs and profiles. */
+  workDir: string;
+  /** Core the servers are pinned to. */
+  serverCpu: number | undefined;
+}
