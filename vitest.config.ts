@@ -50,6 +50,23 @@ export default defineConfig({
           setupFiles: ['./src/test/setup.ts'],
         },
       },
+      {
+        // End-to-end: the web app built once (global setup), served by the real
+        // server started as a child process, driven in headless Chromium.
+        extends: true,
+        test: {
+          name: 'e2e',
+          root: './apps/web',
+          include: ['e2e/**/*.e2e.ts'],
+          environment: 'node',
+          globalSetup: ['./e2e/global-setup.ts'],
+          // One file at a time: each runs a browser and servers, and a 1 s
+          // heartbeat should not compete with another file's for two cores.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });
