@@ -31,7 +31,7 @@ describe('RoomList', () => {
   it('shows unread counts on other rooms', () => {
     renderRooms();
     const random = screen.getByRole('button', { name: /random/ });
-    expect(random).toHaveAccessibleName(/^random\W+3 unread messages$/);
+    expect(random).toHaveAccessibleName('random, 3 unread messages');
     expect(within(random).getByText('3')).toBeInTheDocument();
   });
 

@@ -79,20 +79,22 @@ export function RoomList({ rooms, current, onSelect, onJoin, onLeave, directory 
         <ul className="room-list" aria-labelledby={headingId}>
           {rooms.map((room) => {
             const selected = room.name === current;
+            const showUnread = room.unread > 0 && !selected;
             return (
               <li key={room.name} className="room-item" data-selected={selected || undefined}>
                 <button
                   type="button"
                   className="room-button"
                   aria-current={selected ? 'page' : undefined}
+                  // One label: composed from child elements, screen readers read "general , 2 unread".
+                  aria-label={showUnread ? `${room.name}, ${t.unread(room.unread)}` : undefined}
                   onClick={() => onSelect(room.name)}
                 >
                   <HashIcon size={16} />
                   <span className="room-name">{room.name}</span>
-                  {room.unread > 0 && !selected && (
-                    <span className="badge">
-                      <span aria-hidden="true">{room.unread > 99 ? '99+' : room.unread}</span>
-                      <span className="sr-only">{`, ${t.unread(room.unread)}`}</span>
+                  {showUnread && (
+                    <span className="badge" aria-hidden="true">
+                      {room.unread > 99 ? '99+' : room.unread}
                     </span>
                   )}
                 </button>
