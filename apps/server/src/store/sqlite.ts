@@ -97,7 +97,12 @@ export class SqliteStore implements ChatStore {
   private closed = false;
 
   private readonly stmt;
-  private readonly appendBatch: (batch: NewMessage[]) => AppendOutcome[];
+  private readonly appendBatch: (
+    batch: NewMessage[],
+    touches: ReadonlyMap<string, number>,
+  ) => AppendOutcome[];
+  /** User id → new token expiry, written with the next group commit. */
+  private touches = new Map<string, number>();
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -150,7 +155,10 @@ export class SqliteStore implements ChatStore {
       ping: db.prepare('SELECT 1'),
     };
 
-    this.appendBatch = this.db.transaction((batch: NewMessage[]) => batch.map((m) => this.appendOne(m)));
+    this.appendBatch = this.db.transaction((batch: NewMessage[], touches: ReadonlyMap<string, number>) => {
+      for (const [id, expiresAt] of touches) this.stmt.touchUser.run(expiresAt, id);
+      return batch.map((m) => this.appendOne(m));
+    });
   }
 
   private appendOne(m: NewMessage): AppendOutcome {
@@ -187,7 +195,12 @@ export class SqliteStore implements ChatStore {
     return this.run(() => {
       const row = this.stmt.userByToken.get(tokenHash, now);
       if (!row) return null;
-      this.stmt.touchUser.run(expiresAt, row.id);
+      // The new expiry goes out with the next group commit instead of a
+      // transaction (and an fsync) of its own: after a restart every client
+      // resumes at once, and 2,000 fsyncs in a row would stall the event loop
+      // for seconds. Losing it in a crash only leaves the previous expiry.
+      this.touches.set(row.id, Math.max(expiresAt, this.touches.get(row.id) ?? 0));
+      this.scheduleFlush();
       return { id: row.id, name: row.name };
     });
   }
@@ -223,22 +236,30 @@ export class SqliteStore implements ChatStore {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     return new Promise((resolve, reject) => {
       this.pending.push({ message, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
   }
 
-  /** Commits every append made since the last flush in one transaction. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Commits every append (and expiry touch) made since the last flush in one transaction. */
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.pending;
-    if (batch.length === 0) return;
+    const touches = this.touches;
+    if (batch.length === 0 && touches.size === 0) return;
     this.pending = [];
+    this.touches = new Map();
     let outcomes: AppendOutcome[];
     try {
-      outcomes = this.appendBatch(batch.map((p) => p.message));
+      outcomes = this.appendBatch(
+        batch.map((p) => p.message),
+        touches,
+      );
       this.lastCommitFailed = false;
     } catch (error) {
       this.lastCommitFailed = true;

@@ -45,6 +45,14 @@ export const MAX_FRAGMENTS_PER_MESSAGE = 128;
 export const MAX_BUFFERED_CHUNKS = 1024;
 
 /**
+ * Handshakes completed per turn of the event loop; the rest wait for the next
+ * turns. After a restart every client comes back at once: taking them all in
+ * one turn (and their hellos and joins in the next) would stall the loop for
+ * hundreds of milliseconds, pings and acks of everyone included.
+ */
+export const UPGRADES_PER_TURN = 64;
+
+/**
  * Header lines an upgrade may carry. Browsers send about 15; Node's own limits
  * (16 KB of headers, 2000 lines) would let 2000 short lines through.
  */
@@ -66,6 +74,9 @@ export class Gateway {
   private readonly heartbeat: Heartbeat;
   private readonly connections = new Set<Connection>();
   private shuttingDown = false;
+  private upgradesThisTurn = 0;
+  private readonly waiting: [IncomingMessage, Duplex, Buffer][] = [];
+  private turnScheduled = false;
 
   constructor(private readonly options: GatewayOptions) {
     this.wss = new WebSocketServer({
@@ -121,8 +132,36 @@ export class Gateway {
       refuse(socket, 403);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
+    if (this.upgradesThisTurn >= UPGRADES_PER_TURN || this.waiting.length > 0) {
+      this.waiting.push([req, socket, head]);
+      this.scheduleTurn();
+      return;
+    }
+    this.upgrade(req, socket, head);
   };
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.upgradesThisTurn += 1;
+    this.scheduleTurn();
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
+  }
+
+  /** On the next turn: a new allowance of handshakes, spent on those waiting first. */
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => {
+      this.turnScheduled = false;
+      this.upgradesThisTurn = 0;
+      while (this.waiting.length > 0 && this.upgradesThisTurn < UPGRADES_PER_TURN) {
+        const [req, socket, head] = this.waiting.shift() as [IncomingMessage, Duplex, Buffer];
+        if (socket.destroyed) continue;
+        if (this.shuttingDown) refuse(socket, 503);
+        else this.upgrade(req, socket, head);
+      }
+      if (this.waiting.length > 0) this.scheduleTurn();
+    });
+  }
 
   private accept(ws: WebSocket, socket: Duplex): void {
     const { chat, clock, metrics, log } = this.options;

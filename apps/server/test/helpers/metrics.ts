@@ -1,19 +1,37 @@
 /** Reads the server's /metrics (Prometheus text) and /proc figures of a process. */
 import { readFile } from 'node:fs/promises';
+import { get } from 'node:http';
 
 /** Every sample of a scrape, keyed by `name` or `name{labels}` as written. */
 export type Samples = Map<string, number>;
 
-export async function scrape(baseUrl: string, timeoutMs = 5000): Promise<Samples> {
-  const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
-  const samples: Samples = new Map();
-  for (const line of (await res.text()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return samples;
+/**
+ * Scrapes /metrics on a connection of its own that is closed after the answer
+ * (no keep-alive), so the scrape leaves no socket behind on the server.
+ */
+export function scrape(baseUrl: string, timeoutMs = 5000): Promise<Samples> {
+  return new Promise((resolve, reject) => {
+    const req = get(`${baseUrl}/metrics`, { agent: false, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        if (res.statusCode !== 200) {
+          reject(new Error(`/metrics answered ${res.statusCode ?? 0}`));
+          return;
+        }
+        const samples: Samples = new Map();
+        for (const line of text.split('\n')) {
+          if (line === '' || line.startsWith('#')) continue;
+          const space = line.lastIndexOf(' ');
+          samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+        }
+        resolve(samples);
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`/metrics: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
 }
 
 /** A sample's value; throws when the scrape does not have it. */
