@@ -13,7 +13,7 @@
  */
 import { LIMITS, type Message, type User } from '@tether/protocol';
 
-import type { FrameEncoder, Peer } from './peer.js';
+import type { Frame, FrameEncoder, Peer } from './peer.js';
 import { Presence } from './presence.js';
 
 interface Subscriber {
@@ -22,6 +22,8 @@ interface Subscriber {
   origin: string;
   /** Deliveries held while the `joined` answer is being prepared. */
   held: Message[] | null;
+  /** Presence and typing frames held meanwhile: they must not come before `joined`. */
+  heldEvents: Frame[];
 }
 
 export interface RoomOptions {
@@ -84,7 +86,12 @@ export class Room {
       existing.held ??= [];
       return;
     }
-    this.subscribers.set(peer, { user, origin: `${this.options.nodeId}:${peer.id}`, held: [] });
+    this.subscribers.set(peer, {
+      user,
+      origin: `${this.options.nodeId}:${peer.id}`,
+      held: [],
+      heldEvents: [],
+    });
     this.presence.add(user);
   }
 
@@ -94,6 +101,7 @@ export class Room {
     if (!subscriber?.held) return;
     const held = subscriber.held;
     subscriber.held = null;
+    for (const frame of subscriber.heldEvents.splice(0)) peer.write(frame);
     for (const message of held) {
       if (message.seq > seq) peer.write(this.encode({ type: 'message', ...message }));
     }
@@ -172,7 +180,8 @@ export class Room {
   /** Relays a typing signal to every connection here but the one that sent it. */
   relayTyping(user: User, origin: string): void {
     const frame = this.encode({ type: 'typing', room: this.name, user });
-    for (const [peer, subscriber] of this.subscribers) if (subscriber.origin !== origin) peer.write(frame);
+    for (const [peer, subscriber] of this.subscribers)
+      if (subscriber.origin !== origin) this.writeEvent(peer, subscriber, frame);
   }
 
   originOf(peer: Peer): string {
@@ -201,7 +210,14 @@ export class Room {
 
   private announce(user: User, state: 'joined' | 'left'): void {
     const frame = this.encode({ type: 'presence', room: this.name, user, state });
-    for (const [peer, subscriber] of this.subscribers) if (subscriber.user.id !== user.id) peer.write(frame);
+    for (const [peer, subscriber] of this.subscribers) {
+      if (subscriber.user.id !== user.id) this.writeEvent(peer, subscriber, frame);
+    }
+  }
+
+  private writeEvent(peer: Peer, subscriber: Subscriber, frame: Frame): void {
+    if (subscriber.held) subscriber.heldEvents.push(frame);
+    else peer.write(frame);
   }
 
   /** True while this process has a reason to keep the room in memory. */

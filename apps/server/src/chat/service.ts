@@ -427,16 +427,19 @@ export class ChatService {
     const members = await this.deps.membership.members(room.name);
     if (!room.has(state.peer)) return;
     const lastInPage = page.messages.at(-1)?.seq ?? 0;
+    // Everything up to `seq` is in the page or older than it; live delivery
+    // continues strictly after it, so nothing arrives both ways.
+    const seq = Math.max(seqBefore, lastInPage);
     this.reply(state, {
       type: 'joined',
       room: room.name,
       epoch: room.epoch,
-      seq: Math.max(seqBefore, lastInPage),
+      seq,
       members,
       messages: page.messages,
       hasMore: page.hasMore,
     });
-    room.release(state.peer, lastInPage);
+    room.release(state.peer, seq);
   }
 
   private openRoom(name: string): Promise<Room> {

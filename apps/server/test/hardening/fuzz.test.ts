@@ -742,17 +742,13 @@ describe('ChatService under random traffic (fast-check)', () => {
     },
   );
 
-  // Known issue (chat layer), found by this fuzzer: a connection that rejoins
-  // with a `since` at or beyond a message that commits while its join is being
-  // answered gets `joined` with that seq, then the same message again: held
-  // deliveries are released above the page's last seq (0 for an empty page),
-  // not above `joined.seq`. In one process only an over-claimed `since`
-  // reaches it; with several processes (a message reaching this node through
-  // the bus after another tab of the user already saw it) a real client can.
-  // Fix in ChatService.join: `room.release(peer, Math.max(seqBefore, lastInPage))`.
-  // When that lands this replay passes, `it.fails` turns red: make it `it`.
-  it.fails(
-    'known issue: a rejoin claiming a seq that commits meanwhile gets that message twice',
+  // Found by this fuzzer: a connection that rejoins with a `since` at or
+  // beyond a message that commits while its join is being answered got
+  // `joined` with that seq, then the same message again, because held
+  // deliveries were released above the page's last seq, not above
+  // `joined.seq`. Kept as a replay of the shrunk counterexample.
+  it(
+    'a rejoin claiming a seq that commits meanwhile gets that message once',
     async () => {
       const replay: Action[] = [
         { a: 'open', hello: false, join: undefined },
