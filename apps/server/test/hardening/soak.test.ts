@@ -188,7 +188,15 @@ it(
     });
     for (let i = 0; i < POPULATION; i++) open();
 
-    const samples: { t: number; rss: number; connections: number; open: number; heap: number }[] = [];
+    const samples: {
+      t: number;
+      rss: number;
+      connections: number;
+      open: number;
+      heap: number;
+      heapTotal: number;
+      external: number;
+    }[] = [];
     const started = Date.now();
     const end = started + SECONDS * 1000;
     let nextSample = started;
@@ -216,6 +224,8 @@ it(
           connections: sample(metrics, 'tether_connections'),
           open: [...clients].filter((c) => c.ws.readyState === WebSocket.OPEN).length,
           heap: sample(metrics, 'tether_nodejs_heap_size_used_bytes'),
+          heapTotal: sample(metrics, 'tether_nodejs_heap_size_total_bytes'),
+          external: sample(metrics, 'tether_nodejs_external_memory_bytes'),
         });
       }
       await sleep(tickMs);
@@ -244,6 +254,18 @@ it(
         `RSS after warm-up ${mb(median(early))} → end ${mb(median(late))} (${(growth * 100).toFixed(1)} %), ` +
         `max ${mb(Math.max(...samples.map((s) => s.rss)))}; heap ${mb(samples[0]?.heap ?? 0)} → ${mb(samples.at(-1)?.heap ?? 0)}; ` +
         `resources before ${JSON.stringify(Object.fromEntries(before))}, after ${JSON.stringify(Object.fromEntries(after))}`,
+    );
+    // A timeline in ten steps, for when memory does grow: RSS, V8 heap (used /
+    // committed) and memory outside it (Buffers).
+    const step = Math.max(1, Math.floor(samples.length / 10));
+    console.log(
+      samples
+        .filter((_, i) => i % step === 0 || i === samples.length - 1)
+        .map(
+          (s) =>
+            `  ${s.t.toFixed(0).padStart(4)} s  rss ${mb(s.rss)}  heap ${mb(s.heap)} / ${mb(s.heapTotal)}  external ${mb(s.external)}  connections ${s.connections}`,
+        )
+        .join('\n'),
     );
     expect(totals.problems).toEqual([]);
     expect(totals.acked).toBe(totals.sent);
