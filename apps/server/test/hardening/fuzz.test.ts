@@ -747,32 +747,29 @@ describe('ChatService under random traffic (fast-check)', () => {
   // `joined` with that seq, then the same message again, because held
   // deliveries were released above the page's last seq, not above
   // `joined.seq`. Kept as a replay of the shrunk counterexample.
-  it(
-    'a rejoin claiming a seq that commits meanwhile gets that message once',
-    async () => {
-      const replay: Action[] = [
-        { a: 'open', hello: false, join: undefined },
-        { a: 'frame', peer: 633996543, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
-        { a: 'open', hello: false, join: undefined },
-        {
-          a: 'frame',
-          peer: 651062808,
-          spec: { t: 'join', room: 'constructor', since: undefined, epoch: 'none' },
-        },
-        { a: 'open', hello: false, join: undefined },
-        { a: 'open', hello: false, join: undefined },
-        { a: 'settle' },
-        { a: 'frame', peer: 0, spec: { t: 'join', room: 'constructor', since: 1, epoch: 'known' } },
-        { a: 'frame', peer: 488306521, spec: { t: 'send', room: 'constructor', id: 'm1', text: 'hi' } },
-        { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
-        { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
-        { a: 'open', hello: false, join: undefined },
-        { a: 'settle' },
-        { a: 'settle' },
-      ];
-      expect(await run(replay, 0, 8_307_837, true)).toEqual([]);
-    },
-  );
+  it('a rejoin claiming a seq that commits meanwhile gets that message once', async () => {
+    const replay: Action[] = [
+      { a: 'open', hello: false, join: undefined },
+      { a: 'frame', peer: 633996543, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
+      { a: 'open', hello: false, join: undefined },
+      {
+        a: 'frame',
+        peer: 651062808,
+        spec: { t: 'join', room: 'constructor', since: undefined, epoch: 'none' },
+      },
+      { a: 'open', hello: false, join: undefined },
+      { a: 'open', hello: false, join: undefined },
+      { a: 'settle' },
+      { a: 'frame', peer: 0, spec: { t: 'join', room: 'constructor', since: 1, epoch: 'known' } },
+      { a: 'frame', peer: 488306521, spec: { t: 'send', room: 'constructor', id: 'm1', text: 'hi' } },
+      { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
+      { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
+      { a: 'open', hello: false, join: undefined },
+      { a: 'settle' },
+      { a: 'settle' },
+    ];
+    expect(await run(replay, 0, 8_307_837, true)).toEqual([]);
+  });
 
   it('never throws from receive or end, whatever arrives', () => {
     const store = new SqliteStore(':memory:');
