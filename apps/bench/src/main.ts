@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     storm: [],
     resume: [],
     redis: [],
-    profile: undefined,
+    profiles: [],
     durationSeconds: 0,
   };
   const log = (line: string): void => {

@@ -177,12 +177,24 @@ export function evaluateGoals(results: Results): Goal[] {
   return goals;
 }
 
+/** Server CPU time per delivery over the whole phase (sent × recipients × delivered fraction). */
+export function cpuPerDeliveryMicros(phase: FanoutPhase): number | undefined {
+  const deliveries = phase.result.sent * phase.result.recipients * phase.result.deliveredFraction;
+  return deliveries > 0 ? (phase.cpu.serverSeconds * 1e6) / deliveries : undefined;
+}
+
+function perDelivery(phase: FanoutPhase): string {
+  const us = cpuPerDeliveryMicros(phase);
+  return us === undefined ? 'n/a' : us.toFixed(2);
+}
+
 function fanoutTable(rows: FanoutRow[], loads: number[]): string[] {
   const head = [
     'server',
     'RSS / idle joined conn (KiB)',
     'deliveries/s at saturation',
     'server / generator CPU at saturation',
+    'server CPU µs per delivery at saturation',
     'peak RSS in burst (MiB)',
     ...loads.flatMap((l) => [`p50 / p99 ms at ${int(l)}/s`, `server / generator CPU at ${int(l)}/s`]),
     'notes',
@@ -218,6 +230,7 @@ function fanoutTable(rows: FanoutRow[], loads: number[]): string[] {
         kib(r.rssPerConnection),
         int(r.saturation.result.deliveriesPerSec),
         cpu(r.saturation.cpu),
+        perDelivery(r.saturation),
         mib(r.saturation.peakRss),
         ...loads.flatMap((l) => {
           const phase = r.loads.find((x) => x.offered === l);
@@ -267,6 +280,19 @@ export function renderMarkdown(results: Results): string {
       );
     }
     lines.push('');
+    const n = Math.max(0, ...results.fanout.map((r) => r.clients));
+    const perDeliveryAt = (server: ServerId): string => {
+      const row = fanoutAt(results, server, n);
+      const us = row ? cpuPerDeliveryMicros(row.saturation) : undefined;
+      return us === undefined ? 'n/a' : `${us.toFixed(2)} µs`;
+    };
+    if (n > 0) {
+      lines.push(
+        `Server CPU time per delivery at saturation (N = ${int(n)}), which other load on the machine does not distort: ` +
+          `Tether ${perDeliveryAt('tether')}, ws-naive ${perDeliveryAt('ws-naive')}, Socket.IO ${perDeliveryAt('socketio')}.`,
+        '',
+      );
+    }
   }
 
   if (results.fanout.length > 0) {
@@ -292,6 +318,15 @@ export function renderMarkdown(results: Results): string {
         .filter((r) => r.clients === n)
         .map((r) => `${r.server} ${(r.connect.elapsedMs / 1000).toFixed(1)} s`);
       lines.push(`Setting up the room (connect, hello, join; 200 at a time): ${connects.join(', ')}.`, '');
+      for (const r of results.fanout.filter((x) => x.clients === n && x.heap)) {
+        const h = r.heap as NonNullable<FanoutRow['heap']>;
+        lines.push(
+          `${r.label}, from its /metrics once joined and settled: V8 heap used ${mib(h.joined.heapUsed)} MiB ` +
+            `(${kib((h.joined.heapUsed - h.before.heapUsed) / n)} KiB per connection), heap total ${mib(h.joined.heapTotal)} MiB ` +
+            `(${kib((h.joined.heapTotal - h.before.heapTotal) / n)} KiB per connection), external ${mib(h.joined.external)} MiB.`,
+          '',
+        );
+      }
     }
   }
 
@@ -387,11 +422,11 @@ export function renderMarkdown(results: Results): string {
     lines.push('');
   }
 
-  if (results.profile) {
-    const p = results.profile;
-    lines.push(`## CPU profile: Tether under fan-out at saturation (N = ${int(p.clients)})`, '');
+  for (const p of results.profiles) {
+    lines.push(`## CPU profile: Tether under fan-out, ${p.phase} (N = ${int(p.clients)})`, '');
     lines.push(
-      `node --cpu-prof, samples within the saturation phase only (${ms(p.totalMs)} ms sampled, ${int(p.deliveriesPerSec)} deliveries/s). Top functions by self time:`,
+      `node --cpu-prof; only the samples taken during this phase (${ms(p.totalMs)} ms sampled, ${int(p.deliveriesPerSec)} deliveries/s). ` +
+        'Top functions by self time (functions V8 inlined count toward their caller):',
       '',
     );
     lines.push('| self % | self ms | function | location |', '| --- | --- | --- | --- |');

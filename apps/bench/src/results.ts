@@ -7,12 +7,16 @@ import type {
   VerifyResult,
 } from './loadgen/commands.js';
 import type { MachineInfo } from './metrics/proc.js';
+import type { TetherMemory } from './metrics/tether-metrics.js';
 import type { ServerId } from './servers/types.js';
 
 export interface CpuPair {
   /** % of one core (all server processes added up). */
   server: number;
   generator: number;
+  /** CPU seconds used during the phase; robust to other load on the machine. */
+  serverSeconds: number;
+  generatorSeconds: number;
 }
 
 export interface FanoutPhase {
@@ -32,6 +36,8 @@ export interface FanoutRow {
   baseRss: number;
   joinedRss: number;
   rssPerConnection: number;
+  /** Tether only (GET /metrics): V8 heap before the clients and once they joined and settled. */
+  heap: { before: TetherMemory; joined: TetherMemory } | undefined;
   loads: FanoutPhase[];
   saturation: FanoutPhase;
 }
@@ -103,6 +109,8 @@ export interface ProfileEntry {
 }
 
 export interface ProfileSummary {
+  /** Which part of the run the samples come from. */
+  phase: string;
   clients: number;
   deliveriesPerSec: number;
   totalMs: number;
@@ -122,6 +130,6 @@ export interface Results {
   storm: StormRow[];
   resume: ResumeRow[];
   redis: RedisRow[];
-  profile: ProfileSummary | undefined;
+  profiles: ProfileSummary[];
   durationSeconds: number;
 }

@@ -70,10 +70,14 @@ export class CpuMeter {
   end(): Map<number, number> {
     const seconds = (performance.now() - this.startedAt) / 1000;
     const out = new Map<number, number>();
-    for (const pid of this.pids) {
-      const used = (cpuSeconds(pid) ?? 0) - (this.start.get(pid) ?? 0);
-      out.set(pid, seconds > 0 ? (100 * used) / seconds : 0);
-    }
+    for (const [pid, used] of this.used()) out.set(pid, seconds > 0 ? (100 * used) / seconds : 0);
+    return out;
+  }
+
+  /** CPU seconds per pid since `begin`. */
+  used(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const pid of this.pids) out.set(pid, (cpuSeconds(pid) ?? 0) - (this.start.get(pid) ?? 0));
     return out;
   }
 }

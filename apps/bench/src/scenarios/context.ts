@@ -64,10 +64,25 @@ export async function measured<T>(
   const peak = new RssPeak(pids).begin();
   const result = await work();
   const peakRss = peak.end();
+  const used = meter.used();
   const perPid = meter.end();
   let serverCpu = 0;
-  for (const pid of pids) serverCpu += perPid.get(pid) ?? 0;
-  return { result, cpu: { server: serverCpu, generator: perPid.get(generator.pid) ?? 0 }, peakRss, perPid };
+  let serverSeconds = 0;
+  for (const pid of pids) {
+    serverCpu += perPid.get(pid) ?? 0;
+    serverSeconds += used.get(pid) ?? 0;
+  }
+  return {
+    result,
+    cpu: {
+      server: serverCpu,
+      generator: perPid.get(generator.pid) ?? 0,
+      serverSeconds,
+      generatorSeconds: used.get(generator.pid) ?? 0,
+    },
+    peakRss,
+    perPid,
+  };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -9,6 +9,7 @@ import { TETHER_FANOUT_RATE_LIMIT } from '../config.js';
 import type { FanoutArgs } from '../loadgen/commands.js';
 import type { LoadGenerator } from '../loadgen/rpc.js';
 import { settledRss } from '../metrics/proc.js';
+import { tetherMemory } from '../metrics/tether-metrics.js';
 import type { FanoutPhase, FanoutRow } from '../results.js';
 import type { ServerInstance } from '../servers/types.js';
 import { measured, startServer, withServer, type ScenarioContext } from './context.js';
@@ -42,7 +43,8 @@ export async function fillRoom(
   );
   if (connect.joined < clients) {
     throw new Error(
-      `${server.id}: only ${connect.joined} of ${clients} clients joined (${connect.failed} failed)`,
+      `${server.id}: only ${connect.joined} of ${clients} clients joined in ${(connect.elapsedMs / 1000).toFixed(0)} s ` +
+        `(closes ${JSON.stringify(connect.closes)}, errors ${JSON.stringify(connect.refusals)}, ${connect.retries} retries)`,
     );
   }
   await generator.call('quiesce', { quietMs: 500, timeoutMs: 120_000 }, 130_000);
@@ -86,9 +88,12 @@ export async function runFanout(ctx: ScenarioContext): Promise<void> {
         `fanout-${id}-${clients}`,
         async (server, generator) => {
           const pid = (server.processes[0] as { pid: number }).pid;
+          const port = server.ports[0] as number;
           const baseRss = await settledRss(pid);
+          const heapBefore = server.dialect === 'tether' ? await tetherMemory(port) : undefined;
           const connect = await fillRoom(ctx, server, generator, clients);
           const joinedRss = await settledRss(pid);
+          const heapJoined = server.dialect === 'tether' ? await tetherMemory(port) : undefined;
           const loads: FanoutPhase[] = [];
           for (const offered of ctx.config.fanout.loads) {
             loads.push(await fanoutPhase(ctx, server, generator, clients, offered));
@@ -103,6 +108,7 @@ export async function runFanout(ctx: ScenarioContext): Promise<void> {
             baseRss,
             joinedRss,
             rssPerConnection: (joinedRss - baseRss) / clients,
+            heap: heapBefore && heapJoined ? { before: heapBefore, joined: heapJoined } : undefined,
             loads,
             saturation,
           };

@@ -72,11 +72,14 @@ export function summariseProfile(
 
 export async function runProfile(ctx: ScenarioContext): Promise<void> {
   const clients = Math.max(...ctx.config.fanout.sizes);
+  const offered = Math.min(...ctx.config.fanout.loads);
   const dir = path.join(ctx.start.workDir, 'cpu-profile');
   mkdirSync(dir, { recursive: true });
-  ctx.log(`profile: Tether under fan-out at saturation, ${clients} clients, node --cpu-prof`);
-  const window = { from: 0, to: 0 };
-  const deliveries = await withServer(
+  ctx.log(
+    `profile: Tether under fan-out (${offered}/s, then saturation), ${clients} clients, node --cpu-prof`,
+  );
+  const windows: { phase: string; from: number; to: number; deliveriesPerSec: number }[] = [];
+  await withServer(
     ctx,
     () =>
       startTether(ctx.start, {
@@ -89,7 +92,7 @@ export async function runProfile(ctx: ScenarioContext): Promise<void> {
     'profile',
     async (server, generator) => {
       await fillRoom(ctx, server, generator, clients);
-      // Only the saturation phase counts: connecting and joining are left out.
+      // Only the measured phases count: connecting and joining are left out.
       const long = {
         ...ctx,
         config: {
@@ -97,24 +100,33 @@ export async function runProfile(ctx: ScenarioContext): Promise<void> {
           fanout: { ...ctx.config.fanout, durationMs: ctx.config.quick ? 2000 : 10_000 },
         },
       };
-      window.from = monotonicMicros();
-      const phase = await fanoutPhase(long, server, generator, clients, undefined);
-      window.to = monotonicMicros();
+      for (const load of [offered, undefined]) {
+        const from = monotonicMicros();
+        const phase = await fanoutPhase(long, server, generator, clients, load);
+        windows.push({
+          phase: load === undefined ? 'saturation' : `${load.toLocaleString('en')} deliveries/s`,
+          from,
+          to: monotonicMicros(),
+          deliveriesPerSec: phase.result.deliveriesPerSec,
+        });
+      }
       await generator.call('close', { graceful: false }, 10_000);
-      return phase.result.deliveriesPerSec;
     },
   );
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('the server wrote no CPU profile');
   const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
-  const summary = summariseProfile(profile, window);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const result: ProfileSummary = {
-    clients,
-    deliveriesPerSec: deliveries,
-    totalMs: summary.totalMs,
-    top: summary.top,
-    file: path.join(dir, file),
-  };
-  ctx.results.profile = result;
+  ctx.results.profiles = windows.map((w) => {
+    const summary = summariseProfile(profile, w);
+    const result: ProfileSummary = {
+      phase: w.phase,
+      clients,
+      deliveriesPerSec: w.deliveriesPerSec,
+      totalMs: summary.totalMs,
+      top: summary.top,
+      file: path.join(dir, file),
+    };
+    return result;
+  });
 }
