@@ -51,6 +51,16 @@ export default defineConfig({
         },
       },
       {
+        // The benchmark harness's own parts (framing, stamps, percentiles,
+        // profile summary); `pnpm bench:quick` runs the harness end to end.
+        extends: true,
+        test: {
+          name: 'bench',
+          root: './apps/bench',
+          include: ['src/**/*.test.ts'],
+        },
+      },
+      {
         // End-to-end: the web app built once (global setup), served by the real
         // server started as a child process, driven in headless Chromium.
         extends: true,
