@@ -10,13 +10,14 @@
  * Exits non-zero when a server fails to start, a scenario fails or produces
  * no data.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { FULL, QUICK, TETHER_FANOUT_RATE_LIMIT, TETHER_RATE_LIMIT } from './config.js';
 import { machineInfo } from './metrics/proc.js';
-import { RESULTS_DIR } from './paths.js';
+import { REPO_ROOT, RESULTS_DIR } from './paths.js';
 import {
   fileLimitOf,
   hardFileLimit,
@@ -88,6 +89,18 @@ function checkFileLimit(needed: number, notes: string[]): void {
   }
 }
 
+/** Which Tether was measured: the commit, and whether its sources had changes on top. */
+function tetherSource(): string {
+  const git = (...args: string[]): string =>
+    spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.trim();
+  const commit = git('rev-parse', '--short', 'HEAD');
+  if (!commit) return 'unknown (not a git checkout)';
+  const dirty = git('status', '--porcelain', '--', 'apps/server/src', 'packages/protocol/src');
+  return dirty
+    ? `${commit} with uncommitted changes in apps/server/src or packages/protocol/src`
+    : `${commit} (clean)`;
+}
+
 async function main(): Promise<void> {
   installCleanup();
   const cli = parseArgs(process.argv.slice(2));
@@ -100,6 +113,7 @@ async function main(): Promise<void> {
     machine: machineInfo(),
     loadAverageAfter: [0, 0, 0],
     settings: {
+      'tether source': tetherSource(),
       pinning: pinned
         ? 'servers (and redis-server) on core 0, load generator on core 1 (taskset)'
         : 'taskset not found: processes are not pinned',
