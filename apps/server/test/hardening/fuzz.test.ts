@@ -545,6 +545,10 @@ class JitterMembership implements MembershipDirectory {
     await later(this.random);
     return this.inner.members(room);
   }
+  async member(room: string, userId: string): Promise<User | null> {
+    await later(this.random);
+    return (await this.inner.members(room)).find((user) => user.id === userId) ?? null;
+  }
   async counts(rooms: readonly string[]): Promise<Map<string, number>> {
     await later(this.random);
     return this.inner.counts(rooms);
