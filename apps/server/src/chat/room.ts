@@ -208,6 +208,18 @@ export class Room {
     }
   }
 
+  /** The same for one user: what a presence event about them needs. */
+  applyMember(userId: string, user: User | null): void {
+    const known = this.announced.get(userId);
+    if (user && !known) {
+      this.announced.set(userId, user);
+      this.announce(user, 'joined');
+    } else if (!user && known) {
+      this.announced.delete(userId);
+      this.announce(known, 'left');
+    }
+  }
+
   private announce(user: User, state: 'joined' | 'left'): void {
     const frame = this.encode({ type: 'presence', room: this.name, user, state });
     for (const [peer, subscriber] of this.subscribers) {

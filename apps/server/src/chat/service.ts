@@ -102,6 +102,8 @@ export class ChatService {
   /** Per room: a members re-read is running (value false) or another is wanted (true). */
   private readonly resyncs = new Map<string, boolean>();
   private readonly resyncTimer: NodeJS.Timeout;
+  /** Per room: member lookups after presence events, in order. */
+  private readonly rechecks = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ChatDeps) {
     this.limiter = new RateLimiter(deps.settings.rateLimitPerSec, deps.settings.rateLimitBurst);
@@ -130,7 +132,7 @@ export class ChatService {
         room.relayTyping(event.user, event.origin);
         return;
       case 'presence':
-        this.resync(room);
+        this.recheckMember(room, event.userId);
         return;
       default: {
         const unreachable: never = event;
@@ -172,6 +174,29 @@ export class ChatService {
         this.resyncs.delete(room.name);
         if (again) this.resync(room);
       });
+  }
+
+  /**
+   * Looks up one user after a presence event about them: O(1) per event
+   * where a full re-read would make a room of N joins cost O(N²). Lookups
+   * for one room run one after another, so answers apply in event order.
+   */
+  private recheckMember(room: Room, userId: string): void {
+    const previous = this.rechecks.get(room.name) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.deps.membership.member(room.name, userId))
+      .then(
+        (user) => {
+          if (this.rooms.get(room.name) === room) room.applyMember(userId, user);
+        },
+        (error: unknown) => {
+          this.deps.log.warn({ err: error, room: room.name }, 'could not read a member');
+        },
+      );
+    this.rechecks.set(room.name, next);
+    void next.finally(() => {
+      if (this.rechecks.get(room.name) === next) this.rechecks.delete(room.name);
+    });
   }
 
   /** A user became (or stopped being) a member through this process: record it, then tell every process. */
