@@ -12,7 +12,7 @@ import { LIMITS } from '../src/constants.js';
 import type { ClientMessage } from '../src/types.js';
 
 const finiteNumber = v.pipe(v.number(), v.finite());
-const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0));
+const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
 
 export const ValibotClientMessage = v.variant('type', [
   v.object({ type: v.literal('hello'), v: finiteNumber, name: v.string(), token: v.optional(v.string()) }),

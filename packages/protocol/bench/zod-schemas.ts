@@ -3,7 +3,7 @@
  * `src/schemas.ts` as Zod allows, for the decode benchmark only.
  *
  * Differences that remain (none affects the benchmark frames):
- * - `z.int()` refuses integers beyond ±2^53-1; TypeBox's `Type.Integer` accepts any integer.
+ * - `z.int()` refuses integers beyond ±2^53-1, as our schemas do (Type.Integer with a maximum).
  * - `z.object` returns a copy without unknown keys; our parser returns the parsed frame as is.
  */
 import { z } from 'zod';
