@@ -89,13 +89,14 @@ export class RedisMembership implements MembershipDirectory {
     return new Map(rooms.map((room, i) => [room, this.parse(rows[i] ?? []).size]));
   }
 
-  /** Pushes this process's entries' expiry forward and drops expired ones. */
+  /** Pushes this process's entries' expiry forward and drops expired ones: two commands a room. */
   private async refresh(): Promise<void> {
     const now = this.options.clock.now();
+    const expiry = now + this.ttlMs;
     try {
       await Promise.all(
         [...this.mine].flatMap(([room, entries]) => [
-          ...[...entries.values()].map((member) => this.redis.zadd(this.key(room), now + this.ttlMs, member)),
+          this.redis.zadd(this.key(room), ...[...entries.values()].flatMap((member) => [expiry, member])),
           this.redis.zremrangebyscore(this.key(room), '-inf', now),
         ]),
       );
