@@ -508,14 +508,7 @@ export class ChatService {
   }
 
   private leave(state: SessionState, message: ClientMessageOf<'leave'>): void {
-    if (!isValidRoomName(message.room)) {
-      this.invalidRoom(state, message.room);
-      return;
-    }
-    if (!state.rooms.has(message.room)) {
-      this.notInRoom(state, message.room);
-      return;
-    }
+    if (!this.checkInRoom(state, message.room)) return;
     state.rooms.delete(message.room);
     this.rooms.get(message.room)?.detach(state.peer, true);
     this.reply(state, { type: 'left', room: message.room });
@@ -590,14 +583,7 @@ export class ChatService {
   }
 
   private async history(state: SessionState, message: ClientMessageOf<'history'>): Promise<void> {
-    if (!isValidRoomName(message.room)) {
-      this.invalidRoom(state, message.room);
-      return;
-    }
-    if (!state.rooms.has(message.room)) {
-      this.notInRoom(state, message.room);
-      return;
-    }
+    if (!this.checkInRoom(state, message.room)) return;
     const page = await this.deps.store.before(
       message.room,
       message.before ?? Number.MAX_SAFE_INTEGER,
@@ -612,14 +598,7 @@ export class ChatService {
   }
 
   private typing(state: SessionState, message: ClientMessageOf<'typing'>): void {
-    if (!isValidRoomName(message.room)) {
-      this.invalidRoom(state, message.room);
-      return;
-    }
-    if (!state.rooms.has(message.room)) {
-      this.notInRoom(state, message.room);
-      return;
-    }
+    if (!this.checkInRoom(state, message.room)) return;
     const room = this.rooms.get(message.room);
     const user = state.user as User;
     // Throttled where it is sent, so a flood never reaches the bus.
@@ -672,6 +651,14 @@ export class ChatService {
   private storeFailed(state: SessionState, error: unknown, ctx: ErrorContext): void {
     this.deps.log.error({ err: error, room: ctx.room }, 'store failed; message not acked');
     this.error(state, ERROR_CODES.INTERNAL, 'the message could not be stored; send it again', ctx);
+  }
+
+  /** True when `room` is a valid name this connection is in; otherwise answers the error. */
+  private checkInRoom(state: SessionState, room: string): boolean {
+    if (!isValidRoomName(room)) this.invalidRoom(state, room);
+    else if (!state.rooms.has(room)) this.notInRoom(state, room);
+    else return true;
+    return false;
   }
 
   private invalidRoom(state: SessionState, room: string, id?: string): void {
