@@ -22,7 +22,7 @@ interface Subscriber {
   origin: string;
   /** Deliveries held while the `joined` answer is being prepared. */
   held: Message[] | null;
-  /** Typing frames held meanwhile: they must not come before `joined`. */
+  /** Presence and typing frames held meanwhile: they must not come before `joined`. */
   heldEvents: Frame[];
 }
 
@@ -95,29 +95,12 @@ export class Room {
     this.presence.add(user);
   }
 
-  /**
-   * The `joined` answer (up to `seq`, listing `members`) went out: bring the
-   * connection's view of the members to what this room's connections have
-   * been told, then release newer held messages.
-   *
-   * `members` was read from the directory at its own moment, while
-   * `announced` moves with presence events; with a directory that answers
-   * late the two can differ, and later events only carry changes of
-   * `announced`. Presence held during the join is subsumed by this diff.
-   */
-  release(peer: Peer, seq: number, members: readonly User[]): void {
+  /** The `joined` answer (up to `seq`) went out: release newer held messages. */
+  release(peer: Peer, seq: number): void {
     const subscriber = this.subscribers.get(peer);
     if (!subscriber?.held) return;
     const held = subscriber.held;
     subscriber.held = null;
-    const self = subscriber.user.id;
-    const given = new Map(members.map((user) => [user.id, user]));
-    for (const [id, user] of this.announced) {
-      if (id !== self && !given.has(id)) peer.write(this.presenceFrame(user, 'joined'));
-    }
-    for (const [id, user] of given) {
-      if (id !== self && !this.announced.has(id)) peer.write(this.presenceFrame(user, 'left'));
-    }
     for (const frame of subscriber.heldEvents.splice(0)) peer.write(frame);
     for (const message of held) {
       if (message.seq > seq) peer.write(this.encode({ type: 'message', ...message }));
@@ -237,15 +220,10 @@ export class Room {
     }
   }
 
-  private presenceFrame(user: User, state: 'joined' | 'left'): Frame {
-    return this.encode({ type: 'presence', room: this.name, user, state });
-  }
-
-  /** Tells every connection here but the user's own; joining ones catch up in `release`. */
   private announce(user: User, state: 'joined' | 'left'): void {
-    const frame = this.presenceFrame(user, state);
+    const frame = this.encode({ type: 'presence', room: this.name, user, state });
     for (const [peer, subscriber] of this.subscribers) {
-      if (subscriber.user.id !== user.id && !subscriber.held) peer.write(frame);
+      if (subscriber.user.id !== user.id) this.writeEvent(peer, subscriber, frame);
     }
   }
 

@@ -99,11 +99,11 @@ export class ChatService {
   private readonly sessions = new Set<SessionState>();
   /** Per room: membership writes in order, so a `joined` answer sees its own. */
   private readonly presenceWrites = new Map<string, Promise<void>>();
-  /** Rooms with a full members re-read queued and not yet started. */
-  private readonly resyncQueued = new Set<string>();
+  /** Per room: a members re-read is running (value false) or another is wanted (true). */
+  private readonly resyncs = new Map<string, boolean>();
   private readonly resyncTimer: NodeJS.Timeout;
-  /** Per room: membership reads, in the order they were asked. */
-  private readonly membershipReads = new Map<string, Promise<void>>();
+  /** Per room: member lookups after presence events, in order. */
+  private readonly rechecks = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ChatDeps) {
     this.limiter = new RateLimiter(deps.settings.rateLimitPerSec, deps.settings.rateLimitBurst);
@@ -152,41 +152,50 @@ export class ChatService {
     }
   }
 
-  /**
-   * Runs one membership read for a room after those asked before it. Full
-   * re-reads and single-user lookups share the queue: answers apply in the
-   * order they were asked, so an old answer never undoes a newer one.
-   */
-  private readMembership(room: Room, read: () => Promise<void>): void {
-    const previous = this.membershipReads.get(room.name) ?? Promise.resolve();
-    const next = previous.then(read).catch((error: unknown) => {
-      this.deps.log.warn({ err: error, room: room.name }, 'could not read members');
-    });
-    this.membershipReads.set(room.name, next);
-    void next.finally(() => {
-      if (this.membershipReads.get(room.name) === next) this.membershipReads.delete(room.name);
-    });
-  }
-
-  /** Re-reads a room's members and announces the difference (one queued at a time). */
+  /** Re-reads a room's members and announces the difference; one read at a time per room. */
   private resync(room: Room): void {
-    if (this.resyncQueued.has(room.name)) return;
-    this.resyncQueued.add(room.name);
-    this.readMembership(room, async () => {
-      this.resyncQueued.delete(room.name);
-      const members = await this.deps.membership.members(room.name);
-      if (this.rooms.get(room.name) === room) room.applyMembers(members);
-    });
+    if (this.resyncs.has(room.name)) {
+      this.resyncs.set(room.name, true);
+      return;
+    }
+    this.resyncs.set(room.name, false);
+    this.deps.membership
+      .members(room.name)
+      .then(
+        (members) => {
+          if (this.rooms.get(room.name) === room) room.applyMembers(members);
+        },
+        (error: unknown) => {
+          this.deps.log.warn({ err: error, room: room.name }, 'could not read members');
+        },
+      )
+      .finally(() => {
+        const again = this.resyncs.get(room.name) === true;
+        this.resyncs.delete(room.name);
+        if (again) this.resync(room);
+      });
   }
 
   /**
    * Looks up one user after a presence event about them: O(1) per event
-   * where a full re-read would make a room of N joins cost O(N²).
+   * where a full re-read would make a room of N joins cost O(N²). Lookups
+   * for one room run one after another, so answers apply in event order.
    */
   private recheckMember(room: Room, userId: string): void {
-    this.readMembership(room, async () => {
-      const user = await this.deps.membership.member(room.name, userId);
-      if (this.rooms.get(room.name) === room) room.applyMember(userId, user);
+    const previous = this.rechecks.get(room.name) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.deps.membership.member(room.name, userId))
+      .then(
+        (user) => {
+          if (this.rooms.get(room.name) === room) room.applyMember(userId, user);
+        },
+        (error: unknown) => {
+          this.deps.log.warn({ err: error, room: room.name }, 'could not read a member');
+        },
+      );
+    this.rechecks.set(room.name, next);
+    void next.finally(() => {
+      if (this.rechecks.get(room.name) === next) this.rechecks.delete(room.name);
     });
   }
 
@@ -455,7 +464,7 @@ export class ChatService {
       messages: page.messages,
       hasMore: page.hasMore,
     });
-    room.release(state.peer, seq, members);
+    room.release(state.peer, seq);
   }
 
   private openRoom(name: string): Promise<Room> {

@@ -560,10 +560,10 @@ class JitterMembership implements MembershipDirectory {
 }
 
 /**
- * Whether the random runs give the membership directory latency too (as Redis
- * has). Off: with it on, about one run in a few hundred still ends with a
- * connection listing a member who left (open, see docs/security.md); the
- * shrunk case replayed below passes since Room.release reconciles.
+ * Whether the random runs give the membership directory latency too. Off
+ * until the chat layer fixes the presence race replayed below (`it.fails`):
+ * with it on, about one run in 4,000 ends with a connection that does not
+ * list a member who is in the room, and `pnpm test` would flake.
  */
 const MEMBERSHIP_LATENCY = false;
 
@@ -770,36 +770,44 @@ describe('ChatService under random traffic (fast-check)', () => {
     expect(await run(replay, 0, 8_307_837, true)).toEqual([]);
   });
 
-  // Found by this fuzzer: with a membership directory that answers late
-  // (Redis does), a connection that joined while another user's leave was
-  // still being recorded was never told that this user came back: its
-  // `joined.members` and the room's shared record of what its connections
-  // were told (`Room.announced`) differed, and later events carry only
-  // changes of the latter. `Room.release` now sends the joining connection
-  // the difference. Kept as a replay of the shrunk counterexample.
-  it('a member who leaves and comes back while another joins is on its list', async () => {
-    const replay: Action[] = [
-      { a: 'frame', peer: 0, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
-      { a: 'open', hello: true, join: 'general' },
-      { a: 'open', hello: false, join: undefined },
-      { a: 'settle' },
-      { a: 'frame', peer: 0, spec: { t: 'leave', room: 'random' } },
-      { a: 'frame', peer: 859764328, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
-      { a: 'settle' },
-      { a: 'frame', peer: 0, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
-      { a: 'settle' },
-      { a: 'open', hello: false, join: undefined },
-      { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'm1', text: 'hi' } },
-      { a: 'close', peer: 44140924, code: 1000 },
-      { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'a', text: 'hi' } },
-      { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
-      { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
-      { a: 'settle' },
-      { a: 'open', hello: false, join: undefined },
-      { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'm1', text: 'hi' } },
-    ];
-    expect(await run(replay, 0, 0, false, true)).toEqual([]);
-  });
+  // Found by this fuzzer, open in the chat layer: with a membership directory
+  // that answers late (Redis does), a connection that joins while another
+  // user's leave is still being recorded can end up never told that this user
+  // came back. Its `joined.members` is read after the leave was recorded,
+  // while the room's own record of what its connections were told
+  // (`Room.announced`, one for all of them) apparently still holds the user:
+  // the rejoin is then no change for `applyMembers`, and no `presence joined`
+  // reaches the newcomer. Each joining connection needs its own baseline
+  // (its `joined.members`), or `release` should send it the difference
+  // between `announced` and the members it was given.
+  // When that lands this replay passes and `it.fails` turns red: make it `it`
+  // and set MEMBERSHIP_LATENCY to true.
+  it.fails(
+    'known issue: a member who leaves and comes back while another joins is missing from its list',
+    async () => {
+      const replay: Action[] = [
+        { a: 'frame', peer: 0, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
+        { a: 'open', hello: true, join: 'general' },
+        { a: 'open', hello: false, join: undefined },
+        { a: 'settle' },
+        { a: 'frame', peer: 0, spec: { t: 'leave', room: 'random' } },
+        { a: 'frame', peer: 859764328, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
+        { a: 'settle' },
+        { a: 'frame', peer: 0, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
+        { a: 'settle' },
+        { a: 'open', hello: false, join: undefined },
+        { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'm1', text: 'hi' } },
+        { a: 'close', peer: 44140924, code: 1000 },
+        { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'a', text: 'hi' } },
+        { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
+        { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
+        { a: 'settle' },
+        { a: 'open', hello: false, join: undefined },
+        { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'm1', text: 'hi' } },
+      ];
+      expect(await run(replay, 0, 0, false, true)).toEqual([]);
+    },
+  );
 
   it('never throws from receive or end, whatever arrives', () => {
     const store = new SqliteStore(':memory:');
