@@ -298,7 +298,7 @@ export function renderMarkdown(results: Results): string {
   if (results.fanout.length > 0) {
     lines.push('## 1. Fan-out: one room, a few senders', '');
     lines.push(
-      'RSS per connection: (RSS after joining and settling − RSS before) ÷ N, same method for every server. ' +
+      'RSS per connection: (RSS after joining − RSS before) ÷ N, each taken after a full GC (every server process is started with `--expose-gc` and a preload that runs `gc()` on SIGUSR2) and once RSS has settled; the same method for every server. ' +
         'Latency: send to receipt at probe clients (every 10th), payload timestamp, at fixed offered loads. ' +
         'Saturation: closed loop with a bounded number of messages in flight.',
       '',

@@ -128,6 +128,16 @@ export async function settledRss(pid: number, stepMs = 500, maxMs = 6000): Promi
   return last;
 }
 
+/**
+ * RSS once a full GC has run: signals the preload every benchmarked server
+ * carries (preload/gc-on-signal.mjs), then waits for RSS to settle.
+ */
+export async function rssAfterGc(pid: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return settledRss(pid);
+}
+
 export interface MachineInfo {
   cpu: string;
   cores: number;

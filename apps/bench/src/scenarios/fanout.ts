@@ -1,14 +1,14 @@
 /**
  * Scenario 1, fan-out: N clients in one room, a few senders. For each server
- * and each N, on a fresh server: RSS per idle joined connection (RSS delta
- * after settling, the same method for every server), latency and CPU at
+ * and each N, on a fresh server: RSS per idle joined connection (RSS delta,
+ * each side measured after a full GC, the same method for every server), latency and CPU at
  * fixed offered loads, then deliveries per second at saturation with the
  * peak RSS during that burst.
  */
 import { TETHER_FANOUT_RATE_LIMIT } from '../config.js';
 import type { FanoutArgs } from '../loadgen/commands.js';
 import type { LoadGenerator } from '../loadgen/rpc.js';
-import { settledRss } from '../metrics/proc.js';
+import { rssAfterGc } from '../metrics/proc.js';
 import { tetherMemory } from '../metrics/tether-metrics.js';
 import type { FanoutPhase, FanoutRow } from '../results.js';
 import type { ServerInstance } from '../servers/types.js';
@@ -89,10 +89,10 @@ export async function runFanout(ctx: ScenarioContext): Promise<void> {
         async (server, generator) => {
           const pid = (server.processes[0] as { pid: number }).pid;
           const port = server.ports[0] as number;
-          const baseRss = await settledRss(pid);
+          const baseRss = await rssAfterGc(pid);
           const heapBefore = server.dialect === 'tether' ? await tetherMemory(port) : undefined;
           const connect = await fillRoom(ctx, server, generator, clients);
-          const joinedRss = await settledRss(pid);
+          const joinedRss = await rssAfterGc(pid);
           const heapJoined = server.dialect === 'tether' ? await tetherMemory(port) : undefined;
           const loads: FanoutPhase[] = [];
           for (const offered of ctx.config.fanout.loads) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import ts from 'typescript';
 
-import { BENCH_ROOT } from '../paths.js';
+import { BENCH_ROOT, SERVER_NODE_FLAGS } from '../paths.js';
 import { spawnManaged, stopProcess, type ManagedProcess } from '../processes.js';
 import { freePort, waitReady } from './ready.js';
 import type { ServerInstance, StartContext } from './types.js';
@@ -46,7 +46,7 @@ export async function startCompetitor(ctx: StartContext, id: CompetitorId): Prom
     spawnManaged({
       name: id,
       command: process.execPath,
-      args: [entry],
+      args: [...SERVER_NODE_FLAGS, entry],
       cwd: BENCH_ROOT,
       env: {
         PORT: String(port),

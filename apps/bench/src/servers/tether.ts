@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { BENCH_ROOT, REPO_ROOT, TETHER_ENTRY } from '../paths.js';
+import { BENCH_ROOT, REPO_ROOT, SERVER_NODE_FLAGS, TETHER_ENTRY } from '../paths.js';
 import { spawnManaged, stopProcess, type ManagedProcess } from '../processes.js';
 import { freePort, waitReady } from './ready.js';
 import type { ServerId, ServerInstance, StartContext } from './types.js';
@@ -78,6 +78,7 @@ export async function startTether(ctx: StartContext, options: TetherOptions): Pr
       name: `${options.id}#${node}`,
       command: process.execPath,
       args: [
+        ...SERVER_NODE_FLAGS,
         ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
         TETHER_ENTRY,
       ],
