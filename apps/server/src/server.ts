@@ -21,7 +21,7 @@ import { RedisMembership } from './store/redis-membership.js';
 import { RedisStore } from './store/redis.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { ChatStore } from './store/types.js';
-import { encodeFrame } from './ws/frame.js';
+import { encodeFrame, encodeJoinedFrame } from './ws/frame.js';
 import { Gateway } from './ws/gateway.js';
 
 export interface RunningServer {
@@ -73,6 +73,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     log,
     metrics,
     encode: encodeFrame,
+    encodeJoined: encodeJoinedFrame,
     settings: config,
   });
   const gateway = new Gateway({

@@ -3,7 +3,7 @@
  * sees the socket library. The transport encodes a message once into a
  * `Frame`, which can then be written to any number of peers.
  */
-import type { CloseCode, ServerMessage } from '@tether/protocol';
+import type { CloseCode, Joined, ServerMessage } from '@tether/protocol';
 
 /** A server message encoded for the wire, shareable between recipients. */
 export interface Frame {
@@ -11,6 +11,9 @@ export interface Frame {
 }
 
 export type FrameEncoder = (message: ServerMessage) => Frame;
+
+/** Encodes a `joined` answer around a member list already encoded (MemberList.encoded). */
+export type JoinedEncoder = (joined: Omit<Joined, 'type' | 'members'>, members: readonly Buffer[]) => Frame;
 
 export interface Peer {
   /** Unique per process, for logs and maps. */

@@ -57,6 +57,11 @@ export class Presence {
     }, this.graceMs);
   }
 
+  /** The user if they are a member here (connected, or in their grace period). */
+  get(userId: string): User | undefined {
+    return this.members.get(userId)?.user;
+  }
+
   list(): User[] {
     return [...this.members.values()].map((m) => m.user);
   }

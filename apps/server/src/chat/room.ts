@@ -3,9 +3,15 @@
  * what this process's connections have been told about members, typing
  * throttles, and delivery of messages in seq order.
  *
- * Two races are closed here:
+ * Three races are closed here:
  * - A connection that is joining holds deliveries until its `joined` answer
  *   went out; then only messages newer than that answer are released.
+ * - Members: every connection here starts from the same record
+ *   (`announced`): its `joined.members` is taken from it when the answer is
+ *   written, and every later change to it is announced to every connection.
+ *   A joining connection gets no presence meanwhile (its answer already
+ *   holds the change), so no connection's view can drift from the record,
+ *   however late the membership directory answers.
  * - With several processes, messages can arrive out of seq order (this
  *   process's own commits come back directly, others' through the bus).
  *   Delivery waits for the missing seq, and fetches it from the store if it
@@ -13,6 +19,7 @@
  */
 import { LIMITS, type Message, type User } from '@tether/protocol';
 
+import { MemberList } from './member-list.js';
 import type { Frame, FrameEncoder, Peer } from './peer.js';
 import { Presence } from './presence.js';
 
@@ -22,7 +29,7 @@ interface Subscriber {
   origin: string;
   /** Deliveries held while the `joined` answer is being prepared. */
   held: Message[] | null;
-  /** Presence and typing frames held meanwhile: they must not come before `joined`. */
+  /** Typing frames held meanwhile: they must not come before `joined`. */
   heldEvents: Frame[];
 }
 
@@ -54,7 +61,7 @@ export class Room {
   private readonly subscribers = new Map<Peer, Subscriber>();
   private readonly presence: Presence;
   /** Members as this process's connections have been told. */
-  private readonly announced = new Map<string, User>();
+  private readonly announced: MemberList;
   private readonly lastTyping = new Map<string, number>();
   private readonly encode: FrameEncoder;
   private lastSeq: number;
@@ -67,8 +74,12 @@ export class Room {
     this.epoch = options.epoch;
     this.encode = options.encode;
     this.lastSeq = options.seq;
-    for (const user of options.members) this.announced.set(user.id, user);
+    this.announced = new MemberList(options.members);
     this.presence = new Presence(options.graceMs, (user, state) => {
+      // A user who joins here is a member for certain: record and announce it
+      // now, so the `joined` answer lists them. A leave waits for the
+      // directory: the user may still be in the room through another process.
+      if (state === 'joined') this.applyMember(user.id, user);
       options.onLocalPresence(this, user, state === 'joined');
       if (state === 'left') this.lastTyping.delete(user.id);
       this.checkIdle();
@@ -93,6 +104,19 @@ export class Room {
       heldEvents: [],
     });
     this.presence.add(user);
+  }
+
+  /**
+   * The members for a `joined` answer being written now: this process's
+   * record, which every later announcement starts from.
+   */
+  members(): User[] {
+    return this.announced.values();
+  }
+
+  /** The same, as the JSON array for the answer, in shared chunks. */
+  encodedMembers(): Buffer[] {
+    return this.announced.encoded();
   }
 
   /** The `joined` answer (up to `seq`) went out: release newer held messages. */
@@ -194,25 +218,29 @@ export class Room {
    */
   applyMembers(members: readonly User[]): void {
     const now = new Map(members.map((user) => [user.id, user]));
-    for (const [id, user] of this.announced) {
-      if (!now.has(id)) {
-        this.announced.delete(id);
+    // This process's own members are certain, whatever a late directory says.
+    for (const user of this.presence.list()) if (!now.has(user.id)) now.set(user.id, user);
+    for (const user of this.announced.values()) {
+      if (!now.has(user.id)) {
+        this.announced.delete(user.id);
         this.announce(user, 'left');
       }
     }
     for (const [id, user] of now) {
       if (!this.announced.has(id)) {
-        this.announced.set(id, user);
+        this.announced.set(user);
         this.announce(user, 'joined');
       }
     }
   }
 
   /** The same for one user: what a presence event about them needs. */
-  applyMember(userId: string, user: User | null): void {
+  applyMember(userId: string, found: User | null): void {
+    // A member here stays one even if the directory has not recorded it yet.
+    const user = found ?? this.presence.get(userId) ?? null;
     const known = this.announced.get(userId);
     if (user && !known) {
-      this.announced.set(userId, user);
+      this.announced.set(user);
       this.announce(user, 'joined');
     } else if (!user && known) {
       this.announced.delete(userId);
@@ -223,7 +251,9 @@ export class Room {
   private announce(user: User, state: 'joined' | 'left'): void {
     const frame = this.encode({ type: 'presence', room: this.name, user, state });
     for (const [peer, subscriber] of this.subscribers) {
-      if (subscriber.user.id !== user.id) this.writeEvent(peer, subscriber, frame);
+      // A joining connection is skipped: its `joined.members` is read from
+      // `announced` when the answer is written, so it already holds this.
+      if (subscriber.user.id !== user.id && !subscriber.held) peer.write(frame);
     }
   }
 

@@ -26,7 +26,7 @@ import type { Metrics } from '../metrics.js';
 import type { ChatStore } from '../store/types.js';
 import type { Clock } from './clock.js';
 import type { MembershipDirectory } from './membership.js';
-import type { FrameEncoder, Peer } from './peer.js';
+import type { FrameEncoder, JoinedEncoder, Peer } from './peer.js';
 import { RateLimiter } from './rate-limit.js';
 import { Room } from './room.js';
 import { hashToken, newToken } from './tokens.js';
@@ -47,6 +47,7 @@ export interface ChatDeps {
   bus: Bus;
   membership: MembershipDirectory;
   encode: FrameEncoder;
+  encodeJoined: JoinedEncoder;
   clock: Clock;
   log: Logger;
   metrics: Metrics;
@@ -85,6 +86,8 @@ type Task = () => void | Promise<void>;
  */
 const MAX_BACKLOG = 1000;
 
+const noop = (): void => undefined;
+
 interface ErrorContext {
   room?: string | undefined;
   id?: string | undefined;
@@ -97,7 +100,7 @@ export class ChatService {
   private readonly limiter: RateLimiter;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionState>();
-  /** Per room: membership writes in order, so a `joined` answer sees its own. */
+  /** Per room: membership writes, in the order the changes happened. */
   private readonly presenceWrites = new Map<string, Promise<void>>();
   /** Per room: a members re-read is running (value false) or another is wanted (true). */
   private readonly resyncs = new Map<string, boolean>();
@@ -122,6 +125,13 @@ export class ChatService {
   }
 
   private onBusEvent(event: BusEvent): void {
+    if (event.kind === 'presence') {
+      // Also for a room still being opened: its members read may predate this.
+      if (this.rooms.has(event.room) || this.opening.has(event.room)) {
+        this.recheckMember(event.room, event.userId);
+      }
+      return;
+    }
     const room = this.rooms.get(event.kind === 'message' ? event.message.room : event.room);
     if (!room) return;
     switch (event.kind) {
@@ -130,9 +140,6 @@ export class ChatService {
         return;
       case 'typing':
         room.relayTyping(event.user, event.origin);
-        return;
-      case 'presence':
-        this.recheckMember(room, event.userId);
         return;
       default: {
         const unreachable: never = event;
@@ -181,21 +188,23 @@ export class ChatService {
    * where a full re-read would make a room of N joins cost O(N²). Lookups
    * for one room run one after another, so answers apply in event order.
    */
-  private recheckMember(room: Room, userId: string): void {
-    const previous = this.rechecks.get(room.name) ?? Promise.resolve();
+  private recheckMember(name: string, userId: string): void {
+    // After the previous lookup, or after the room's opening read of members.
+    const previous = this.rechecks.get(name) ?? this.opening.get(name)?.then(noop, noop) ?? Promise.resolve();
     const next = previous
-      .then(() => this.deps.membership.member(room.name, userId))
+      .then(() => this.deps.membership.member(name, userId))
       .then(
         (user) => {
-          if (this.rooms.get(room.name) === room) room.applyMember(userId, user);
+          // The answer is the directory's state now: right for whichever Room holds the name.
+          this.rooms.get(name)?.applyMember(userId, user);
         },
         (error: unknown) => {
-          this.deps.log.warn({ err: error, room: room.name }, 'could not read a member');
+          this.deps.log.warn({ err: error, room: name }, 'could not read a member');
         },
       );
-    this.rechecks.set(room.name, next);
+    this.rechecks.set(name, next);
     void next.finally(() => {
-      if (this.rechecks.get(room.name) === next) this.rechecks.delete(room.name);
+      if (this.rechecks.get(name) === next) this.rechecks.delete(name);
     });
   }
 
@@ -447,23 +456,20 @@ export class ChatService {
     const page = resume
       ? await this.deps.store.after(room.name, message.since ?? 0, LIMITS.RESUME_LIMIT)
       : await this.deps.store.latest(room.name, LIMITS.JOIN_HISTORY);
-    // The answer lists the joining user too: wait for its membership write.
-    await this.presenceWrites.get(room.name);
-    const members = await this.deps.membership.members(room.name);
     if (!room.has(state.peer)) return;
     const lastInPage = page.messages.at(-1)?.seq ?? 0;
     // Everything up to `seq` is in the page or older than it; live delivery
     // continues strictly after it, so nothing arrives both ways.
     const seq = Math.max(seqBefore, lastInPage);
-    this.reply(state, {
-      type: 'joined',
+    // The members are taken now, in the same turn as `release`: see Room.
+    const joined = {
       room: room.name,
       epoch: room.epoch,
       seq,
-      members,
       messages: page.messages,
       hasMore: page.hasMore,
-    });
+    };
+    state.peer.write(this.deps.encodeJoined(joined, room.encodedMembers()));
     room.release(state.peer, seq);
   }
 
@@ -473,7 +479,12 @@ export class ChatService {
     let opening = this.opening.get(name);
     if (!opening) {
       const { store, membership, bus, settings, encode, metrics } = this.deps;
-      opening = Promise.all([store.openRoom(name), membership.members(name)])
+      // Members are read once this process's own pending writes for the room
+      // are in (a user who just left here must not be read back as a member).
+      const members = (this.presenceWrites.get(name) ?? Promise.resolve()).then(() =>
+        membership.members(name),
+      );
+      opening = Promise.all([store.openRoom(name), members])
         .then(([stored, members]) => {
           const room =
             this.rooms.get(name) ??

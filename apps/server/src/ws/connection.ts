@@ -66,6 +66,7 @@ export class Connection implements Peer {
   write(frame: Frame): void {
     if (this.ws.readyState !== WebSocket.OPEN || !isWireFrame(frame)) return;
     this.queue.push(frame.bytes);
+    if (frame.more) for (const chunk of frame.more) this.queue.push(chunk);
     this.queuedBytes += frame.byteLength;
     if (this.queuedBytes + this.socket.writableLength > LIMITS.SLOW_CONSUMER_BYTES) {
       this.terminate();

@@ -2,7 +2,10 @@ import { createRequire } from 'node:module';
 
 import { describe, expect, it } from 'vitest';
 
-import { textFrame } from './frame.js';
+import { parseServerMessage } from '@tether/protocol';
+
+import { MemberList } from '../chat/member-list.js';
+import { encodeJoinedFrame, textFrame } from './frame.js';
 
 // ws's frame parser is public at runtime but has no type declarations.
 interface FrameReceiver {
@@ -39,4 +42,28 @@ describe('textFrame', () => {
     expect(frame.byteLength).toBe(2 + Buffer.byteLength(text));
     expect(await decode(frame.bytes)).toBe(text);
   });
+});
+
+describe('encodeJoinedFrame', () => {
+  it.each([0, 1, 3, 2_000])(
+    'frames a joined answer around %i pre-encoded members that ws decodes and the schema accepts',
+    async (n) => {
+      const members = new MemberList();
+      for (let i = 0; i < n; i++) members.set({ id: `u_${i}`, name: `user ${i} ☃` });
+      const joined = {
+        room: 'general',
+        epoch: 'e_1',
+        seq: 7,
+        messages: [
+          { room: 'general', seq: 7, ts: 1, id: 'c_1', from: { id: 'u_0', name: 'a' }, text: 'hé "x"' },
+        ],
+        hasMore: true,
+      };
+      const frame = encodeJoinedFrame(joined, members.encoded());
+      const bytes = Buffer.concat([frame.bytes, ...(frame.more ?? [])]);
+      expect(frame.byteLength).toBe(bytes.length);
+      const parsed = parseServerMessage(await decode(bytes));
+      expect(parsed).toEqual({ ok: true, message: { type: 'joined', ...joined, members: members.values() } });
+    },
+  );
 });

@@ -4,18 +4,21 @@
  * be encoded once and the same buffer be written to every recipient, where
  * `ws.send` would frame (and copy) the text once per socket.
  */
-import type { ServerMessage } from '@tether/protocol';
+import type { Joined, ServerMessage } from '@tether/protocol';
 
 import type { Frame } from '../chat/peer.js';
 
 export interface WireFrame extends Frame {
+  /** The frame's first bytes (header and start of the payload). */
   readonly bytes: Buffer;
+  /** The rest of the payload, when it is made of shared chunks (a member list). */
+  readonly more?: readonly Buffer[];
 }
 
-export function textFrame(text: string): WireFrame {
-  const length = Buffer.byteLength(text);
+/** The header of an unmasked final text frame with a payload of `length` bytes. */
+function header(length: number, extra: number): { bytes: Buffer; offset: number } {
   const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const bytes = Buffer.allocUnsafe(headerLength + length);
+  const bytes = Buffer.allocUnsafe(headerLength + extra);
   bytes[0] = 0x81; // FIN + text
   if (length < 126) {
     bytes[1] = length;
@@ -27,12 +30,40 @@ export function textFrame(text: string): WireFrame {
     bytes.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
     bytes.writeUInt32BE(length >>> 0, 6);
   }
-  bytes.write(text, headerLength, 'utf8');
+  return { bytes, offset: headerLength };
+}
+
+export function textFrame(text: string): WireFrame {
+  const length = Buffer.byteLength(text);
+  const { bytes, offset } = header(length, length);
+  bytes.write(text, offset, 'utf8');
   return { bytes, byteLength: bytes.length };
 }
 
 export function encodeFrame(message: ServerMessage): WireFrame {
   return textFrame(JSON.stringify(message));
+}
+
+/**
+ * A `joined` answer whose member list is already encoded (a JSON array in
+ * chunks, see MemberList): the chunks are written as they are, not copied.
+ */
+export function encodeJoinedFrame(
+  joined: Omit<Joined, 'type' | 'members'>,
+  members: readonly Buffer[],
+): WireFrame {
+  const prefix =
+    `{"type":"joined","room":${JSON.stringify(joined.room)},"epoch":${JSON.stringify(joined.epoch)}` +
+    `,"seq":${JSON.stringify(joined.seq)},"members":`;
+  const suffix = Buffer.from(
+    `,"messages":${JSON.stringify(joined.messages)},"hasMore":${JSON.stringify(joined.hasMore)}}`,
+  );
+  const prefixLength = Buffer.byteLength(prefix);
+  let length = prefixLength + suffix.length;
+  for (const chunk of members) length += chunk.length;
+  const { bytes, offset } = header(length, prefixLength);
+  bytes.write(prefix, offset, 'utf8');
+  return { bytes, more: [...members, suffix], byteLength: offset + length };
 }
 
 export function isWireFrame(frame: Frame): frame is WireFrame {

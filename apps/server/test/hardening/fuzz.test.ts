@@ -4,10 +4,9 @@
  * memory, a LocalBus and LocalMembership, with random sequences of valid and
  * invalid frames, clock jumps, clean closes and drops.
  *
- * Half the runs answer store reads and session writes 0–2 event-loop turns
- * late (a store across the network), so joins and history interleave with
- * commits and deliveries. (The membership directory too, once the presence
- * race replayed at the end is fixed: MEMBERSHIP_LATENCY.)
+ * Half the runs answer store reads, session writes and membership-directory
+ * calls 0–2 event-loop turns late (a store across the network), so joins,
+ * history and presence interleave with commits and deliveries.
  *
  * Properties, checked on every frame the chat writes and at the end of a run:
  * - nothing throws, nothing is logged at warn or above (a caught internal
@@ -51,7 +50,7 @@ import { ChatService, type Session } from '../../src/chat/service.js';
 import { createMetrics } from '../../src/metrics.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { ChatStore, NewMessage, NewUser } from '../../src/store/types.js';
-import { encodeFrame, isWireFrame } from '../../src/ws/frame.js';
+import { encodeFrame, encodeJoinedFrame, isWireFrame } from '../../src/ws/frame.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 
@@ -252,8 +251,9 @@ class FakePeer implements Peer {
       this.violate('not a wire frame', JSON.stringify(frame));
       return;
     }
-    if (frame.byteLength !== frame.bytes.length) this.violate('byteLength differs from bytes', '');
-    const text = decodeWire(frame.bytes);
+    const bytes = frame.more ? Buffer.concat([frame.bytes, ...frame.more]) : frame.bytes;
+    if (frame.byteLength !== bytes.length) this.violate('byteLength differs from bytes', '');
+    const text = decodeWire(bytes);
     if (typeof text !== 'string') {
       this.violate(text[0]!, '');
       return;
@@ -559,14 +559,6 @@ class JitterMembership implements MembershipDirectory {
   }
 }
 
-/**
- * Whether the random runs give the membership directory latency too. Off
- * until the chat layer fixes the presence race replayed below (`it.fails`):
- * with it on, about one run in 4,000 ends with a connection that does not
- * list a member who is in the room, and `pnpm test` would flake.
- */
-const MEMBERSHIP_LATENCY = false;
-
 const metrics = createMetrics();
 
 async function run(
@@ -574,7 +566,7 @@ async function run(
   graceMs: number,
   jitterSeed: number | undefined,
   overclaim = false,
-  membershipLatency = MEMBERSHIP_LATENCY,
+  membershipLatency = true,
 ): Promise<string[]> {
   const world: World = {
     violations: [],
@@ -598,6 +590,7 @@ async function run(
     bus: new LocalBus(),
     membership,
     encode: encodeFrame,
+    encodeJoined: encodeJoinedFrame,
     clock: { now: () => now },
     log,
     metrics,
@@ -770,44 +763,37 @@ describe('ChatService under random traffic (fast-check)', () => {
     expect(await run(replay, 0, 8_307_837, true)).toEqual([]);
   });
 
-  // Found by this fuzzer, open in the chat layer: with a membership directory
-  // that answers late (Redis does), a connection that joins while another
-  // user's leave is still being recorded can end up never told that this user
-  // came back. Its `joined.members` is read after the leave was recorded,
-  // while the room's own record of what its connections were told
-  // (`Room.announced`, one for all of them) apparently still holds the user:
-  // the rejoin is then no change for `applyMembers`, and no `presence joined`
-  // reaches the newcomer. Each joining connection needs its own baseline
-  // (its `joined.members`), or `release` should send it the difference
-  // between `announced` and the members it was given.
-  // When that lands this replay passes and `it.fails` turns red: make it `it`
-  // and set MEMBERSHIP_LATENCY to true.
-  it.fails(
-    'known issue: a member who leaves and comes back while another joins is missing from its list',
-    async () => {
-      const replay: Action[] = [
-        { a: 'frame', peer: 0, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
-        { a: 'open', hello: true, join: 'general' },
-        { a: 'open', hello: false, join: undefined },
-        { a: 'settle' },
-        { a: 'frame', peer: 0, spec: { t: 'leave', room: 'random' } },
-        { a: 'frame', peer: 859764328, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
-        { a: 'settle' },
-        { a: 'frame', peer: 0, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
-        { a: 'settle' },
-        { a: 'open', hello: false, join: undefined },
-        { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'm1', text: 'hi' } },
-        { a: 'close', peer: 44140924, code: 1000 },
-        { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'a', text: 'hi' } },
-        { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
-        { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
-        { a: 'settle' },
-        { a: 'open', hello: false, join: undefined },
-        { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'm1', text: 'hi' } },
-      ];
-      expect(await run(replay, 0, 0, false, true)).toEqual([]);
-    },
-  );
+  // Found by this fuzzer: with a membership directory that answers late
+  // (Redis does), a connection that joined while another user's leave was
+  // still being recorded was never told that this user came back. Its
+  // `joined.members` was read from the directory after the leave, while the
+  // room's record of what its connections had been told (`Room.announced`)
+  // still held the user, so the return was no change and no `presence
+  // joined` reached the newcomer. Now `joined.members` is taken from that
+  // record itself (see Room). Kept as a replay of the shrunk counterexample.
+  it('a member who leaves and comes back while another joins is in its list', async () => {
+    const replay: Action[] = [
+      { a: 'frame', peer: 0, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
+      { a: 'open', hello: true, join: 'general' },
+      { a: 'open', hello: false, join: undefined },
+      { a: 'settle' },
+      { a: 'frame', peer: 0, spec: { t: 'leave', room: 'random' } },
+      { a: 'frame', peer: 859764328, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
+      { a: 'settle' },
+      { a: 'frame', peer: 0, spec: { t: 'join', room: 'random', since: undefined, epoch: 'none' } },
+      { a: 'settle' },
+      { a: 'open', hello: false, join: undefined },
+      { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'm1', text: 'hi' } },
+      { a: 'close', peer: 44140924, code: 1000 },
+      { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'a', text: 'hi' } },
+      { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
+      { a: 'frame', peer: 0, spec: { t: 'hello', name: 'alice', token: 'none', pick: 0, v: 1 } },
+      { a: 'settle' },
+      { a: 'open', hello: false, join: undefined },
+      { a: 'frame', peer: 0, spec: { t: 'send', room: 'general', id: 'm1', text: 'hi' } },
+    ];
+    expect(await run(replay, 0, 0, false, true)).toEqual([]);
+  });
 
   it('never throws from receive or end, whatever arrives', () => {
     const store = new SqliteStore(':memory:');
@@ -816,6 +802,7 @@ describe('ChatService under random traffic (fast-check)', () => {
       bus: new LocalBus(),
       membership: new LocalMembership(),
       encode: encodeFrame,
+      encodeJoined: encodeJoinedFrame,
       clock: { now: () => Date.now() },
       log: pino({ level: 'silent' }),
       metrics,
