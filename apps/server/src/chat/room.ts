@@ -31,6 +31,12 @@ interface Subscriber {
   held: Message[] | null;
   /** Typing frames held meanwhile: they must not come before `joined`. */
   heldEvents: Frame[];
+  /**
+   * The `joined.seq` this connection was answered with. The answer may run
+   * ahead of this room's delivery (another process committed, and the bus
+   * has not brought it yet): live delivery skips what the answer held.
+   */
+  floor: number;
 }
 
 export interface RoomOptions {
@@ -102,6 +108,7 @@ export class Room {
       origin: `${this.options.nodeId}:${peer.id}`,
       held: [],
       heldEvents: [],
+      floor: 0,
     });
     this.presence.add(user);
   }
@@ -125,6 +132,7 @@ export class Room {
     if (!subscriber?.held) return;
     const held = subscriber.held;
     subscriber.held = null;
+    subscriber.floor = seq;
     for (const frame of subscriber.heldEvents.splice(0)) peer.write(frame);
     for (const message of held) {
       if (message.seq > seq) peer.write(this.encode({ type: 'message', ...message }));
@@ -165,7 +173,7 @@ export class Room {
     let recipients = 0;
     for (const [peer, subscriber] of this.subscribers) {
       if (subscriber.held) subscriber.held.push(message);
-      else {
+      else if (message.seq > subscriber.floor) {
         peer.write(frame);
         recipients++;
       }

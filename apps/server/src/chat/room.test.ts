@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+
+import type { Message, ServerMessage, User } from '@tether/protocol';
+
+import type { Frame, Peer } from './peer.js';
+import { Room } from './room.js';
+
+/** A frame that carries the message itself, so a test can read what a peer got. */
+interface TestFrame extends Frame {
+  message: ServerMessage;
+}
+
+class TestPeer implements Peer {
+  static next = 1;
+  readonly id = TestPeer.next++;
+  readonly got: ServerMessage[] = [];
+  write(frame: Frame): void {
+    this.got.push((frame as TestFrame).message);
+  }
+  close(): void {
+    // Rooms never close peers.
+  }
+  seqs(): number[] {
+    return this.got.flatMap((m) => (m.type === 'message' ? [m.seq] : []));
+  }
+  presence(): string[] {
+    return this.got.flatMap((m) => (m.type === 'presence' ? [`${m.user.name} ${m.state}`] : []));
+  }
+}
+
+const alice: User = { id: 'u_a', name: 'alice' };
+const bob: User = { id: 'u_b', name: 'bob' };
+const carol: User = { id: 'u_c', name: 'carol' };
+
+function message(seq: number): Message {
+  return { room: 'r', seq, ts: seq, id: `c_${seq}`, from: alice, text: `m${seq}` };
+}
+
+function room(seq: number, members: User[] = []): Room {
+  return new Room({
+    name: 'r',
+    epoch: 'e_1',
+    seq,
+    members,
+    nodeId: 'n1',
+    graceMs: 0,
+    encode: (m) => ({ byteLength: 1, message: m }) as TestFrame,
+    onLocalPresence: () => undefined,
+    fetchAfter: () => Promise.resolve([]),
+    onIdle: () => undefined,
+  });
+}
+
+describe('Room', () => {
+  it('skips live deliveries a joined answer already held, when the answer ran ahead of the room', () => {
+    const r = room(3);
+    const early = new TestPeer();
+    r.attach(early, alice);
+    r.release(early, 3);
+    const late = new TestPeer();
+    r.attach(late, bob);
+    // Its page was read after seqs 4 and 5 were committed elsewhere, before the bus brought them here.
+    r.release(late, 5);
+    for (const seq of [4, 5, 6]) r.deliver(message(seq));
+    expect(early.seqs()).toEqual([4, 5, 6]);
+    expect(late.seqs()).toEqual([6]);
+  });
+
+  it('releases held deliveries newer than the answer, once each', () => {
+    const r = room(0);
+    const peer = new TestPeer();
+    r.attach(peer, alice);
+    for (const seq of [1, 2, 3]) r.deliver(message(seq));
+    r.release(peer, 2);
+    r.deliver(message(4));
+    expect(peer.seqs()).toEqual([3, 4]);
+  });
+
+  it('lists a local joiner at once and gives a joining connection no presence while its answer is prepared', () => {
+    const r = room(0, [carol]);
+    const member = new TestPeer();
+    r.attach(member, alice);
+    r.release(member, 0);
+    const joining = new TestPeer();
+    r.attach(joining, bob);
+    // Bob is recorded and announced to alice at once; carol leaves meanwhile.
+    r.applyMember(carol.id, null);
+    expect(r.members()).toEqual([alice, bob]);
+    r.release(joining, 0);
+    expect(joining.presence()).toEqual([]);
+    expect(member.presence()).toEqual(['bob joined', 'carol left']);
+    // After the answer, changes reach the newcomer too.
+    r.applyMember(carol.id, carol);
+    expect(joining.presence()).toEqual(['carol joined']);
+  });
+
+  it('keeps a member this process holds even when a late directory answer says otherwise', () => {
+    const r = room(0);
+    const peer = new TestPeer();
+    r.attach(peer, alice);
+    r.release(peer, 0);
+    r.applyMember(alice.id, null);
+    r.applyMembers([]);
+    expect(r.members()).toEqual([alice]);
+  });
+});
