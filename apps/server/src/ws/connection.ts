@@ -2,7 +2,9 @@
  * One WebSocket connection as the chat sees it (a `Peer`), with its outbound
  * queue. Frames written during one turn of the event loop are queued and go
  * out in one corked write on the next `setImmediate`, so a busy room costs
- * one syscall per socket per turn, not one per message.
+ * one syscall per socket per turn, not one per message. While the socket
+ * cannot take more (the kernel buffer is full), frames wait here as
+ * references to their shared buffers and go out in one write on `drain`.
  */
 import type { Duplex } from 'node:stream';
 
@@ -52,6 +54,7 @@ export class Connection implements Peer {
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private terminated = false;
+  private awaitingDrain = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -76,9 +79,17 @@ export class Connection implements Peer {
     scheduler.mark(this);
   }
 
-  /** Writes the queued frames in one corked batch. */
-  flush(): void {
-    if (this.queue.length === 0) return;
+  /** Writes the queued frames in one corked batch (`force`: even if the socket is backed up). */
+  flush(force = false): void {
+    if (this.queue.length === 0 || (this.awaitingDrain && !force)) return;
+    if (!force && this.socket.writableNeedDrain) {
+      this.awaitingDrain = true;
+      this.socket.once('drain', () => {
+        this.awaitingDrain = false;
+        this.flush();
+      });
+      return;
+    }
     const queue = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
@@ -95,7 +106,7 @@ export class Connection implements Peer {
   close(code: CloseCode, reason: string): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     // What was queued before the close (an error explaining it) goes first.
-    this.flush();
+    this.flush(true);
     this.ws.close(code, reason);
   }
 
