@@ -14,7 +14,8 @@ import type { FanoutPhase, FanoutRow } from '../results.js';
 import type { ServerInstance } from '../servers/types.js';
 import { measured, startServer, withServer, type ScenarioContext } from './context.js';
 
-export const FANOUT_SERVERS = ['tether', 'ws-naive', 'socketio'] as const;
+/** ws-floor is a reference for CPU (the cost of the writes alone), not a competitor. */
+export const FANOUT_SERVERS = ['tether', 'ws-naive', 'socketio', 'ws-floor'] as const;
 
 /** Connects `clients` to one room and waits for the join traffic (presence) to end. */
 export async function fillRoom(

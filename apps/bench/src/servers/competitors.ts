@@ -14,10 +14,11 @@ import { spawnManaged, stopProcess, type ManagedProcess } from '../processes.js'
 import { freePort, waitReady } from './ready.js';
 import type { ServerInstance, StartContext } from './types.js';
 
-export type CompetitorId = 'ws-naive' | 'socketio' | 'socketio-sqlite';
+export type CompetitorId = 'ws-naive' | 'ws-floor' | 'socketio' | 'socketio-sqlite';
 
 const LABELS: Record<CompetitorId, string> = {
   'ws-naive': 'ws-naive (Koa + ws, send loop)',
+  'ws-floor': 'floor (ws, one prebuilt frame written to each socket; a reference, not a chat)',
   socketio: 'Socket.IO 4 (websocket only)',
   'socketio-sqlite': 'Socket.IO 4 + SQLite (insert per message)',
 };
@@ -66,7 +67,7 @@ export async function startCompetitor(ctx: StartContext, id: CompetitorId): Prom
   return {
     id,
     label: LABELS[id],
-    dialect: id === 'ws-naive' ? 'naive' : 'socketio',
+    dialect: id === 'ws-naive' || id === 'ws-floor' ? 'naive' : 'socketio',
     socketIoAcks: id === 'socketio-sqlite',
     hasHistory: id === 'socketio-sqlite',
     processes,

@@ -3,7 +3,7 @@ import type { DialectName } from '../client/dialect.js';
 import type { ManagedProcess } from '../processes.js';
 
 export type ServerId =
-  'tether' | 'ws-naive' | 'socketio' | 'socketio-sqlite' | 'tether-redis-1' | 'tether-redis-2';
+  'tether' | 'ws-naive' | 'ws-floor' | 'socketio' | 'socketio-sqlite' | 'tether-redis-1' | 'tether-redis-2';
 
 export interface ServerInstance {
   readonly id: ServerId;
