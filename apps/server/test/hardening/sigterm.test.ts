@@ -7,56 +7,25 @@
  * and when the server is back on the same port the clients must come back
  * spread out by their full-jitter backoff, not all in the same instant.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { CLOSE_CODES, RECONNECT, type Message } from '@tether/protocol';
+import { CLOSE_CODES, RECONNECT } from '@tether/protocol';
 import { expect, it, onTestFinished } from 'vitest';
 
-import { freePort, spawnServer } from '../helpers/child.js';
-import { TestClient } from '../helpers/client.js';
+import { launchServer, NO_RATE_LIMIT } from '../helpers/child.js';
+import { readRoom } from '../helpers/client.js';
 import { percentile, waitFor } from '../helpers/metrics.js';
 import { ReconnectingClient } from '../helpers/reconnecting.js';
-import { makeTempDir } from '../helpers/server.js';
 
 const CLIENTS = 40;
 const WINDOW = 4;
-
-async function readAll(wsUrl: string, room: string): Promise<Message[]> {
-  const reader = await TestClient.connect(wsUrl);
-  onTestFinished(() => reader.terminate());
-  await reader.hello(`reader${Date.now()}`);
-  const joined = await reader.join(room);
-  const messages = [...joined.messages];
-  for (let hasMore = joined.hasMore; hasMore;) {
-    reader.send({ type: 'history', room, before: messages[0]!.seq, limit: 100 });
-    const page = await reader.next('history', 5000);
-    messages.unshift(...page.messages);
-    hasMore = page.hasMore;
-  }
-  reader.terminate();
-  return messages;
-}
 
 it(
   'on SIGTERM under load: 1001 to every client, exit 0 within 10 s, every acked message on disk; clients return spread out',
   { timeout: 60_000 },
   async () => {
-    const dir = await makeTempDir();
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const port = await freePort();
-    const wsUrl = `ws://127.0.0.1:${port}/ws`;
-    const env = {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_PATH: join(dir, 'chat.db'),
-      LOG_LEVEL: 'info',
-      RATE_LIMIT_PER_SEC: '100000',
-      RATE_LIMIT_BURST: '100000',
-    };
-    let child = spawnServer(env);
-    expect(await child.listening()).toBe(port);
+    const server = await launchServer(NO_RATE_LIMIT);
+    const { wsUrl } = server;
 
     const clients = Array.from({ length: CLIENTS }, (_, i) => new ReconnectingClient(wsUrl, `client${i}`));
     onTestFinished(() => {
@@ -77,8 +46,7 @@ it(
     await waitFor(() => (acked() >= 1000 ? true : undefined), 15_000, '1,000 acks before SIGTERM');
 
     const signalled = Date.now();
-    child.kill('SIGTERM');
-    const exit = await child.exited(12_000);
+    const exit = await server.kill('SIGTERM');
     const exitMs = Date.now() - signalled;
     // No new messages from here on: only the unacked ones are resent after the restart.
     clearInterval(pump);
@@ -89,8 +57,7 @@ it(
     for (const c of clients) expect(c.closes.at(-1), c.name).toBe(CLOSE_CODES.GOING_AWAY);
 
     // Back on the same port; the clients find it by themselves.
-    child = spawnServer(env);
-    expect(await child.listening()).toBe(port);
+    await server.restart();
     const up = Date.now();
     await Promise.all(clients.map((c) => c.ready(20_000)));
     await waitFor(
@@ -100,7 +67,7 @@ it(
     );
 
     // Every acked message is stored exactly once, seqs 1..N.
-    const stored = await readAll(wsUrl, 'general');
+    const { messages: stored } = await readRoom(wsUrl, 'general');
     const byId = new Map(stored.map((m) => [m.id, m]));
     const lost: string[] = [];
     for (const c of clients) {
@@ -137,8 +104,7 @@ it(
     expect(back.at(-1)! - back[0]!).toBeGreaterThan(500);
     expect(busiest100ms).toBeLessThanOrEqual(CLIENTS / 2);
 
-    child.kill('SIGTERM');
-    expect((await child.exited(12_000)).code).toBe(0);
+    expect((await server.kill('SIGTERM')).code).toBe(0);
     await sleep(0);
   },
 );

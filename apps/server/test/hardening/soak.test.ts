@@ -21,35 +21,21 @@
  * - no MaxListenersExceededWarning (a listener leak) on stderr, every send
  *   acked, every frame a protocol frame.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { parseServerMessage } from '@tether/protocol';
 import { expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 
-import { spawnServer } from '../helpers/child.js';
+import { launchServer } from '../helpers/child.js';
 import { activeResources, rssBytes, sample, scrape, waitFor } from '../helpers/metrics.js';
-import { makeTempDir } from '../helpers/server.js';
+import { prng } from '../helpers/random.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
 const POPULATION = 30;
 const ROOMS = ['lobby', 'dev', 'ops', 'random', 'music'];
 const SENDS_PER_SECOND = 60;
 const GRACE_MS = 200;
-
-/** mulberry32, seeded: the same churn every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface Totals {
   sent: number;
@@ -138,22 +124,13 @@ it(
   `stays flat and leaks nothing over ${SECONDS} s of traffic with churn`,
   { timeout: (SECONDS + 90) * 1000 },
   async () => {
-    const random = prng(20_261_124);
-    const dir = await makeTempDir();
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const child = spawnServer({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_PATH: join(dir, 'chat.db'),
-      LOG_LEVEL: 'info',
+    const random = prng(20_261_124); // seeded: the same churn every run
+    const server = await launchServer({
       PRESENCE_GRACE_MS: String(GRACE_MS),
       HEARTBEAT_INTERVAL_MS: '2000',
       HEARTBEAT_TIMEOUT_MS: '2000',
     });
-    const port = await child.listening();
-    onTestFinished(() => child.kill('SIGKILL'));
-    const url = `ws://127.0.0.1:${port}/ws`;
-    const httpUrl = `http://127.0.0.1:${port}`;
+    const { wsUrl: url, url: httpUrl, child } = server;
     const pid = child.process.pid!;
 
     await sleep(500);
@@ -292,7 +269,6 @@ it(
     expect(Object.fromEntries(after)).toEqual(Object.fromEntries(before));
     expect(child.stderr.filter((line) => /MaxListenersExceeded|Warning/.test(line))).toEqual([]);
 
-    child.kill('SIGTERM');
-    expect((await child.exited(12_000)).code).toBe(0);
+    expect((await server.kill('SIGTERM')).code).toBe(0);
   },
 );

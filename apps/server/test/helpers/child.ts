@@ -4,13 +4,14 @@
  * exit codes, stderr, signals, SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { onTestFinished } from 'vitest';
 
-import type { Env } from './server.js';
+import { makeTempDir, storeEnv, type Env } from './server.js';
 
 export const SERVER_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -165,4 +166,73 @@ export function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/** Rate limits high enough never to refuse a load test's sends. */
+export const NO_RATE_LIMIT: Env = { RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' };
+
+/**
+ * The server as a child process on a fixed loopback port, with its data in a
+ * temporary directory of its own (removed at the end of the test), that can
+ * be signalled and started again on the same port and data:
+ *
+ *   const server = await launchServer(NO_RATE_LIMIT);
+ *   expect((await server.kill('SIGKILL')).signal).toBe('SIGKILL');
+ *   await server.restart();
+ */
+export interface ServerProcess {
+  readonly dir: string;
+  readonly port: number;
+  /** `http://127.0.0.1:port`. */
+  readonly url: string;
+  /** `ws://127.0.0.1:port/ws`. */
+  readonly wsUrl: string;
+  /** The current process; replaced by `restart()`. */
+  readonly child: ChildServer;
+  /** Sends `signal` and resolves once the process has exited (5 s bound for SIGKILL, 12 s otherwise). */
+  kill(signal: NodeJS.Signals, timeoutMs?: number): Promise<ExitInfo>;
+  /** Starts a new process with the same environment (port, data) once the last one has exited. */
+  restart(): Promise<void>;
+}
+
+/**
+ * Starts `src/main.ts` on a free port with `overrides` over loopback,
+ * `LOG_LEVEL: 'info'` (the "listening" line) and the test's store (SQLite in
+ * the temporary directory, or a Redis prefix of its own in `server-redis`).
+ */
+export async function launchServer(overrides: Env = {}): Promise<ServerProcess> {
+  const dir = await makeTempDir();
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  const port = await freePort();
+  const env: Env = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ...storeEnv(dir),
+    LOG_LEVEL: 'info',
+    ...overrides,
+  };
+  const start = async (): Promise<ChildServer> => {
+    const started = spawnServer(env);
+    const listening = await started.listening();
+    if (listening !== port) throw new Error(`the server listens on ${listening}, not on ${port}`);
+    return started;
+  };
+  let child = await start();
+  return {
+    dir,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    get child() {
+      return child;
+    },
+    kill(signal, timeoutMs = signal === 'SIGKILL' ? 5000 : 12_000) {
+      child.kill(signal);
+      return child.exited(timeoutMs);
+    },
+    async restart() {
+      await child.exited(5000);
+      child = await start();
+    },
+  };
 }

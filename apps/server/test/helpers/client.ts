@@ -13,6 +13,7 @@ import {
   parseServerMessage,
   PROTOCOL_VERSION,
   type ErrorCode,
+  type Message,
   type ServerMessage,
   type ServerMessageOf,
   type ServerMessageType,
@@ -441,6 +442,34 @@ export async function upgradeStatus(url: string, options: ConnectOptions = {}): 
   } catch (error) {
     if (error instanceof UpgradeRefused) return error.status;
     throw error;
+  }
+}
+
+let readers = 0;
+
+/**
+ * Reads a whole room as a new user (reader1, reader2, …): the `joined`, then
+ * history pages backwards until `hasMore` is false (at most 1000 pages).
+ * `latest` is the room's seq at the join.
+ */
+export async function readRoom(url: string, room: string): Promise<{ latest: number; messages: Message[] }> {
+  const reader = await TestClient.connect(url);
+  try {
+    readers += 1;
+    await reader.hello(`reader${readers}`);
+    const joined = await reader.join(room);
+    const messages = [...joined.messages];
+    let hasMore = joined.hasMore;
+    for (let page = 0; hasMore && page < 1000; page++) {
+      reader.send({ type: 'history', room, before: messages[0]!.seq, limit: 100 });
+      const history = await reader.next('history', 5000);
+      messages.unshift(...history.messages);
+      hasMore = history.hasMore;
+    }
+    await reader.close();
+    return { latest: joined.seq, messages };
+  } finally {
+    reader.terminate();
   }
 }
 

@@ -2,7 +2,8 @@ import { useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
 
 import { useI18n } from '../i18n';
-import { CloseIcon, HashIcon, LogoMark, MenuIcon, UsersIcon } from './icons';
+import { DrawerClose } from './DrawerClose';
+import { HashIcon, LogoMark, MenuIcon, UsersIcon } from './icons';
 
 export interface ChatLayoutProps {
   /** The current room, shown as the heading. */
@@ -91,15 +92,7 @@ export function ChatLayout({ room, status, rooms, members, memberCount, children
             <LogoMark size={26} />
             <span className="brand-name">{t.appName}</span>
           </span>
-          <button
-            ref={roomsClose}
-            type="button"
-            className="icon-button drawer-close"
-            aria-label={t.close}
-            onClick={close}
-          >
-            <CloseIcon />
-          </button>
+          <DrawerClose ref={roomsClose} onClose={close} />
         </div>
         {rooms}
       </div>
@@ -148,15 +141,7 @@ export function ChatLayout({ room, status, rooms, members, memberCount, children
       </main>
       <div className="sidebar sidebar-members" id="members-panel">
         <div className="sidebar-head sidebar-head-members">
-          <button
-            ref={membersClose}
-            type="button"
-            className="icon-button drawer-close"
-            aria-label={t.close}
-            onClick={close}
-          >
-            <CloseIcon />
-          </button>
+          <DrawerClose ref={membersClose} onClose={close} />
         </div>
         {members}
       </div>
