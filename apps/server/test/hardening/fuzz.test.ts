@@ -51,6 +51,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { ChatStore, NewMessage, NewUser } from '../../src/store/types.js';
 import { encodeFrame, encodeJoinedFrame, isWireFrame } from '../../src/ws/frame.js';
+import { prng } from '../helpers/random.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 
@@ -457,18 +458,6 @@ async function settle(graceMs: number, turns = 40): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
   if (graceMs > 0) await sleep(graceMs + 2);
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** mulberry32: a seeded PRNG for the delays, so fast-check can replay a run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** Waits 0–2 turns of the event loop (a store or directory on the network answers later). */
