@@ -6,6 +6,7 @@
  *   --quick            small sizes, under 2 minutes (CI keeps the harness working)
  *   --only=a,b         scenarios: fanout, ingest, storm, resume, redis
  *   --profile          CPU profile of Tether during fan-out at saturation
+ *   --profile=ingest   CPU profile of Tether (each thread) during durable ingest
  *
  * Exits non-zero when a server fails to start, a scenario fails or produces
  * no data.
@@ -30,7 +31,7 @@ import { writeReport } from './report.js';
 import type { Results } from './results.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runIngest } from './scenarios/ingest.js';
-import { runProfile } from './scenarios/profile.js';
+import { runProfile, type ProfileTarget } from './scenarios/profile.js';
 import { runRedis } from './scenarios/redis.js';
 import { runResume } from './scenarios/resume.js';
 import { runStorm } from './scenarios/storm.js';
@@ -49,16 +50,17 @@ type ScenarioName = keyof typeof SCENARIOS;
 
 interface Cli {
   quick: boolean;
-  profile: boolean;
+  profile: ProfileTarget | undefined;
   only: ScenarioName[];
 }
 
 function parseArgs(argv: readonly string[]): Cli {
-  const cli: Cli = { quick: false, profile: false, only: Object.keys(SCENARIOS) as ScenarioName[] };
+  const cli: Cli = { quick: false, profile: undefined, only: Object.keys(SCENARIOS) as ScenarioName[] };
   for (const arg of argv) {
     if (arg === '--') continue;
     if (arg === '--quick') cli.quick = true;
-    else if (arg === '--profile') cli.profile = true;
+    else if (arg === '--profile' || arg === '--profile=fanout') cli.profile = 'fanout';
+    else if (arg === '--profile=ingest') cli.profile = 'ingest';
     else if (arg.startsWith('--only=')) {
       const names = arg.slice('--only='.length).split(',');
       for (const name of names) {
@@ -66,7 +68,8 @@ function parseArgs(argv: readonly string[]): Cli {
           throw new Error(`unknown scenario ${name}; one of ${Object.keys(SCENARIOS).join(', ')}`);
       }
       cli.only = names as ScenarioName[];
-    } else throw new Error(`unknown argument ${arg}; use --quick, --only=<scenarios>, --profile`);
+    } else
+      throw new Error(`unknown argument ${arg}; use --quick, --only=<scenarios>, --profile[=fanout|ingest]`);
   }
   return cli;
 }
@@ -154,7 +157,7 @@ async function main(): Promise<void> {
     checkFileLimit(largest + 200, results.notes);
     ensureTetherBuilt();
     if (cli.profile) {
-      await runProfile(ctx);
+      await runProfile(ctx, cli.profile);
     } else {
       for (const name of cli.only) {
         const scenarioStart = performance.now();

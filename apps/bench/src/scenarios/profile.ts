@@ -2,11 +2,15 @@
  * `--profile`: Tether's server under fan-out at saturation with `node
  * --cpu-prof`; the profile is written when the server exits (SIGTERM) and
  * summarised by self time per function.
+ *
+ * `--profile=ingest`: the same during durable ingest at the full run's highest
+ * offered rate, one summary per thread (the event loop, then the SQLite
+ * writer and checkpointer threads, which write profiles of their own).
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { TETHER_FANOUT_RATE_LIMIT } from '../config.js';
+import { TETHER_FANOUT_RATE_LIMIT, TETHER_RATE_LIMIT } from '../config.js';
 import { RESULTS_DIR } from '../paths.js';
 import type { ProfileEntry, ProfileSummary } from '../results.js';
 import { startTether } from '../servers/tether.js';
@@ -70,7 +74,32 @@ export function summariseProfile(
   return { totalMs: totalUs / 1000, top: entries };
 }
 
-export async function runProfile(ctx: ScenarioContext): Promise<void> {
+/**
+ * The profiles `--cpu-prof` wrote, one per thread, the event loop's first:
+ * `CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile`, thread 0 is the main thread.
+ */
+export function profileFiles(names: readonly string[]): { file: string; thread: number }[] {
+  return names
+    .map((file) => ({ file, thread: Number(/\.(\d+)\.\d+\.cpuprofile$/.exec(file)?.[1] ?? NaN) }))
+    .filter((p) => Number.isInteger(p.thread))
+    .sort((a, b) => a.thread - b.thread);
+}
+
+function readProfiles(dir: string): { file: string; thread: number; profile: CpuProfile }[] {
+  const files = profileFiles(readdirSync(dir));
+  if (files.length === 0) throw new Error('the server wrote no CPU profile');
+  return files.map((f) => ({
+    ...f,
+    file: path.join(dir, f.file),
+    profile: JSON.parse(readFileSync(path.join(dir, f.file), 'utf8')) as CpuProfile,
+  }));
+}
+
+export type ProfileTarget = 'fanout' | 'ingest';
+
+export async function runProfile(ctx: ScenarioContext, target: ProfileTarget = 'fanout'): Promise<void> {
+  if (target === 'ingest') return runIngestProfile(ctx);
+
   const clients = Math.max(...ctx.config.fanout.sizes);
   const offered = Math.min(...ctx.config.fanout.loads);
   const dir = path.join(ctx.start.workDir, 'cpu-profile');
@@ -113,19 +142,99 @@ export async function runProfile(ctx: ScenarioContext): Promise<void> {
       await generator.call('close', { graceful: false }, 10_000);
     },
   );
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error('the server wrote no CPU profile');
-  const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+  // The event loop's profile: the store's threads do no fan-out work.
+  const [main] = readProfiles(dir);
+  if (!main) throw new Error('the server wrote no CPU profile');
   mkdirSync(RESULTS_DIR, { recursive: true });
   ctx.results.profiles = windows.map((w) => {
-    const summary = summariseProfile(profile, w);
+    const summary = summariseProfile(main.profile, w);
     const result: ProfileSummary = {
       phase: w.phase,
       clients,
       deliveriesPerSec: w.deliveriesPerSec,
       totalMs: summary.totalMs,
       top: summary.top,
-      file: path.join(dir, file),
+      file: main.file,
+    };
+    return result;
+  });
+}
+
+/** Durable ingest at the config's highest rate: 10 rooms, every sender also a receiver. */
+async function runIngestProfile(ctx: ScenarioContext): Promise<void> {
+  const cfg = ctx.config.ingest;
+  const rate = Math.max(...cfg.rates);
+  const rooms = Array.from({ length: cfg.rooms }, (_, i) => `ingest${i}`);
+  const dir = path.join(ctx.start.workDir, 'cpu-profile-ingest');
+  mkdirSync(dir, { recursive: true });
+  ctx.log(
+    `profile: Tether under durable ingest (${rate.toLocaleString('en')} msg/s), ${cfg.senders} senders, node --cpu-prof`,
+  );
+  let window = { from: 0, to: 0 };
+  let ackedPerSec = 0;
+  await withServer(
+    ctx,
+    () =>
+      startTether(ctx.start, {
+        id: 'tether',
+        label: 'Tether (SQLite, built dist, --cpu-prof)',
+        env: TETHER_RATE_LIMIT,
+        nodes: 1,
+        cpuProfileDir: dir,
+      }),
+    'profile-ingest',
+    async (server, generator) => {
+      const connect = await generator.call(
+        'connect',
+        {
+          dialect: server.dialect,
+          ports: [...server.ports],
+          count: cfg.senders,
+          rooms,
+          concurrency: ctx.config.setupConcurrency,
+          timeoutMs: 60_000,
+          socketIoAcks: server.socketIoAcks,
+          trackCursor: false,
+          senders: cfg.senders,
+          probeEvery: 1,
+        },
+        70_000,
+      );
+      if (connect.joined < cfg.senders) throw new Error(`only ${connect.joined} senders joined`);
+      await generator.call('quiesce', { quietMs: 300, timeoutMs: 30_000 }, 40_000);
+      const args = {
+        messagesPerSec: rate,
+        durationMs: cfg.durationMs,
+        warmupMs: cfg.warmupMs,
+        maxInFlightPerSender: cfg.maxInFlightPerSender,
+        drainMs: cfg.drainMs,
+        burst: 0,
+      };
+      const from = monotonicMicros();
+      const result = await generator.call(
+        'ingest',
+        args,
+        args.warmupMs + args.durationMs + args.drainMs + 30_000,
+      );
+      window = { from, to: monotonicMicros() };
+      ackedPerSec = result.ackedPerSec;
+      ctx.log(
+        `  ${Math.round(result.ackedPerSec).toLocaleString('en')} acked/s, ack p50 ${result.ackMs.p50.toFixed(1)} ms, p99 ${result.ackMs.p99.toFixed(1)} ms (under the profiler)`,
+      );
+      await generator.call('close', { graceful: false }, 10_000);
+    },
+  );
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  ctx.results.profiles = readProfiles(dir).map(({ file, thread, profile }) => {
+    const summary = summariseProfile(profile, window);
+    const result: ProfileSummary = {
+      phase: `durable ingest, ${rate.toLocaleString('en')} msg/s, ${thread === 0 ? 'event loop' : `thread ${thread}`}`,
+      clients: cfg.senders,
+      // Deliveries: each acked message goes to every member of its room.
+      deliveriesPerSec: (ackedPerSec * cfg.senders) / cfg.rooms,
+      totalMs: summary.totalMs,
+      top: summary.top,
+      file,
     };
     return result;
   });
