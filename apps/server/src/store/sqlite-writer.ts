@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import type { User } from '@tether/protocol';
 
 import { randomId } from './ids.js';
-import type { AckRecord, AppendOutcome, NewMessage, NewUser, RoomState } from './types.js';
+import type { AckRecord, NewMessage, NewUser, RoomState } from './types.js';
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -58,9 +58,15 @@ export type WriteRequest =
   | { kind: 'openRoom'; room: string }
   | { kind: 'probe'; at: number };
 
+/**
+ * Per message of a commit: its seq when stored, the first ack when it was a
+ * resend. The caller has the rest of the message: only this crosses back.
+ */
+export type Committed = number | AckRecord;
+
 /** What each kind of write answers. */
 export interface WriteResults {
-  commit: AppendOutcome[];
+  commit: Committed[];
   createUser: User | null;
   renameUser: boolean;
   openRoom: RoomState;
@@ -79,7 +85,7 @@ export class SqliteWriter {
   private readonly commitBatch: (
     messages: readonly NewMessage[],
     touches: readonly (readonly [string, number])[],
-  ) => AppendOutcome[];
+  ) => Committed[];
 
   constructor(private readonly db: Database.Database) {
     this.stmt = {
@@ -137,20 +143,18 @@ export class SqliteWriter {
     }
   }
 
-  private appendOne(m: NewMessage, seqs: Map<string, number>): AppendOutcome {
+  private appendOne(m: NewMessage, seqs: Map<string, number>): Committed {
     const last = seqs.get(m.room) ?? (this.stmt.room.get(m.room) ?? this.openRoom(m.room)).seq;
     const seq = last + 1;
     const inserted = this.stmt.insertMessage.run(m.room, seq, m.ts, m.id, m.from.id, m.from.name, m.text);
-    seqs.set(m.room, inserted.changes > 0 ? seq : last);
     if (inserted.changes > 0) {
-      return {
-        kind: 'stored',
-        message: { room: m.room, seq, ts: m.ts, id: m.id, from: m.from, text: m.text },
-      };
+      seqs.set(m.room, seq);
+      return seq;
     }
+    seqs.set(m.room, last);
     const earlier = this.stmt.ackById.get(m.from.id, m.id);
     if (!earlier) throw new Error(`message ${m.id} of ${m.from.id} was neither stored nor found`);
-    return { kind: 'duplicate', ack: earlier };
+    return earlier;
   }
 
   private createUser(input: NewUser): User | null {

@@ -26,7 +26,14 @@ import type Database from 'better-sqlite3';
 import type { Message, User } from '@tether/protocol';
 
 import type { FromWriter, ToWriter, WorkerInit } from './sqlite-worker.js';
-import { SCHEMA, SqliteWriter, openDatabase, type WriteRequest, type WriteResults } from './sqlite-writer.js';
+import {
+  SCHEMA,
+  SqliteWriter,
+  openDatabase,
+  type Committed,
+  type WriteRequest,
+  type WriteResults,
+} from './sqlite-writer.js';
 import type {
   AckRecord,
   AppendOutcome,
@@ -73,6 +80,14 @@ function page(rowsNewestFirst: MessageRow[], limit: number): MessagePage {
   const hasMore = rowsNewestFirst.length > limit;
   const rows = hasMore ? rowsNewestFirst.slice(0, limit) : rowsNewestFirst;
   return { messages: rows.reverse().map(toMessage), hasMore };
+}
+
+function outcome(m: NewMessage, committed: Committed): AppendOutcome {
+  if (typeof committed !== 'number') return { kind: 'duplicate', ack: committed };
+  return {
+    kind: 'stored',
+    message: { room: m.room, seq: committed, ts: m.ts, id: m.id, from: m.from, text: m.text },
+  };
 }
 
 /** Where the writer runs: inline (`:memory:`) or in a worker thread (a file). */
@@ -311,7 +326,11 @@ export class SqliteStore implements ChatStore {
       .then(
         (outcomes) => {
           this.lastCommitFailed = false;
-          batch.forEach((p, i) => p.resolve(outcomes[i] as AppendOutcome));
+          batch.forEach((p, i) => {
+            const committed = outcomes[i];
+            if (committed === undefined) p.reject(new Error(`the commit did not answer for ${p.message.id}`));
+            else p.resolve(outcome(p.message, committed));
+          });
         },
         (error: unknown) => {
           this.lastCommitFailed = true;
