@@ -433,7 +433,7 @@ export function renderMarkdown(results: Results): string {
   }
 
   for (const p of results.profiles) {
-    lines.push(`## CPU profile: Tether under fan-out, ${p.phase} (N = ${int(p.clients)})`, '');
+    lines.push(`## CPU profile: Tether, ${p.phase} (N = ${int(p.clients)})`, '');
     lines.push(
       `node --cpu-prof; only the samples taken during this phase (${ms(p.totalMs)} ms sampled, ${int(p.deliveriesPerSec)} deliveries/s). ` +
         'Top functions by self time (functions V8 inlined count toward their caller):',

@@ -133,7 +133,10 @@ export async function runProfile(ctx: ScenarioContext, target: ProfileTarget = '
         const from = monotonicMicros();
         const phase = await fanoutPhase(long, server, generator, clients, load);
         windows.push({
-          phase: load === undefined ? 'saturation' : `${load.toLocaleString('en')} deliveries/s`,
+          phase:
+            load === undefined
+              ? 'fan-out at saturation'
+              : `fan-out at ${load.toLocaleString('en')} deliveries/s`,
           from,
           to: monotonicMicros(),
           deliveriesPerSec: phase.result.deliveriesPerSec,
