@@ -32,6 +32,36 @@ const message = (id: string, room = 'general', from = { id: 'u_a', name: 'alice'
 });
 
 describe('SqliteStore (a file: writer thread)', () => {
+  it('commits writes that arrive together as one transaction, each answered on its own', async () => {
+    const { file, store } = await tempStore();
+    const user = (name: string, tokenHash: string) => ({
+      now: 1,
+      name,
+      nameKey: name.toLowerCase(),
+      tokenHash,
+      expiresAt: Number.MAX_SAFE_INTEGER,
+    });
+    // A connect storm's hellos: posted in one turn, they share a commit.
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 50 }, (_, i) => store.createUser(user(`user${i}`, `hash-${i}`))),
+      store.createUser(user('User0', 'hash-x')), // the name is taken by the first: null
+      store.createUser(user('other', 'hash-1')), // a token hash already used: SQLite refuses it
+      store.append(message('m1')),
+    ]);
+    expect(results.slice(0, 50).every((r) => r.status === 'fulfilled' && r.value !== null)).toBe(true);
+    expect(results[50]).toEqual({ status: 'fulfilled', value: null });
+    expect(results[51]?.status).toBe('rejected');
+    expect(results[52]).toMatchObject({ status: 'fulfilled', value: { kind: 'stored' } });
+    // The failed write was undone alone: the others are on disk.
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    onTestFinished(() => {
+      db.close();
+    });
+    expect(db.prepare('SELECT count(*) AS n FROM users').get()).toEqual({ n: 50 });
+    expect(db.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 1 });
+  });
+
   it('sees each write it resolved in the next read', async () => {
     const { store } = await tempStore();
     const user = await store.createUser({

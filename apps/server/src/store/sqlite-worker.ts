@@ -9,7 +9,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { SqliteWriter, openDatabase, type WriteRequest, type WriteResult } from './sqlite-writer.js';
+import {
+  SqliteWriter,
+  openDatabase,
+  type WriteOutcome,
+  type WriteRequest,
+  type WriteResult,
+} from './sqlite-writer.js';
 
 export interface WorkerInit {
   file: string;
@@ -47,27 +53,51 @@ const checkpoints = writer
       }
     }, CHECKPOINT_EVERY_MS);
 
-port.on('message', (message: ToWriter) => {
-  let answer: FromWriter;
-  if ('close' in message) {
+/** Writes that arrived since the last commit: they share the next one. */
+let queue: ToWriter[] = [];
+let scheduled = false;
+
+function answer(id: number, outcome: WriteOutcome): FromWriter {
+  if (outcome.ok) return { id, ok: true, result: outcome.result };
+  const { error } = outcome;
+  // Errors lose their own fields crossing threads; keep SQLite's code.
+  const code = (error as { code?: unknown }).code;
+  return {
+    id,
+    ok: false,
+    message: error instanceof Error ? error.message : String(error),
+    code: typeof code === 'string' ? code : undefined,
+  };
+}
+
+function drain(): void {
+  scheduled = false;
+  const batch = queue;
+  queue = [];
+  const writes: { id: number; request: WriteRequest }[] = [];
+  let close: number | undefined;
+  for (const message of batch) {
+    if ('close' in message) close = message.id;
+    else writes.push(message);
+  }
+  if (writes.length > 0) {
+    if (!writer) throw new Error('the checkpointer takes no writes');
+    const outcomes = writer.handleAll(writes.map((w) => w.request));
+    writes.forEach((w, i) => port?.postMessage(answer(w.id, outcomes[i] as WriteOutcome)));
+  }
+  if (close !== undefined) {
     clearInterval(checkpoints);
     db.close();
-    port.postMessage({ id: message.id, ok: true, result: null } satisfies FromWriter);
-    port.close();
-    return;
+    port?.postMessage({ id: close, ok: true, result: null } satisfies FromWriter);
+    port?.close();
   }
-  if (!writer) throw new Error('the checkpointer takes no writes');
-  try {
-    answer = { id: message.id, ok: true, result: writer.handle(message.request) };
-  } catch (error) {
-    // Errors lose their own fields crossing threads; keep SQLite's code.
-    const code = (error as { code?: unknown }).code;
-    answer = {
-      id: message.id,
-      ok: false,
-      message: error instanceof Error ? error.message : String(error),
-      code: typeof code === 'string' ? code : undefined,
-    };
+}
+
+port.on('message', (message: ToWriter) => {
+  queue.push(message);
+  if (!scheduled) {
+    scheduled = true;
+    // Every message already waiting on the port arrives before this runs.
+    setImmediate(drain);
   }
-  port.postMessage(answer);
 });

@@ -75,6 +75,8 @@ export interface WriteResults {
 
 export type WriteResult = WriteResults[keyof WriteResults];
 
+export type WriteOutcome = { ok: true; result: WriteResult } | { ok: false; error: unknown };
+
 interface UserRow {
   id: string;
   expires_at: number;
@@ -124,6 +126,34 @@ export class SqliteWriter {
         return outcomes;
       },
     );
+  }
+
+  /**
+   * Runs several writes in one transaction, so they share one commit and one
+   * fsync (a connect storm's `hello`s would otherwise cost one fsync each).
+   * Each write runs in a savepoint of its own: one that fails is answered
+   * with its error and undone alone. If the commit itself fails, every write
+   * fails with it. Answers are returned only once the commit is on disk.
+   */
+  handleAll(requests: readonly WriteRequest[]): WriteOutcome[] {
+    const one = (request: WriteRequest): WriteOutcome => {
+      try {
+        return { ok: true, result: this.savepoint(request) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    };
+    if (requests.length === 1) return [one(requests[0] as WriteRequest)];
+    try {
+      return this.db.transaction(() => requests.map(one))();
+    } catch (error) {
+      return requests.map(() => ({ ok: false, error }));
+    }
+  }
+
+  /** One write inside a savepoint (or its own transaction, outside one). */
+  private savepoint(request: WriteRequest): WriteResult {
+    return this.db.transaction(() => this.handle(request))();
   }
 
   /** Runs one write in its own transaction; throws what SQLite throws. */
