@@ -18,8 +18,13 @@ export type JoinedEncoder = (joined: Omit<Joined, 'type' | 'members'>, members: 
 export interface Peer {
   /** Unique per process, for logs and maps. */
   readonly id: number;
-  /** Queues a frame; frames go out in the order written. */
-  write(frame: Frame): void;
+  /**
+   * Queues a frame; frames go out in the order written. A frame that may
+   * wait (`soon`: presence, typing) goes out with the next urgent one, or
+   * within a few tens of milliseconds: in a room of thousands, a burst of
+   * joins then costs each socket one write per interval, not one per join.
+   */
+  write(frame: Frame, soon?: boolean): void;
   /** Sends what is queued, then closes with `code`. */
   close(code: CloseCode, reason: string): void;
 }

@@ -261,13 +261,13 @@ export class Room {
     for (const [peer, subscriber] of this.subscribers) {
       // A joining connection is skipped: its `joined.members` is read from
       // `announced` when the answer is written, so it already holds this.
-      if (subscriber.user.id !== user.id && !subscriber.held) peer.write(frame);
+      if (subscriber.user.id !== user.id && !subscriber.held) peer.write(frame, true);
     }
   }
 
   private writeEvent(peer: Peer, subscriber: Subscriber, frame: Frame): void {
     if (subscriber.held) subscriber.heldEvents.push(frame);
-    else peer.write(frame);
+    else peer.write(frame, true);
   }
 
   /** True while this process has a reason to keep the room in memory. */

@@ -38,7 +38,31 @@ class FlushScheduler {
   }
 }
 
+/**
+ * Flushes connections whose queue holds only frames that may wait (presence,
+ * typing), every SOON_MS: a burst of joins in a big room then costs each
+ * socket one write per interval instead of one per turn of the event loop.
+ */
+class SoonScheduler {
+  private readonly marked = new Set<Connection>();
+  private timer: NodeJS.Timeout | undefined;
+
+  mark(connection: Connection): void {
+    this.marked.add(connection);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      const batch = [...this.marked];
+      this.marked.clear();
+      for (const c of batch) c.flush();
+    }, SOON_MS);
+  }
+}
+
+/** How long presence and typing may wait for company. */
+const SOON_MS = 25;
+
 const scheduler = new FlushScheduler();
+const soonScheduler = new SoonScheduler();
 
 export interface ConnectionEvents {
   /** The peer left more than `SLOW_CONSUMER_BYTES` unsent. */
@@ -66,7 +90,7 @@ export class Connection implements Peer {
     this.lastSeen = now;
   }
 
-  write(frame: Frame): void {
+  write(frame: Frame, soon = false): void {
     if (this.ws.readyState !== WebSocket.OPEN || !isWireFrame(frame)) return;
     this.queue.push(frame.bytes);
     if (frame.more) for (const chunk of frame.more) this.queue.push(chunk);
@@ -76,7 +100,8 @@ export class Connection implements Peer {
       this.events.onSlowConsumer(this);
       return;
     }
-    scheduler.mark(this);
+    if (soon) soonScheduler.mark(this);
+    else scheduler.mark(this);
   }
 
   /** Writes the queued frames in one corked batch (`force`: even if the socket is backed up). */
