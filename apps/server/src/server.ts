@@ -47,6 +47,8 @@ export interface ServerOverrides {
 
 /** Time allowed for clients to answer the 1001 close before they are cut. */
 const CLOSE_HANDSHAKE_MS = 3000;
+/** Pending TCP connections the kernel may queue before the server accepts them. */
+const LISTEN_BACKLOG = 4096;
 
 export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const log = overrides.log ?? pino({ level: config.logLevel, base: { service: 'tether' } });
@@ -113,7 +115,11 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => {
+    // Node's default backlog is 511: when thousands of clients reconnect at
+    // once (a restart) and the event loop is busy, the kernel drops the SYNs
+    // beyond it and those clients wait out TCP's retransmission backoff
+    // (1 s, 3 s, 7 s …). The kernel caps this at net.core.somaxconn.
+    server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });
