@@ -70,8 +70,10 @@ interface SessionState {
   /** An async request is in flight; later ones wait in `backlog`. */
   busy: boolean;
   backlog: Task[];
-  badRequests: WindowCounter;
-  rateLimited: WindowCounter;
+  /** Abuse counters, made on the first event (most connections never need them). */
+  badRequests: WindowCounter | undefined;
+  rateLimited: WindowCounter | undefined;
+  /** Until the `hello`; dropped then, so an idle connection keeps no timer. */
   helloTimer: NodeJS.Timeout | undefined;
   ended: boolean;
 }
@@ -237,8 +239,8 @@ export class ChatService {
       rooms: new Set(),
       busy: false,
       backlog: [],
-      badRequests: new WindowCounter(LIMITS.ABUSE_WINDOW_MS),
-      rateLimited: new WindowCounter(LIMITS.ABUSE_WINDOW_MS),
+      badRequests: undefined,
+      rateLimited: undefined,
       helloTimer: undefined,
       ended: false,
     };
@@ -410,6 +412,7 @@ export class ChatService {
     }
     if (state.ended) return;
     clearTimeout(state.helloTimer);
+    state.helloTimer = undefined;
     state.user = user;
     state.token = token;
     this.reply(state, {
@@ -624,6 +627,7 @@ export class ChatService {
     if (state.ended) return;
     state.ended = true;
     clearTimeout(state.helloTimer);
+    state.helloTimer = undefined;
     this.sessions.delete(state);
     for (const name of state.rooms) this.rooms.get(name)?.detach(state.peer, clean);
     state.rooms.clear();
@@ -646,7 +650,8 @@ export class ChatService {
     });
     if (
       code === ERROR_CODES.BAD_REQUEST &&
-      state.badRequests.hit(this.deps.clock.now()) > LIMITS.MAX_BAD_REQUESTS_PER_WINDOW
+      (state.badRequests ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(this.deps.clock.now()) >
+        LIMITS.MAX_BAD_REQUESTS_PER_WINDOW
     ) {
       state.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many bad requests');
     }
@@ -654,7 +659,10 @@ export class ChatService {
 
   private rateLimited(state: SessionState, ctx: ErrorContext): void {
     this.error(state, ERROR_CODES.RATE_LIMITED, 'too many messages; slow down', ctx);
-    if (state.rateLimited.hit(this.deps.clock.now()) > LIMITS.MAX_RATE_LIMITED_PER_WINDOW) {
+    if (
+      (state.rateLimited ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(this.deps.clock.now()) >
+      LIMITS.MAX_RATE_LIMITED_PER_WINDOW
+    ) {
       state.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many messages');
     }
   }

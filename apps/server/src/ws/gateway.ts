@@ -14,7 +14,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { ChatService } from '../chat/service.js';
 import type { Clock } from '../chat/clock.js';
 import type { Metrics } from '../metrics.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionEvents } from './connection.js';
 import { MessageClock } from './message-clock.js';
 import { Heartbeat } from './heartbeat.js';
 import { isOriginAllowed } from './origin.js';
@@ -77,8 +77,16 @@ export class Gateway {
   private upgradesThisTurn = 0;
   private readonly waiting: [IncomingMessage, Duplex, Buffer][] = [];
   private turnScheduled = false;
+  /** One for every connection (not a closure each). */
+  private readonly connectionEvents: ConnectionEvents;
 
   constructor(private readonly options: GatewayOptions) {
+    this.connectionEvents = {
+      onSlowConsumer: (slow) => {
+        options.metrics.slowConsumerTerminations.inc();
+        options.log.info({ conn: slow.id }, 'terminated a slow consumer');
+      },
+    };
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: LIMITS.MAX_FRAME_BYTES,
@@ -170,17 +178,7 @@ export class Gateway {
       ws.close(code, this.shuttingDown ? 'server is shutting down' : 'server is full, try again later');
       return;
     }
-    const connection = new Connection(
-      ws,
-      socket,
-      {
-        onSlowConsumer: (slow) => {
-          metrics.slowConsumerTerminations.inc();
-          log.info({ conn: slow.id }, 'terminated a slow consumer');
-        },
-      },
-      clock.now(),
-    );
+    const connection = new Connection(ws, socket, this.connectionEvents, clock.now());
     const inbound = new MessageClock(() => clock.now());
     connection.inbound = inbound;
     // Added after ws's own listener, so the bytes it was handed with the upgrade
@@ -199,14 +197,13 @@ export class Gateway {
       }
       session.receive(data.toString('utf8'));
     });
-    ws.on('pong', () => {
+    const seen = (): void => {
       connection.lastSeen = clock.now();
-    });
-    ws.on('ping', () => {
-      // (A client flooding pings without reading the pongs is terminated by ws
-      // itself: more than 60 pongs pending, its maxPendingAutoPongs.)
-      connection.lastSeen = clock.now();
-    });
+    };
+    ws.on('pong', seen);
+    // (A client flooding pings without reading the pongs is terminated by ws
+    // itself: more than 60 pongs pending, its maxPendingAutoPongs.)
+    ws.on('ping', seen);
     ws.on('error', (error: Error & { code?: string }) => {
       // ws closes the socket itself (1009 too big, 1007 bad UTF-8, 1002 bad frame,
       // 1008 too many fragments or buffered chunks).
