@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: Tether against a plain ws room and Socket.IO, each server in
  * its own process pinned to core 0, driven by a load generator pinned to
- * core 1, over loopback. Writes bench/results/<mode>.md and .json.
+ * core 1, over loopback. Writes bench/results/<mode>.md and .json (full, quick, profile, profile-ingest).
  *
  *   --quick            small sizes, under 2 minutes (CI keeps the harness working)
  *   --only=a,b         scenarios: fanout, ingest, storm, resume, redis
@@ -112,7 +112,8 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'tether-bench-'));
   const pinned = hasTaskset();
   const results: Results = {
-    mode: cli.profile ? 'profile' : cli.quick ? 'quick' : 'full',
+    mode:
+      cli.profile === 'ingest' ? 'profile-ingest' : cli.profile ? 'profile' : cli.quick ? 'quick' : 'full',
     machine: machineInfo(),
     loadAverageAfter: [0, 0, 0],
     settings: {

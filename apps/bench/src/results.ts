@@ -119,7 +119,7 @@ export interface ProfileSummary {
 }
 
 export interface Results {
-  mode: 'full' | 'quick' | 'profile';
+  mode: 'full' | 'quick' | 'profile' | 'profile-ingest';
   machine: MachineInfo;
   loadAverageAfter: [number, number, number];
   settings: Record<string, string>;
