@@ -68,9 +68,11 @@ export function evaluateGoals(results: Results): Goal[] {
       return;
     }
     const r = a / b;
+    // Two decimals, or three where two would round onto the limit and hide the result.
+    const shown = r.toFixed(2) === limit.toFixed(2) ? r.toFixed(3) : r.toFixed(2);
     goals.push({
       goal,
-      measured: `${r.toFixed(2)} ×`,
+      measured: `${shown} ×`,
       target: `${op} ${limit} ×`,
       pass: op === '>=' ? r >= limit : r <= limit,
       note,
