@@ -77,9 +77,10 @@ export const FULL: BenchConfig = {
   },
   storm: { clients: 5000 },
   resume: { clients: 2000, rooms: 10, perRoomPerSec: 10, trafficBeforeMs: 2000, timeoutMs: 60_000 },
-  // Scaled down from 5,000: Tether on Redis fills a room at about 25 joins/s once
-  // it holds 3,000 members (every presence event re-reads the whole member set),
-  // so 5,000 would take minutes before the first measurement.
+  // Scaled down from 5,000: on Redis each join costs every node a read of the
+  // room's member set (RedisMembership.member has no per-user index), so
+  // filling a room is O(N²) and 5,000 would take minutes before the first
+  // measurement.
   redis: { clients: 2000, sendRate: 100, windowMs: 7500 },
   setupConcurrency: 200,
 };

@@ -80,7 +80,7 @@ export async function runRedis(ctx: ScenarioContext): Promise<void> {
   if (!ctx.config.quick && clients < Math.max(...ctx.config.fanout.sizes)) {
     ctx.results.notes.push(
       `Tether on Redis was measured with ${clients.toLocaleString('en')} clients, not ${Math.max(...ctx.config.fanout.sizes).toLocaleString('en')}: ` +
-        'filling the room slows to about 25 joins/s at 3,000 members (each presence event makes the node re-read the whole member set from Redis), ' +
+        "on Redis each join makes every node read the room's whole member set (the presence lookup has no per-user index), so filling a room is O(N²), and " +
         'so 5,000 clients would take minutes to join before the first measurement.',
     );
   }
