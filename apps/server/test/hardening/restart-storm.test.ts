@@ -15,7 +15,8 @@ import { join } from 'node:path';
 
 import { expect, it, onTestFinished } from 'vitest';
 
-import { SERVER_DIR, freePort, spawnServer } from '../helpers/child.js';
+import { SERVER_DIR, spawnServer } from '../helpers/child.js';
+import { freePort } from '../helpers/ports.js';
 import { percentile, sample, scrape } from '../helpers/metrics.js';
 import { makeTempDir } from '../helpers/server.js';
 

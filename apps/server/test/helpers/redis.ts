@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { freePort } from './child.js';
+import { freePort } from './ports.js';
 
 export interface RedisServer {
   readonly url: string;
