@@ -6,14 +6,55 @@
  */
 import { TETHER_RATE_LIMIT } from '../config.js';
 import type { IngestArgs } from '../loadgen/commands.js';
+import type { LoadGenerator } from '../loadgen/rpc.js';
 import type { IngestPhase, IngestRow } from '../results.js';
+import type { ServerInstance } from '../servers/types.js';
 import { measured, startServer, withServer, type ScenarioContext } from './context.js';
 
 export const INGEST_SERVERS = ['tether', 'socketio-sqlite'] as const;
 
+/** Connects the ingest senders (each joins one of the config's rooms) and waits until all is quiet. */
+export async function connectIngestSenders(
+  ctx: ScenarioContext,
+  server: ServerInstance,
+  generator: LoadGenerator,
+): Promise<void> {
+  const cfg = ctx.config.ingest;
+  const connect = await generator.call(
+    'connect',
+    {
+      dialect: server.dialect,
+      ports: [...server.ports],
+      count: cfg.senders,
+      rooms: Array.from({ length: cfg.rooms }, (_, i) => `ingest${i}`),
+      concurrency: ctx.config.setupConcurrency,
+      timeoutMs: 60_000,
+      socketIoAcks: server.socketIoAcks,
+      trackCursor: false,
+      senders: cfg.senders,
+      probeEvery: 1,
+    },
+    70_000,
+  );
+  if (connect.joined < cfg.senders) throw new Error(`${server.id}: only ${connect.joined} senders joined`);
+  await generator.call('quiesce', { quietMs: 300, timeoutMs: 30_000 }, 40_000);
+}
+
+/** A phase at a fixed offered rate (messages per second over all senders). */
+export function ratePhaseArgs(ctx: ScenarioContext, rate: number): IngestArgs {
+  const cfg = ctx.config.ingest;
+  return {
+    messagesPerSec: rate,
+    durationMs: cfg.durationMs,
+    warmupMs: cfg.warmupMs,
+    maxInFlightPerSender: cfg.maxInFlightPerSender,
+    drainMs: cfg.drainMs,
+    burst: 0,
+  };
+}
+
 export async function runIngest(ctx: ScenarioContext): Promise<void> {
   const cfg = ctx.config.ingest;
-  const rooms = Array.from({ length: cfg.rooms }, (_, i) => `ingest${i}`);
   for (const id of INGEST_SERVERS) {
     ctx.log(`durable ingest: ${id}, ${cfg.senders} senders in ${cfg.rooms} rooms`);
     const row = await withServer(
@@ -21,24 +62,7 @@ export async function runIngest(ctx: ScenarioContext): Promise<void> {
       () => startServer(ctx, id, TETHER_RATE_LIMIT),
       `ingest-${id}`,
       async (server, generator) => {
-        const connect = await generator.call(
-          'connect',
-          {
-            dialect: server.dialect,
-            ports: [...server.ports],
-            count: cfg.senders,
-            rooms,
-            concurrency: ctx.config.setupConcurrency,
-            timeoutMs: 60_000,
-            socketIoAcks: server.socketIoAcks,
-            trackCursor: false,
-            senders: cfg.senders,
-            probeEvery: 1,
-          },
-          70_000,
-        );
-        if (connect.joined < cfg.senders) throw new Error(`${id}: only ${connect.joined} senders joined`);
-        await generator.call('quiesce', { quietMs: 300, timeoutMs: 30_000 }, 40_000);
+        await connectIngestSenders(ctx, server, generator);
         const phases: IngestPhase[] = [];
         const run = async (name: string, args: IngestArgs): Promise<void> => {
           const m = await measured(server, generator, () =>
@@ -58,14 +82,7 @@ export async function runIngest(ctx: ScenarioContext): Promise<void> {
           await generator.call('quiesce', { quietMs: 300, timeoutMs: 30_000 }, 40_000);
         };
         for (const rate of cfg.rates) {
-          await run(`${rate.toLocaleString('en')} msg/s`, {
-            messagesPerSec: rate,
-            durationMs: cfg.durationMs,
-            warmupMs: cfg.warmupMs,
-            maxInFlightPerSender: cfg.maxInFlightPerSender,
-            drainMs: cfg.drainMs,
-            burst: 0,
-          });
+          await run(`${rate.toLocaleString('en')} msg/s`, ratePhaseArgs(ctx, rate));
         }
         await run(`burst of ${cfg.burstPerSender} per sender`, {
           messagesPerSec: 0,

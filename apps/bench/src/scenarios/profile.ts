@@ -14,8 +14,10 @@ import { TETHER_FANOUT_RATE_LIMIT, TETHER_RATE_LIMIT } from '../config.js';
 import { RESULTS_DIR } from '../paths.js';
 import type { ProfileEntry, ProfileSummary } from '../results.js';
 import { startTether } from '../servers/tether.js';
+import type { ServerInstance } from '../servers/types.js';
 import { withServer, type ScenarioContext } from './context.js';
 import { fanoutPhase, fillRoom } from './fanout.js';
+import { connectIngestSenders, ratePhaseArgs } from './ingest.js';
 
 interface CpuProfileNode {
   id: number;
@@ -97,6 +99,21 @@ function readProfiles(dir: string): { file: string; thread: number; profile: Cpu
 
 export type ProfileTarget = 'fanout' | 'ingest';
 
+/** Tether as the scenarios start it, under `node --cpu-prof` writing into `dir`. */
+function startProfiledTether(
+  ctx: ScenarioContext,
+  env: Record<string, string>,
+  dir: string,
+): Promise<ServerInstance> {
+  return startTether(ctx.start, {
+    id: 'tether',
+    label: 'Tether (SQLite, built dist, --cpu-prof)',
+    env,
+    nodes: 1,
+    cpuProfileDir: dir,
+  });
+}
+
 export async function runProfile(ctx: ScenarioContext, target: ProfileTarget = 'fanout'): Promise<void> {
   if (target === 'ingest') return runIngestProfile(ctx);
 
@@ -110,14 +127,7 @@ export async function runProfile(ctx: ScenarioContext, target: ProfileTarget = '
   const windows: { phase: string; from: number; to: number; deliveriesPerSec: number }[] = [];
   await withServer(
     ctx,
-    () =>
-      startTether(ctx.start, {
-        id: 'tether',
-        label: 'Tether (SQLite, built dist, --cpu-prof)',
-        env: TETHER_FANOUT_RATE_LIMIT,
-        nodes: 1,
-        cpuProfileDir: dir,
-      }),
+    () => startProfiledTether(ctx, TETHER_FANOUT_RATE_LIMIT, dir),
     'profile',
     async (server, generator) => {
       await fillRoom(ctx, server, generator, clients);
@@ -167,7 +177,6 @@ export async function runProfile(ctx: ScenarioContext, target: ProfileTarget = '
 async function runIngestProfile(ctx: ScenarioContext): Promise<void> {
   const cfg = ctx.config.ingest;
   const rate = Math.max(...cfg.rates);
-  const rooms = Array.from({ length: cfg.rooms }, (_, i) => `ingest${i}`);
   const dir = path.join(ctx.start.workDir, 'cpu-profile-ingest');
   mkdirSync(dir, { recursive: true });
   ctx.log(
@@ -177,42 +186,11 @@ async function runIngestProfile(ctx: ScenarioContext): Promise<void> {
   let ackedPerSec = 0;
   await withServer(
     ctx,
-    () =>
-      startTether(ctx.start, {
-        id: 'tether',
-        label: 'Tether (SQLite, built dist, --cpu-prof)',
-        env: TETHER_RATE_LIMIT,
-        nodes: 1,
-        cpuProfileDir: dir,
-      }),
+    () => startProfiledTether(ctx, TETHER_RATE_LIMIT, dir),
     'profile-ingest',
     async (server, generator) => {
-      const connect = await generator.call(
-        'connect',
-        {
-          dialect: server.dialect,
-          ports: [...server.ports],
-          count: cfg.senders,
-          rooms,
-          concurrency: ctx.config.setupConcurrency,
-          timeoutMs: 60_000,
-          socketIoAcks: server.socketIoAcks,
-          trackCursor: false,
-          senders: cfg.senders,
-          probeEvery: 1,
-        },
-        70_000,
-      );
-      if (connect.joined < cfg.senders) throw new Error(`only ${connect.joined} senders joined`);
-      await generator.call('quiesce', { quietMs: 300, timeoutMs: 30_000 }, 40_000);
-      const args = {
-        messagesPerSec: rate,
-        durationMs: cfg.durationMs,
-        warmupMs: cfg.warmupMs,
-        maxInFlightPerSender: cfg.maxInFlightPerSender,
-        drainMs: cfg.drainMs,
-        burst: 0,
-      };
+      await connectIngestSenders(ctx, server, generator);
+      const args = ratePhaseArgs(ctx, rate);
       const from = monotonicMicros();
       const result = await generator.call(
         'ingest',
