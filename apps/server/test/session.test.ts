@@ -1,11 +1,33 @@
 /** PROTOCOL.md › Session: hello, welcome, names, tokens. */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { CLOSE_CODES, ERROR_CODES } from '@tether/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
-import { startTestServer, testRedisUrl } from './helpers/server.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import type { ChatStore } from '../src/store/types.js';
+import { makeTempDir, startTestServer, testRedisUrl } from './helpers/server.js';
+
+/** A real SqliteStore whose `createUser` answers `delayMs` late: a disk slower than the hello timeout. */
+async function slowSignupStore(delayMs: number): Promise<ChatStore> {
+  const dir = await makeTempDir();
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  const inner = new SqliteStore(join(dir, 'chat.db'));
+  return new Proxy(inner, {
+    get(target, property, receiver): unknown {
+      if (property === 'createUser') {
+        return async (...args: Parameters<ChatStore['createUser']>) => {
+          await sleep(delayMs);
+          return target.createUser(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
 
 describe('before hello', () => {
   it.each([
@@ -73,6 +95,45 @@ describe('hello timeout', () => {
     await client.expectNoFrame(undefined, 700);
     expect(client.isOpen()).toBe(true);
     await client.roundTrip();
+  });
+
+  // Documented deviation (docs/architecture.md › Session): the client did its
+  // part; the server does not cut it off because its own store is slow.
+  it('answers a hello that arrived in time even when the store takes longer than HELLO_TIMEOUT_MS', async () => {
+    await using srv = await startTestServer(
+      { HELLO_TIMEOUT_MS: '300' },
+      { store: await slowSignupStore(500) },
+    );
+    const client = await srv.user('patient');
+    expect(client.user?.name).toBe('patient');
+    await client.expectNoFrame(undefined, 700);
+    expect(client.isOpen()).toBe(true);
+    await client.roundTrip();
+  });
+
+  it('closes with 4408 when a hello still in flight at the timeout fails', async () => {
+    await using srv = await startTestServer(
+      { HELLO_TIMEOUT_MS: '300' },
+      { store: await slowSignupStore(500) },
+    );
+    await srv.user('bob');
+    const impostor = await srv.connect();
+    impostor.send({ type: 'hello', v: 1, name: 'bob' });
+    await impostor.nextError(ERROR_CODES.NAME_TAKEN);
+    expect((await impostor.closed(3000)).code).toBe(CLOSE_CODES.HELLO_TIMEOUT);
+  });
+
+  it('closes with 4408 one more HELLO_TIMEOUT_MS later when the store never answers the hello', async () => {
+    await using srv = await startTestServer(
+      { HELLO_TIMEOUT_MS: '300' },
+      { store: await slowSignupStore(5000) },
+    );
+    const client = await srv.connect();
+    const started = Date.now();
+    client.send({ type: 'hello', v: 1, name: 'stuck' });
+    expect((await client.closed(4000)).code).toBe(CLOSE_CODES.HELLO_TIMEOUT);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 });
 

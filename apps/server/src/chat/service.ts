@@ -75,6 +75,10 @@ interface SessionState {
   rateLimited: WindowCounter | undefined;
   /** Until the `hello`; dropped then, so an idle connection keeps no timer. */
   helloTimer: NodeJS.Timeout | undefined;
+  /** A `hello` is waiting on the store (see `helloTimedOut`). */
+  helloInFlight: boolean;
+  /** The hello timer fired while a `hello` was in flight: its answer decides. */
+  helloOverdue: boolean;
   ended: boolean;
 }
 
@@ -242,11 +246,11 @@ export class ChatService {
       badRequests: undefined,
       rateLimited: undefined,
       helloTimer: undefined,
+      helloInFlight: false,
+      helloOverdue: false,
       ended: false,
     };
-    state.helloTimer = setTimeout(() => {
-      if (!state.user && !state.ended) peer.close(CLOSE_CODES.HELLO_TIMEOUT, 'no hello in time');
-    }, this.deps.settings.helloTimeoutMs);
+    state.helloTimer = setTimeout(() => this.helloTimedOut(state), this.deps.settings.helloTimeoutMs);
     this.sessions.add(state);
     return {
       receive: (raw) => this.receive(state, raw),
@@ -367,15 +371,47 @@ export class ChatService {
 
   // ---------- session ----------
 
+  /**
+   * No `welcome` within HELLO_TIMEOUT_MS: close 4408. A client whose `hello`
+   * arrived in time but is still waiting on the store (a slow commit on a
+   * busy disk) is not cut off for the server's own slowness: the answer to
+   * that `hello` decides, and the timer runs one more period as a bound.
+   */
+  private helloTimedOut(state: SessionState): void {
+    if (state.user || state.ended) return;
+    if (state.helloInFlight && !state.helloOverdue) {
+      state.helloOverdue = true;
+      state.helloTimer = setTimeout(() => this.helloTimedOut(state), this.deps.settings.helloTimeoutMs);
+      return;
+    }
+    state.peer.close(CLOSE_CODES.HELLO_TIMEOUT, 'no hello in time');
+  }
+
   private async hello(state: SessionState, message: ClientMessageOf<'hello'>): Promise<void> {
     if (state.user) {
       this.error(state, ERROR_CODES.BAD_REQUEST, 'already said hello on this connection');
       return;
     }
+    let welcomed: boolean;
+    state.helloInFlight = true;
+    try {
+      welcomed = await this.answerHello(state, message);
+    } finally {
+      state.helloInFlight = false;
+    }
+    // A store that throws leaves the close to the timer's second period.
+    if (!welcomed && state.helloOverdue && !state.ended) {
+      clearTimeout(state.helloTimer);
+      state.peer.close(CLOSE_CODES.HELLO_TIMEOUT, 'no hello in time');
+    }
+  }
+
+  /** Answers `welcome` or an `error`; true for `welcome`. */
+  private async answerHello(state: SessionState, message: ClientMessageOf<'hello'>): Promise<boolean> {
     const name = checkName(message.name);
     if (!name.ok) {
       this.error(state, name.code, name.message);
-      return;
+      return false;
     }
     const { store, clock, settings } = this.deps;
     const now = clock.now();
@@ -387,12 +423,12 @@ export class ChatService {
       user = await store.resumeSession(hashToken(token), now, expiresAt);
       if (!user) {
         this.error(state, ERROR_CODES.INVALID_TOKEN, 'unknown or expired token; say hello without it');
-        return;
+        return false;
       }
       if (user.name !== name.name) {
         if (!(await store.renameUser(user.id, name.name, name.key, now))) {
           this.error(state, ERROR_CODES.NAME_TAKEN, `the name ${name.name} is taken`);
-          return;
+          return false;
         }
         user = { id: user.id, name: name.name };
       }
@@ -407,10 +443,10 @@ export class ChatService {
       });
       if (!user) {
         this.error(state, ERROR_CODES.NAME_TAKEN, `the name ${name.name} is taken`);
-        return;
+        return false;
       }
     }
-    if (state.ended) return;
+    if (state.ended) return false;
     clearTimeout(state.helloTimer);
     state.helloTimer = undefined;
     state.user = user;
@@ -422,6 +458,7 @@ export class ChatService {
       token,
       heartbeat: { intervalMs: settings.heartbeatIntervalMs, timeoutMs: settings.heartbeatTimeoutMs },
     });
+    return true;
   }
 
   // ---------- rooms ----------
