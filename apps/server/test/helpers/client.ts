@@ -21,7 +21,12 @@ import {
 } from '@tether/protocol';
 import WebSocket from 'ws';
 
-export const DEFAULT_WAIT_MS = 2000;
+/**
+ * How long a wait for a frame may take by default: a bound for a hung server,
+ * not a speed requirement, so it leaves room for a loaded machine whose
+ * commits take hundreds of ms. Tests that mean "at once" say so themselves.
+ */
+export const DEFAULT_WAIT_MS = 5000;
 
 export interface CloseInfo {
   code: number;
