@@ -5,6 +5,7 @@ import { ERROR_CODES } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
 import { isAck, isMessage } from './helpers/client.js';
+import { manualClock } from './helpers/clock.js';
 import { startTestServer } from './helpers/server.js';
 
 describe('send rate limit', () => {
@@ -39,15 +40,22 @@ describe('send rate limit', () => {
     expect(await alice.nextError(ERROR_CODES.RATE_LIMITED)).toMatchObject({ id: 's6', room: 'general' });
   });
 
+  // The server's clock is a manual one in the tests below that count on the
+  // budget not refilling: with the real clock, a slow commit on a loaded
+  // machine (each `say` waits for one) refills it mid-test.
   it('honours RATE_LIMIT_PER_SEC: the budget refills at that rate', async () => {
-    await using srv = await startTestServer({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '2' });
+    const clock = manualClock();
+    await using srv = await startTestServer({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '2' }, { clock });
     const alice = await srv.user('alice');
     await alice.join('general');
     await alice.say('general', 'first');
     alice.send({ type: 'send', room: 'general', id: 'too-soon', text: 'x' });
     await alice.nextError(ERROR_CODES.RATE_LIMITED);
-    // 2 a second: one more send is allowed 500 ms later.
-    await sleep(700);
+    // 2 a second: one more send is allowed 500 ms later, not before.
+    clock.advance(400);
+    alice.send({ type: 'send', room: 'general', id: 'still-too-soon', text: 'x' });
+    await alice.nextError(ERROR_CODES.RATE_LIMITED);
+    clock.advance(200);
     await alice.say('general', 'refilled');
     alice.send({ type: 'send', room: 'general', id: 'too-soon-again', text: 'x' });
     await alice.nextError(ERROR_CODES.RATE_LIMITED);
@@ -66,7 +74,10 @@ describe('send rate limit', () => {
   });
 
   it('limits per user, across all of its connections', async () => {
-    await using srv = await startTestServer({ RATE_LIMIT_BURST: '3', RATE_LIMIT_PER_SEC: '1' });
+    await using srv = await startTestServer(
+      { RATE_LIMIT_BURST: '3', RATE_LIMIT_PER_SEC: '1' },
+      { clock: manualClock() },
+    );
     const tab1 = await srv.user('alice');
     const tab2 = await srv.user('alice', tab1.token);
     await tab1.join('general');
@@ -81,7 +92,10 @@ describe('send rate limit', () => {
   });
 
   it('does not count idempotent resends toward the limit', async () => {
-    await using srv = await startTestServer({ RATE_LIMIT_BURST: '3', RATE_LIMIT_PER_SEC: '1' });
+    await using srv = await startTestServer(
+      { RATE_LIMIT_BURST: '3', RATE_LIMIT_PER_SEC: '1' },
+      { clock: manualClock() },
+    );
     const alice = await srv.user('alice');
     await alice.join('general');
     const a1 = await alice.say('general', 'one', 'r1');
@@ -97,7 +111,10 @@ describe('send rate limit', () => {
   });
 
   it('answers a resend with its ack even while the budget is used up', async () => {
-    await using srv = await startTestServer({ RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_SEC: '1' });
+    await using srv = await startTestServer(
+      { RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_SEC: '1' },
+      { clock: manualClock() },
+    );
     const alice = await srv.user('alice');
     await alice.join('general');
     const first = await alice.say('general', 'one', 'e1');
@@ -108,13 +125,14 @@ describe('send rate limit', () => {
   });
 
   it('does not use up the id of a refused send', async () => {
-    await using srv = await startTestServer({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '2' });
+    const clock = manualClock();
+    await using srv = await startTestServer({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '2' }, { clock });
     const alice = await srv.user('alice');
     await alice.join('general');
     await alice.say('general', 'first');
     alice.send({ type: 'send', room: 'general', id: 'later', text: 'second' });
     await alice.nextError(ERROR_CODES.RATE_LIMITED);
-    await sleep(700);
+    clock.advance(700);
     const ack = await alice.say('general', 'second', 'later');
     expect(ack.seq).toBe(2);
   });
