@@ -233,10 +233,15 @@ describe('no impersonation', () => {
     await using srv = await startTestServer();
     const users = await Promise.all(['u1', 'u2', 'u3', 'u4', 'u5'].map((name) => srv.user(name)));
     const again = await Promise.all(users.map(() => srv.connect()));
-    for (const [i, client] of again.entries()) client.hello('prize', users[i]!.token).catch(() => undefined);
-    await sleep(300);
-    const welcomes = again.filter((c) => c.user?.name === 'prize');
+    for (const [i, client] of again.entries()) {
+      client.send({ type: 'hello', v: 1, name: 'prize', token: users[i]!.token });
+    }
+    // Every rename is answered (each after a commit): one welcome, the others name_taken.
+    const answers = await Promise.all(again.map((c) => c.next(['welcome', 'error'], 10_000)));
+    const welcomes = answers.filter((a) => a.type === 'welcome');
     expect(welcomes).toHaveLength(1);
+    expect(welcomes[0]!.user.name).toBe('prize');
+    expect(answers.filter((a) => a.type === 'error' && a.code === ERROR_CODES.NAME_TAKEN)).toHaveLength(4);
   });
 
   it('keeps a name held by a live token across a restart and a holder that is offline', async () => {

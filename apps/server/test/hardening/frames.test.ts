@@ -59,8 +59,10 @@ describe('a frame trickled in tiny reads', () => {
 });
 
 describe('fragments and unfinished messages (server in a child process)', () => {
-  const INTERVAL = 300;
-  const TIMEOUT = 300;
+  // A live client has interval + timeout (1 s) to answer a ping or finish a
+  // message: room for this test process to be slow to run on a loaded machine.
+  const INTERVAL = 400;
+  const TIMEOUT = 600;
   /** 2 × interval + timeout, and slack for a loaded machine. */
   const DEAD_BY_MS = 2 * INTERVAL + TIMEOUT + 600;
   let child: ChildServer;

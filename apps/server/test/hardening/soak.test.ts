@@ -134,7 +134,8 @@ it(
     const pid = child.process.pid!;
 
     await sleep(500);
-    const before = activeResources(await scrape(httpUrl));
+    const initial = await scrape(httpUrl);
+    const before = activeResources(initial);
 
     const totals: Totals = { sent: 0, acked: 0, problems: [] };
     const clients = new Set<SoakClient>();
@@ -227,8 +228,23 @@ it(
       5000,
       'every client closed',
     );
-    await sleep(GRACE_MS + 500);
-    const final = await scrape(httpUrl);
+    // The server lets go of them on its own time (closes, then the grace
+    // period of the dropped ones): wait for that, bounded, instead of a fixed
+    // time a loaded machine may overrun. What is still held then fails below.
+    const resourcesOf = (m: Awaited<ReturnType<typeof scrape>>) =>
+      JSON.stringify([...activeResources(m)].sort(([a], [b]) => a.localeCompare(b)));
+    const released = async () => {
+      const m = await scrape(httpUrl);
+      const idle =
+        sample(m, 'tether_connections') === 0 &&
+        sample(m, 'tether_rooms') === 0 &&
+        resourcesOf(m) === resourcesOf(initial);
+      return idle ? m : undefined;
+    };
+    await sleep(GRACE_MS);
+    const final = await waitFor(released, 10_000, 'the server to let go of every client', 100).catch(() =>
+      scrape(httpUrl),
+    );
     const after = activeResources(final);
 
     const warmup = Math.max(10, SECONDS * 0.25);

@@ -2,7 +2,6 @@
  * Hardening › upgrade: who may open a WebSocket, and what a malformed or slow
  * handshake costs. Raw TCP sockets send what no WebSocket library would.
  */
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { CLOSE_CODES } from '@tether/protocol';
@@ -186,34 +185,38 @@ describe('slowloris', () => {
     'times out 200 half-sent handshakes and serves a new client meanwhile',
     { timeout: 20_000 },
     async () => {
-      const HEADERS_TIMEOUT_MS = 1000;
+      // Long enough to open 200 sockets and serve a newcomer before any of
+      // them times out, even on a loaded machine.
+      const HEADERS_TIMEOUT_MS = 2000;
       await using srv = await startTestServer(
         { MAX_CONNECTIONS: '5' },
         { headersTimeoutMs: HEADERS_TIMEOUT_MS },
       );
       const port = srv.server.port;
-      const opened = Date.now();
-      const sockets: Socket[] = [];
+      // Each socket's time from its own connect to its close.
       const closedAfter: number[] = [];
       const answers: string[] = [];
-      for (let i = 0; i < 200; i++) {
-        const socket = await tcp(port);
-        socket.on('data', (chunk: Buffer) => answers.push(chunk.toString('latin1').split('\r\n', 1)[0]!));
-        socket.on('error', () => undefined);
-        socket.on('close', () => closedAfter.push(Date.now() - opened));
-        socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n`);
-        sockets.push(socket);
-      }
+      const sockets = await Promise.all(
+        Array.from({ length: 200 }, async () => {
+          const openedAt = Date.now();
+          const socket = await tcp(port, 10_000);
+          socket.on('data', (chunk: Buffer) => answers.push(chunk.toString('latin1').split('\r\n', 1)[0]!));
+          socket.on('error', () => undefined);
+          socket.on('close', () => closedAfter.push(Date.now() - openedAt));
+          socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n`);
+          return socket;
+        }),
+      );
       // Trickle a header line now and then, as slowloris does, to look alive.
       const trickle = setInterval(() => {
         for (const socket of sockets) if (!socket.destroyed) socket.write('X-Still-There: 1\r\n');
       }, 250);
       try {
-        // While all 200 hang, a new client gets in and is served (they hold no WebSocket slot).
+        // While all 200 hang, a new client gets in and is served (they hold no
+        // WebSocket slot): served before the first of them timed out.
         expect(closedAfter.length).toBe(0);
-        const during = Date.now();
         await newcomerIsServed(srv, 'during');
-        expect(Date.now() - during).toBeLessThan(1000);
+        expect(closedAfter.length).toBe(0);
 
         // headersTimeout plus at most two checks (one a second) and some slack.
         const bound = HEADERS_TIMEOUT_MS + 2000 + 1000;
