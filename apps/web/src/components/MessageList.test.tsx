@@ -166,9 +166,15 @@ describe('MessageList', () => {
   describe('scrolling', () => {
     const history = (n: number) =>
       Array.from({ length: n }, (_, i) => entry({ id: `h${i}`, text: `history ${i}`, from: bob }));
-    // The virtualizer settles a scroll over animation frames (setTimeout in
-    // jsdom): give it a few, not just a microtask, or a busy machine flakes.
-    const settle = () => act(() => new Promise<void>((resolve) => setTimeout(resolve, 60)));
+    // The virtualizer settles a scroll over animation frames, each one asking
+    // for the next. Wait for a number of frames, not a time: on a busy machine
+    // a late timer can fire after only one frame ran.
+    const FRAMES = 6;
+    const settle = () =>
+      act(async () => {
+        for (let i = 0; i < FRAMES; i++)
+          await new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+      });
     const scrollTo = async (log: HTMLElement, top: number) => {
       log.scrollTop = top;
       fireEvent.scroll(log);
