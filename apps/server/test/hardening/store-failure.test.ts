@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { ERROR_CODES, type Message, type ServerMessageOf, type User } from '@tether/protocol';
+import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { SqliteStore } from '../../src/store/sqlite.js';
@@ -197,6 +198,54 @@ async function fillDisk(file: string): Promise<number> {
   return written;
 }
 
+/** The WAL header's checkpoint sequence number: it changes when SQLite starts the WAL over. */
+async function walGeneration(databasePath: string): Promise<number> {
+  const handle = await open(`${databasePath}-wal`, 'r');
+  try {
+    const header = Buffer.alloc(16);
+    await handle.read(header, 0, 16, 0);
+    return header.readUInt32BE(12);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Keeps SQLite from starting the WAL over. Once a checkpoint has copied the
+ * whole WAL into the database, the next commit writes from the WAL's start,
+ * in space the file already has: on a full disk it then succeeds (and so does
+ * the readiness probe) whenever the checkpointer ran in between, which on a
+ * loaded machine is often. A read transaction that uses the WAL prevents
+ * that, so every commit has to grow the file. A reader that began after the
+ * WAL was fully copied does not use it, so this commits (acked, pushed to
+ * `acks`) until a checkpoint period passes with the WAL kept (bounded).
+ */
+async function pinWal(srv: TestServer, client: TestClient, acks: ServerMessageOf<'ack'>[]) {
+  const db = new Database(srv.databasePath);
+  const release = () => {
+    if (db.inTransaction) db.exec('COMMIT');
+    if (db.open) db.close();
+  };
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const [fresh] = (await sendAll(client, 'general', [`pin${attempt}a`])).filter(isAck);
+    acks.push(fresh!);
+    // Right after a commit: the WAL most likely still holds frames to copy.
+    db.exec('BEGIN');
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    const generation = await walGeneration(srv.databasePath);
+    // Several checkpoint periods (100 ms), then a commit that would start the WAL over.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const [next] = (await sendAll(client, 'general', [`pin${attempt}b`])).filter(isAck);
+    acks.push(next!);
+    if ((await walGeneration(srv.databasePath)) === generation) {
+      return { generation, walGeneration: () => walGeneration(srv.databasePath), release };
+    }
+    db.exec('COMMIT');
+  }
+  release();
+  throw new Error('could not hold the WAL with a read transaction');
+}
+
 describe('the store fails (a full disk, SQLite on a small tmpfs)', () => {
   it('answers internal while the disk is full, says 503, loses nothing, and comes back when space is freed', async (ctx) => {
     const dir = await makeTempDir();
@@ -216,6 +265,8 @@ describe('the store fails (a full disk, SQLite on a small tmpfs)', () => {
     await bob.join('general');
     const early = (await sendAll(alice, 'general', ['a1', 'a2', 'a3'])).filter(isAck);
     expect(early).toHaveLength(3);
+    const pin = await pinWal(srv, alice, early);
+    onTestFinished(() => pin.release());
 
     const filler = join(dir, 'filler');
     const filled = await fillDisk(filler);
@@ -238,7 +289,11 @@ describe('the store fails (a full disk, SQLite on a small tmpfs)', () => {
     await alice.expectNoFrame('ack', 100);
     expect(await readyz(srv)).toBe(503);
 
+    // The WAL never started over: every write really had to find new space.
+    expect(await pin.walGeneration()).toBe(pin.generation);
+
     await rm(filler);
+    pin.release();
     await waitFor(async () => ((await readyz(srv)) === 200 ? true : undefined), 5000, 'readyz 200');
     const resent = await sendAll(alice, 'general', refused);
     expect(resent.every((f) => f.type === 'ack')).toBe(true);
