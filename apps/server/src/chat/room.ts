@@ -25,12 +25,10 @@ import { Presence } from './presence.js';
 
 interface Subscriber {
   user: User;
-  /** `${nodeId}:${peer.id}`: names the connection across processes. */
-  origin: string;
   /** Deliveries held while the `joined` answer is being prepared. */
   held: Message[] | null;
-  /** Typing frames held meanwhile: they must not come before `joined`. */
-  heldEvents: Frame[];
+  /** Typing frames held meanwhile: they must not come before `joined` (made when needed). */
+  heldEvents: Frame[] | null;
   /**
    * The `joined.seq` this connection was answered with. The answer may run
    * ahead of this room's delivery (another process committed, and the bus
@@ -103,13 +101,7 @@ export class Room {
       existing.held ??= [];
       return;
     }
-    this.subscribers.set(peer, {
-      user,
-      origin: `${this.options.nodeId}:${peer.id}`,
-      held: [],
-      heldEvents: [],
-      floor: 0,
-    });
+    this.subscribers.set(peer, { user, held: [], heldEvents: null, floor: 0 });
     this.presence.add(user);
   }
 
@@ -133,7 +125,9 @@ export class Room {
     const held = subscriber.held;
     subscriber.held = null;
     subscriber.floor = seq;
-    for (const frame of subscriber.heldEvents.splice(0)) peer.write(frame);
+    const heldEvents = subscriber.heldEvents;
+    subscriber.heldEvents = null;
+    if (heldEvents) for (const frame of heldEvents) peer.write(frame);
     for (const message of held) {
       if (message.seq > seq) peer.write(this.encode({ type: 'message', ...message }));
     }
@@ -212,12 +206,20 @@ export class Room {
   /** Relays a typing signal to every connection here but the one that sent it. */
   relayTyping(user: User, origin: string): void {
     const frame = this.encode({ type: 'typing', room: this.name, user });
+    const sender = this.localPeerIdOf(origin);
     for (const [peer, subscriber] of this.subscribers)
-      if (subscriber.origin !== origin) this.writeEvent(peer, subscriber, frame);
+      if (peer.id !== sender) this.writeEvent(peer, subscriber, frame);
   }
 
+  /** `${nodeId}:${peer.id}`: names a connection across processes. */
   originOf(peer: Peer): string {
     return `${this.options.nodeId}:${peer.id}`;
+  }
+
+  /** The peer id in an origin of this process; undefined for another process's. */
+  private localPeerIdOf(origin: string): number | undefined {
+    const prefix = `${this.options.nodeId}:`;
+    return origin.startsWith(prefix) ? Number(origin.slice(prefix.length)) : undefined;
   }
 
   /**
@@ -266,7 +268,7 @@ export class Room {
   }
 
   private writeEvent(peer: Peer, subscriber: Subscriber, frame: Frame): void {
-    if (subscriber.held) subscriber.heldEvents.push(frame);
+    if (subscriber.held) (subscriber.heldEvents ??= []).push(frame);
     else peer.write(frame, true);
   }
 

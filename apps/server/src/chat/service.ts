@@ -62,24 +62,46 @@ export interface Session {
   end(clean: boolean): void;
 }
 
-interface SessionState {
-  peer: Peer;
-  user: User | null;
-  token: string | null;
-  rooms: Set<string>;
+/**
+ * One connection's session. A class, not an object of closures: a server
+ * holds thousands of idle connections, and every closure and context per
+ * connection shows in its memory.
+ */
+class SessionState implements Session {
+  user: User | null = null;
+  /**
+   * Rooms joined on this connection (at most MAX_ROOMS_PER_CONNECTION, 20: a
+   * list is enough). Replaced, never grown: a `push` would reserve room for
+   * 17 names in every connection's array.
+   */
+  rooms: readonly string[] = [];
   /** An async request is in flight; later ones wait in `backlog`. */
-  busy: boolean;
-  backlog: Task[];
+  busy = false;
+  /** Requests behind the one in flight; made when first needed. */
+  backlog: Task[] | undefined = undefined;
   /** Abuse counters, made on the first event (most connections never need them). */
-  badRequests: WindowCounter | undefined;
-  rateLimited: WindowCounter | undefined;
+  badRequests: WindowCounter | undefined = undefined;
+  rateLimited: WindowCounter | undefined = undefined;
   /** Until the `hello`; dropped then, so an idle connection keeps no timer. */
-  helloTimer: NodeJS.Timeout | undefined;
+  helloTimer: NodeJS.Timeout | undefined = undefined;
   /** A `hello` is waiting on the store (see `helloTimedOut`). */
-  helloInFlight: boolean;
+  helloInFlight = false;
   /** The hello timer fired while a `hello` was in flight: its answer decides. */
-  helloOverdue: boolean;
-  ended: boolean;
+  helloOverdue = false;
+  ended = false;
+
+  constructor(
+    private readonly chat: ChatService,
+    readonly peer: Peer,
+  ) {}
+
+  receive(raw: string): void {
+    this.chat.receiveFrom(this, raw);
+  }
+
+  end(clean: boolean): void {
+    this.chat.endSession(this, clean);
+  }
 }
 
 const DAY_MS = 86_400_000;
@@ -236,26 +258,10 @@ export class ChatService {
 
   /** Starts a session for a new connection. */
   open(peer: Peer): Session {
-    const state: SessionState = {
-      peer,
-      user: null,
-      token: null,
-      rooms: new Set(),
-      busy: false,
-      backlog: [],
-      badRequests: undefined,
-      rateLimited: undefined,
-      helloTimer: undefined,
-      helloInFlight: false,
-      helloOverdue: false,
-      ended: false,
-    };
-    state.helloTimer = setTimeout(() => this.helloTimedOut(state), this.deps.settings.helloTimeoutMs);
+    const state = new SessionState(this, peer);
+    state.helloTimer = setTimeout(this.helloTimedOut, this.deps.settings.helloTimeoutMs, state);
     this.sessions.add(state);
-    return {
-      receive: (raw) => this.receive(state, raw),
-      end: (clean) => this.end(state, clean),
-    };
+    return state;
   }
 
   get roomCount(): number {
@@ -273,7 +279,8 @@ export class ChatService {
 
   // ---------- dispatch ----------
 
-  private receive(state: SessionState, raw: string): void {
+  /** A text frame from the client (through `Session.receive`). */
+  receiveFrom(state: SessionState, raw: string): void {
     if (state.ended) return;
     const parsed = parseClientMessage(raw);
     // Every frame, even one that fails to parse, is answered in arrival order.
@@ -301,7 +308,8 @@ export class ChatService {
    * behind it so that a `send` right after a `join` sees the join.
    */
   private enqueue(state: SessionState, task: Task): void {
-    if (state.busy || state.backlog.length > 0) {
+    if (state.busy || state.backlog) {
+      state.backlog ??= [];
       if (state.backlog.length >= MAX_BACKLOG) {
         state.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many requests in flight');
         return;
@@ -329,7 +337,8 @@ export class ChatService {
       })
       .finally(() => {
         state.busy = false;
-        for (let next = state.backlog.shift(); next && !state.ended; next = state.backlog.shift()) {
+        for (let next = state.backlog?.shift(); next && !state.ended; next = state.backlog?.shift()) {
+          if (state.backlog?.length === 0) state.backlog = undefined;
           if (this.execute(state, next)) break;
         }
       });
@@ -377,15 +386,15 @@ export class ChatService {
    * busy disk) is not cut off for the server's own slowness: the answer to
    * that `hello` decides, and the timer runs one more period as a bound.
    */
-  private helloTimedOut(state: SessionState): void {
+  private readonly helloTimedOut = (state: SessionState): void => {
     if (state.user || state.ended) return;
     if (state.helloInFlight && !state.helloOverdue) {
       state.helloOverdue = true;
-      state.helloTimer = setTimeout(() => this.helloTimedOut(state), this.deps.settings.helloTimeoutMs);
+      state.helloTimer = setTimeout(this.helloTimedOut, this.deps.settings.helloTimeoutMs, state);
       return;
     }
     state.peer.close(CLOSE_CODES.HELLO_TIMEOUT, 'no hello in time');
-  }
+  };
 
   private async hello(state: SessionState, message: ClientMessageOf<'hello'>): Promise<void> {
     if (state.user) {
@@ -450,7 +459,6 @@ export class ChatService {
     clearTimeout(state.helloTimer);
     state.helloTimer = undefined;
     state.user = user;
-    state.token = token;
     this.reply(state, {
       type: 'welcome',
       v: PROTOCOL_VERSION,
@@ -469,7 +477,7 @@ export class ChatService {
       this.invalidRoom(state, message.room);
       return;
     }
-    if (!state.rooms.has(message.room) && state.rooms.size >= LIMITS.MAX_ROOMS_PER_CONNECTION) {
+    if (!state.rooms.includes(message.room) && state.rooms.length >= LIMITS.MAX_ROOMS_PER_CONNECTION) {
       this.error(
         state,
         ERROR_CODES.TOO_MANY_ROOMS,
@@ -488,7 +496,7 @@ export class ChatService {
     if (state.ended) return;
     // Attach before reading history: what commits meanwhile is held, not lost.
     room.attach(state.peer, user);
-    state.rooms.add(room.name);
+    if (!state.rooms.includes(room.name)) state.rooms = [...state.rooms, room.name];
     const resume = message.since !== undefined && message.epoch === room.epoch;
     // Read the room's seq before the page: whatever commits after this read is
     // either in the page or held and released after `joined`, never both.
@@ -560,7 +568,7 @@ export class ChatService {
 
   private leave(state: SessionState, message: ClientMessageOf<'leave'>): void {
     if (!this.checkInRoom(state, message.room)) return;
-    state.rooms.delete(message.room);
+    state.rooms = state.rooms.filter((name) => name !== message.room);
     this.rooms.get(message.room)?.detach(state.peer, true);
     this.reply(state, { type: 'left', room: message.room });
   }
@@ -599,7 +607,8 @@ export class ChatService {
       );
     if (!isValidRoomName(message.room))
       return refuse(() => this.invalidRoom(state, message.room, message.id));
-    if (!state.rooms.has(message.room)) return refuse(() => this.notInRoom(state, message.room, message.id));
+    if (!state.rooms.includes(message.room))
+      return refuse(() => this.notInRoom(state, message.room, message.id));
     const text = checkText(message.text);
     if (!text.ok) return refuse(() => this.error(state, text.code, text.message, ctx));
     const started = performance.now();
@@ -660,14 +669,15 @@ export class ChatService {
 
   // ---------- endings ----------
 
-  private end(state: SessionState, clean: boolean): void {
+  /** The connection is gone (through `Session.end`). */
+  endSession(state: SessionState, clean: boolean): void {
     if (state.ended) return;
     state.ended = true;
     clearTimeout(state.helloTimer);
     state.helloTimer = undefined;
     this.sessions.delete(state);
     for (const name of state.rooms) this.rooms.get(name)?.detach(state.peer, clean);
-    state.rooms.clear();
+    state.rooms = [];
   }
 
   // ---------- replies ----------
@@ -712,7 +722,7 @@ export class ChatService {
   /** True when `room` is a valid name this connection is in; otherwise answers the error. */
   private checkInRoom(state: SessionState, room: string): boolean {
     if (!isValidRoomName(room)) this.invalidRoom(state, room);
-    else if (!state.rooms.has(room)) this.notInRoom(state, room);
+    else if (!state.rooms.includes(room)) this.notInRoom(state, room);
     else return true;
     return false;
   }

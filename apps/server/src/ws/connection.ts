@@ -8,12 +8,13 @@
  */
 import type { Duplex } from 'node:stream';
 
-import { LIMITS, type CloseCode } from '@tether/protocol';
+import { CLOSE_CODES, LIMITS, type CloseCode } from '@tether/protocol';
 import WebSocket from 'ws';
 
 import type { Frame, Peer } from '../chat/peer.js';
-import type { MessageClock } from './message-clock.js';
+import type { Session } from '../chat/service.js';
 import { isWireFrame } from './frame.js';
+import { MessageClock } from './message-clock.js';
 
 let nextId = 1;
 
@@ -64,17 +65,69 @@ const SOON_MS = 25;
 const scheduler = new FlushScheduler();
 const soonScheduler = new SoonScheduler();
 
+/**
+ * What the gateway does with a connection's events: one object for all
+ * connections, so a connection holds no closures of its own.
+ */
 export interface ConnectionEvents {
+  now(): number;
+  /** A complete text frame arrived (binary frames close the connection first). */
+  onText(connection: Connection, text: string): void;
+  /** ws reported a protocol error; it closes the socket itself. */
+  onError(connection: Connection, error: Error & { code?: string }): void;
+  onClose(connection: Connection, code: number): void;
   /** The peer left more than `SLOW_CONSUMER_BYTES` unsent. */
-  onSlowConsumer: (connection: Connection) => void;
+  onSlowConsumer(connection: Connection): void;
+}
+
+/** The connection a ws or its socket belongs to, for the shared listeners below. */
+const CONNECTION = Symbol('tether.connection');
+type Owned<T> = T & { [CONNECTION]: Connection };
+
+function connectionOf(emitter: WebSocket | Duplex): Connection {
+  return (emitter as Owned<WebSocket | Duplex>)[CONNECTION];
+}
+
+// Listeners shared by every connection (EventEmitter calls them with `this`
+// set to the emitter).
+function onSocketData(this: Duplex, chunk: Buffer): void {
+  const connection = connectionOf(this);
+  const now = connection.events.now();
+  // Any bytes are a sign of life: frames, pings and pongs alike.
+  connection.lastSeen = now;
+  connection.inbound.push(chunk, now);
+}
+
+function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  const connection = connectionOf(this);
+  if (isBinary) connection.close(CLOSE_CODES.UNSUPPORTED_DATA, 'binary frames are not supported');
+  else connection.events.onText(connection, data.toString('utf8'));
+}
+
+function onError(this: WebSocket, error: Error & { code?: string }): void {
+  const connection = connectionOf(this);
+  connection.events.onError(connection, error);
+}
+
+function onClose(this: WebSocket, code: number): void {
+  const connection = connectionOf(this);
+  connection.socket.off('data', onSocketData);
+  connection.events.onClose(connection, code);
+}
+
+function onDrain(this: Duplex): void {
+  const connection = connectionOf(this);
+  connection.drained();
 }
 
 export class Connection implements Peer {
   readonly id = nextId++;
-  /** When the last frame or pong arrived (heartbeat). */
+  /** When the last bytes (a frame, ping or pong) arrived (heartbeat). */
   lastSeen: number;
   /** When the message the client is sending began (heartbeat). */
-  inbound: MessageClock | undefined;
+  readonly inbound = new MessageClock();
+  /** The chat session on this connection; set by the gateway right after. */
+  session: Session | undefined;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private terminated = false;
@@ -83,11 +136,18 @@ export class Connection implements Peer {
   constructor(
     readonly ws: WebSocket,
     /** The raw socket under `ws`: complete frames are written to it directly. */
-    private readonly socket: Duplex,
-    private readonly events: ConnectionEvents,
-    now: number,
+    readonly socket: Duplex,
+    readonly events: ConnectionEvents,
   ) {
-    this.lastSeen = now;
+    this.lastSeen = events.now();
+    (ws as Owned<WebSocket>)[CONNECTION] = this;
+    (socket as Owned<Duplex>)[CONNECTION] = this;
+    ws.on('message', onMessage);
+    ws.on('error', onError);
+    ws.on('close', onClose);
+    // Added after ws's own listener, so the bytes it was handed with the
+    // upgrade (`head`, unshifted back onto the socket) reach both.
+    socket.on('data', onSocketData);
   }
 
   write(frame: Frame, soon = false): void {
@@ -109,10 +169,7 @@ export class Connection implements Peer {
     if (this.queue.length === 0 || (this.awaitingDrain && !force)) return;
     if (!force && this.socket.writableNeedDrain) {
       this.awaitingDrain = true;
-      this.socket.once('drain', () => {
-        this.awaitingDrain = false;
-        this.flush();
-      });
+      this.socket.once('drain', onDrain);
       return;
     }
     const queue = this.queue;
@@ -126,6 +183,12 @@ export class Connection implements Peer {
     this.socket.cork();
     for (const bytes of queue) this.socket.write(bytes);
     this.socket.uncork();
+  }
+
+  /** The socket took what it had buffered: send what waited meanwhile. */
+  drained(): void {
+    this.awaitingDrain = false;
+    this.flush();
   }
 
   close(code: CloseCode, reason: string): void {

@@ -15,7 +15,6 @@ import type { ChatService } from '../chat/service.js';
 import type { Clock } from '../chat/clock.js';
 import type { Metrics } from '../metrics.js';
 import { Connection, type ConnectionEvents } from './connection.js';
-import { MessageClock } from './message-clock.js';
 import { Heartbeat } from './heartbeat.js';
 import { isOriginAllowed } from './origin.js';
 
@@ -69,6 +68,11 @@ function refuse(socket: Duplex, status: number, headers: Record<string, string> 
   );
 }
 
+/** Until ws takes the socket over: an error (a reset) just drops it. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly heartbeat: Heartbeat;
@@ -82,6 +86,15 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.connectionEvents = {
+      now: () => options.clock.now(),
+      onText: (connection, text) => connection.session?.receive(text),
+      onError: (connection, error) => {
+        // ws closes the socket itself (1009 too big, 1007 bad UTF-8, 1002 bad frame,
+        // 1008 too many fragments or buffered chunks).
+        options.metrics.transportErrors.inc({ reason: error.code ?? 'unknown' });
+        options.log.debug({ conn: connection.id, err: error.message }, 'websocket error');
+      },
+      onClose: (connection, code) => this.closed(connection, code),
       onSlowConsumer: (slow) => {
         options.metrics.slowConsumerTerminations.inc();
         options.log.info({ conn: slow.id }, 'terminated a slow consumer');
@@ -117,7 +130,7 @@ export class Gateway {
 
   /** The `http.Server` 'upgrade' listener. */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const path = (req.url ?? '').split('?', 1)[0];
     if (path !== WS_PATH) {
       refuse(socket, 404);
@@ -172,54 +185,28 @@ export class Gateway {
   }
 
   private accept(ws: WebSocket, socket: Duplex): void {
-    const { chat, clock, metrics, log } = this.options;
+    // ws has its own error listener on the socket from here on.
+    socket.off('error', destroyOnError);
     if (this.connections.size >= this.options.maxConnections || this.shuttingDown) {
       const code = this.shuttingDown ? CLOSE_CODES.GOING_AWAY : CLOSE_CODES.TRY_AGAIN_LATER;
       ws.close(code, this.shuttingDown ? 'server is shutting down' : 'server is full, try again later');
       return;
     }
-    const connection = new Connection(ws, socket, this.connectionEvents, clock.now());
-    const inbound = new MessageClock(() => clock.now());
-    connection.inbound = inbound;
-    // Added after ws's own listener, so the bytes it was handed with the upgrade
-    // (`head`, unshifted back onto the socket) reach both.
-    socket.on('data', inbound.push);
+    const connection = new Connection(ws, socket, this.connectionEvents);
     this.connections.add(connection);
     this.heartbeat.add(connection);
-    metrics.connections.set(this.connections.size);
-    const session = chat.open(connection);
+    this.options.metrics.connections.set(this.connections.size);
+    connection.session = this.options.chat.open(connection);
+  }
 
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      connection.lastSeen = clock.now();
-      if (isBinary) {
-        connection.close(CLOSE_CODES.UNSUPPORTED_DATA, 'binary frames are not supported');
-        return;
-      }
-      session.receive(data.toString('utf8'));
-    });
-    const seen = (): void => {
-      connection.lastSeen = clock.now();
-    };
-    ws.on('pong', seen);
-    // (A client flooding pings without reading the pongs is terminated by ws
-    // itself: more than 60 pongs pending, its maxPendingAutoPongs.)
-    ws.on('ping', seen);
-    ws.on('error', (error: Error & { code?: string }) => {
-      // ws closes the socket itself (1009 too big, 1007 bad UTF-8, 1002 bad frame,
-      // 1008 too many fragments or buffered chunks).
-      metrics.transportErrors.inc({ reason: error.code ?? 'unknown' });
-      log.debug({ conn: connection.id, err: error.message }, 'websocket error');
-    });
-    ws.on('close', (code: number) => {
-      socket.off('data', inbound.push);
-      this.connections.delete(connection);
-      this.heartbeat.delete(connection);
-      metrics.connections.set(this.connections.size);
-      // Only a close the client chose is clean; a drop starts the presence grace period.
-      const clean =
-        !connection.wasTerminated && (code === CLOSE_CODES.NORMAL || code === CLOSE_CODES.GOING_AWAY);
-      session.end(clean);
-    });
+  private closed(connection: Connection, code: number): void {
+    this.connections.delete(connection);
+    this.heartbeat.delete(connection);
+    this.options.metrics.connections.set(this.connections.size);
+    // Only a close the client chose is clean; a drop starts the presence grace period.
+    const clean =
+      !connection.wasTerminated && (code === CLOSE_CODES.NORMAL || code === CLOSE_CODES.GOING_AWAY);
+    connection.session?.end(clean);
   }
 
   /** Refuses new upgrades from now on (HTTP 503). */

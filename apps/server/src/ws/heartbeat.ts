@@ -45,7 +45,7 @@ export class Heartbeat {
     const now = this.options.now();
     const limit = this.options.intervalMs + this.options.timeoutMs;
     for (const connection of this.connections) {
-      const started = connection.inbound?.messageStartedAt;
+      const started = connection.inbound.messageStartedAt;
       const stalled = started !== undefined && now - started > limit;
       if (stalled || now - connection.lastSeen > limit) {
         this.connections.delete(connection);

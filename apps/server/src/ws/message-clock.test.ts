@@ -19,9 +19,16 @@ function frame(opcode: number, fin: boolean, payloadLength: number): Buffer {
   return Buffer.concat([header, Buffer.alloc(payloadLength, 0x61)]);
 }
 
+/** A MessageClock fed at a settable time. */
 function clock() {
   let now = 1000;
-  const c = new MessageClock(() => now);
+  const inner = new MessageClock();
+  const c = {
+    push: (chunk: Buffer) => inner.push(chunk, now),
+    get messageStartedAt() {
+      return inner.messageStartedAt;
+    },
+  };
   return {
     c,
     at: (t: number) => {

@@ -15,21 +15,29 @@
 
 const FIRST_CONTROL_OPCODE = 0x8;
 
+/**
+ * One per connection, so it keeps its state in number fields: no header
+ * Buffer and no bound listener (a Buffer and a closure each cost more than
+ * the rest of the object).
+ */
 export class MessageClock {
   /** When the first frame of the unfinished data message arrived; undefined between messages. */
-  messageStartedAt: number | undefined;
-  private readonly header = Buffer.alloc(14);
-  private headerLength = 0;
+  messageStartedAt: number | undefined = undefined;
+  /** Header bytes of the current frame read so far, and how many it has. */
+  private headerRead = 0;
   private headerNeeded = 2;
+  /** The header's first byte (FIN, opcode). */
+  private first = 0;
+  /** Extended payload length bytes (0, 2 or 8), and the length read so far. */
+  private extended = 0;
+  private length = 0;
   /** Payload bytes of the current frame still to skip. */
   private skip = 0;
   /** The current frame is the final frame of a data message. */
   private endsMessage = false;
 
-  constructor(private readonly now: () => number) {}
-
-  /** Feeds bytes as they come off the socket (a 'data' listener). */
-  readonly push = (chunk: Buffer): void => {
+  /** Feeds bytes as they come off the socket; `now` is when they arrived. */
+  push(chunk: Buffer, now: number): void {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.skip > 0) {
@@ -39,34 +47,32 @@ export class MessageClock {
         if (this.skip === 0) this.frameEnded();
         continue;
       }
-      this.header[this.headerLength++] = chunk[offset++] as number;
-      if (this.headerLength === 2) {
-        const len7 = (this.header[1] as number) & 0x7f;
-        const masked = ((this.header[1] as number) & 0x80) !== 0;
-        this.headerNeeded = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
-      }
-      if (this.headerLength === this.headerNeeded) this.headerEnded();
+      const byte = chunk[offset++] as number;
+      const at = this.headerRead++;
+      if (at === 0) {
+        this.first = byte;
+      } else if (at === 1) {
+        const len7 = byte & 0x7f;
+        this.extended = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+        this.length = this.extended === 0 ? len7 : 0;
+        this.headerNeeded = 2 + this.extended + ((byte & 0x80) !== 0 ? 4 : 0);
+      } else if (at < 2 + this.extended) {
+        this.length = this.length * 256 + byte;
+      } // else: a mask byte
+      if (this.headerRead === this.headerNeeded) this.headerEnded(now);
     }
-  };
+  }
 
-  private headerEnded(): void {
-    const h = this.header;
-    const fin = ((h[0] as number) & 0x80) !== 0;
-    const opcode = (h[0] as number) & 0x0f;
-    const len7 = (h[1] as number) & 0x7f;
-    const length =
-      len7 === 126
-        ? h.readUInt16BE(2)
-        : len7 === 127
-          ? h.readUInt32BE(2) * 2 ** 32 + h.readUInt32BE(6)
-          : len7;
-    this.headerLength = 0;
+  private headerEnded(now: number): void {
+    const fin = (this.first & 0x80) !== 0;
+    const opcode = this.first & 0x0f;
+    this.headerRead = 0;
     this.headerNeeded = 2;
     // Control frames (ping, pong, close) may come between fragments: they neither start nor end a message.
     this.endsMessage = opcode < FIRST_CONTROL_OPCODE && fin;
-    if (opcode < FIRST_CONTROL_OPCODE) this.messageStartedAt ??= this.now();
-    this.skip = length;
-    if (length === 0) this.frameEnded();
+    if (opcode < FIRST_CONTROL_OPCODE) this.messageStartedAt ??= now;
+    this.skip = this.length;
+    if (this.length === 0) this.frameEnded();
   }
 
   private frameEnded(): void {
