@@ -2,14 +2,11 @@
  * The embedded store: one SQLite file in WAL mode with `synchronous = FULL`,
  * so a commit (and so an ack) survives a power loss.
  *
- * Appends are committed in groups: every `append` made during one turn of
- * the event loop joins one group, posted to the writer on the next
- * `setImmediate` and resolved only after it committed. An fsync per message
- * would cap a busy server at the disk's fsync rate; an fsync per group keeps
- * the same durability at a fraction of the cost. Groups do not wait for the
- * one before to be answered: the writer folds every group that arrived while
- * it was committing into its next transaction (sqlite-worker.ts), so it goes
- * from one commit to the next without waiting for this thread to come round.
+ * Appends are committed in groups: every `append` made while no commit is
+ * running joins the next transaction, posted on the next `setImmediate` and
+ * resolved only after it committed. An fsync per message would cap a busy
+ * server at the disk's fsync rate; an fsync per group keeps the same
+ * durability at a fraction of the cost.
  *
  * Every write goes to one writer (sqlite-writer.ts). For a file it runs in a
  * worker thread with its own connection: measured at 20,000 appends/s, commits
@@ -220,8 +217,8 @@ export class SqliteStore implements ChatStore {
   private readonly writer: WriteChannel;
   private pending: Pending[] = [];
   private flushScheduled = false;
-  /** Groups posted to the writer and not yet answered. */
-  private readonly committing = new Set<Promise<void>>();
+  /** The group commit on its way, if any: the next waits for it, so groups grow under load. */
+  private committing: Promise<void> | undefined;
   private lastCommitFailed = false;
   private closed = false;
 
@@ -305,7 +302,7 @@ export class SqliteStore implements ChatStore {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.closed) return;
+    if (this.flushScheduled || this.committing || this.closed) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
@@ -313,8 +310,12 @@ export class SqliteStore implements ChatStore {
     });
   }
 
-  /** Commits every append (and expiry touch) made since the last group in one transaction. */
+  /**
+   * Commits every append (and expiry touch) made since the last group in one
+   * transaction, then the next group if one gathered meanwhile.
+   */
   private flush(): Promise<void> {
+    if (this.committing) return this.committing;
     const batch = this.pending;
     const touches = this.touches;
     if (batch.length === 0 && touches.size === 0) return Promise.resolve();
@@ -336,8 +337,12 @@ export class SqliteStore implements ChatStore {
           for (const p of batch) p.reject(error);
         },
       )
-      .finally(() => this.committing.delete(commit));
-    this.committing.add(commit);
+      .finally(() => {
+        this.committing = undefined;
+        if (this.closed) return;
+        if (this.pending.length > 0 || this.touches.size > 0) this.scheduleFlush();
+      });
+    this.committing = commit;
     return commit;
   }
 
@@ -370,8 +375,7 @@ export class SqliteStore implements ChatStore {
     if (this.closed) return;
     this.closed = true;
     // What is pending is committed before the writer stops.
-    await this.flush();
-    await Promise.all(this.committing);
+    while (this.committing || this.pending.length > 0 || this.touches.size > 0) await this.flush();
     // The writer's connection closes last, so its thread does the final checkpoint.
     this.db.close();
     await this.writer.close();

@@ -93,7 +93,9 @@ function connectionOf(emitter: WebSocket | Duplex): Connection {
 function onSocketData(this: Duplex, chunk: Buffer): void {
   const connection = connectionOf(this);
   const now = connection.events.now();
-  // Any bytes are a sign of life: frames, pings and pongs alike.
+  // Any bytes are a sign of life: frames, pings and pongs alike. (A client
+  // flooding pings without reading the pongs is terminated by ws itself:
+  // more than 60 pongs pending, its maxPendingAutoPongs.)
   connection.lastSeen = now;
   connection.inbound.push(chunk, now);
 }
