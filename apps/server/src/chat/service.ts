@@ -84,8 +84,6 @@ class SessionState implements Session {
   rateLimited: WindowCounter | undefined = undefined;
   /** Until the `hello`; dropped then, so an idle connection keeps no timer. */
   helloTimer: NodeJS.Timeout | undefined = undefined;
-  /** A `hello` is waiting on the store (see `helloTimedOut`). */
-  helloInFlight = false;
   /** The hello timer fired while a `hello` was in flight: its answer decides. */
   helloOverdue = false;
   ended = false;
@@ -388,7 +386,8 @@ export class ChatService {
    */
   private readonly helloTimedOut = (state: SessionState): void => {
     if (state.user || state.ended) return;
-    if (state.helloInFlight && !state.helloOverdue) {
+    // Before `welcome` only a `hello` goes async: `busy` means one waits on the store.
+    if (state.busy && !state.helloOverdue) {
       state.helloOverdue = true;
       state.helloTimer = setTimeout(this.helloTimedOut, this.deps.settings.helloTimeoutMs, state);
       return;
@@ -401,13 +400,7 @@ export class ChatService {
       this.error(state, ERROR_CODES.BAD_REQUEST, 'already said hello on this connection');
       return;
     }
-    let welcomed: boolean;
-    state.helloInFlight = true;
-    try {
-      welcomed = await this.answerHello(state, message);
-    } finally {
-      state.helloInFlight = false;
-    }
+    const welcomed = await this.answerHello(state, message);
     // A store that throws leaves the close to the timer's second period.
     if (!welcomed && state.helloOverdue && !state.ended) {
       clearTimeout(state.helloTimer);

@@ -18,52 +18,39 @@ import { MessageClock } from './message-clock.js';
 
 let nextId = 1;
 
-/** Flushes every connection that has queued frames, once per turn. */
+/** Flushes every marked connection together, once `schedule` calls back. */
 class FlushScheduler {
-  private readonly dirty = new Set<Connection>();
-  private scheduled = false;
-
-  mark(connection: Connection): void {
-    this.dirty.add(connection);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.run());
-    }
-  }
-
-  private run(): void {
-    this.scheduled = false;
-    const batch = [...this.dirty];
-    this.dirty.clear();
-    for (const connection of batch) connection.flush();
-  }
-}
-
-/**
- * Flushes connections whose queue holds only frames that may wait (presence,
- * typing), every SOON_MS: a burst of joins in a big room then costs each
- * socket one write per interval instead of one per turn of the event loop.
- */
-class SoonScheduler {
   private readonly marked = new Set<Connection>();
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private readonly run = (): void => {
+    this.scheduled = false;
+    const batch = [...this.marked];
+    this.marked.clear();
+    for (const connection of batch) connection.flush();
+  };
+
+  constructor(private readonly schedule: (run: () => void) => void) {}
 
   mark(connection: Connection): void {
     this.marked.add(connection);
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      const batch = [...this.marked];
-      this.marked.clear();
-      for (const c of batch) c.flush();
-    }, SOON_MS);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.schedule(this.run);
+    }
   }
 }
 
 /** How long presence and typing may wait for company. */
 const SOON_MS = 25;
 
-const scheduler = new FlushScheduler();
-const soonScheduler = new SoonScheduler();
+/** Frames written during one turn of the event loop go out together on the next. */
+const scheduler = new FlushScheduler((run) => setImmediate(run));
+/**
+ * Connections whose queue holds only frames that may wait (presence, typing)
+ * are flushed every SOON_MS: a burst of joins in a big room then costs each
+ * socket one write per interval instead of one per turn of the event loop.
+ */
+const soonScheduler = new FlushScheduler((run) => setTimeout(run, SOON_MS));
 
 /**
  * What the gateway does with a connection's events: one object for all
