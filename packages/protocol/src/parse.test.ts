@@ -466,6 +466,17 @@ const VALID_SERVER: readonly [string, ServerMessage][] = [
       heartbeat: { intervalMs: 25_000, timeoutMs: 10_000 },
     },
   ],
+  [
+    'welcome with the limits in force',
+    {
+      type: 'welcome',
+      v: 1,
+      user: alice,
+      token: 'tok',
+      heartbeat: { intervalMs: 25_000, timeoutMs: 10_000 },
+      limits: { sendsPerSec: 10, burst: 20 },
+    },
+  ],
   ['rooms', { type: 'rooms', rooms: [{ name: 'general', members: 3, seq: 118 }] }],
   ['rooms, empty', { type: 'rooms', rooms: [] }],
   [
@@ -518,6 +529,18 @@ describe('parseServerMessage', () => {
       'welcome with heartbeat interval 0',
       { type: 'welcome', v: 1, user: alice, token: 't', heartbeat: { intervalMs: 0, timeoutMs: 1 } },
       'heartbeat.intervalMs: Expected integer to be greater or equal to 1',
+    ],
+    [
+      'welcome with a send rate of 0',
+      {
+        type: 'welcome',
+        v: 1,
+        user: alice,
+        token: 't',
+        heartbeat: { intervalMs: 1, timeoutMs: 1 },
+        limits: { sendsPerSec: 0, burst: 1 },
+      },
+      'limits.sendsPerSec: Expected integer to be greater or equal to 1',
     ],
     [
       'rooms with negative members',

@@ -115,6 +115,13 @@ export const CLIENT_SCHEMAS = {
 
 // ---------- server → client ----------
 
+export const WelcomeLimitsSchema = Type.Object({
+  /** Sends (and, later, other changes) a second per user, refilled continuously. */
+  sendsPerSec: Int({ minimum: 1 }),
+  /** Sends a user may make at once before the rate applies. */
+  burst: Int({ minimum: 1 }),
+});
+
 export const WelcomeSchema = Type.Object({
   type: Type.Literal('welcome'),
   v: Type.Literal(1),
@@ -124,6 +131,12 @@ export const WelcomeSchema = Type.Object({
     intervalMs: Int({ minimum: 1 }),
     timeoutMs: Int({ minimum: 1 }),
   }),
+  /**
+   * The per-user send rate in force, so a client paces its outbox by the
+   * server's setting. Added to version 1: a server older than it leaves it
+   * out, and a client then paces by its own guess.
+   */
+  limits: Type.Optional(WelcomeLimitsSchema),
 });
 
 export const RoomListSchema = Type.Object({

@@ -19,6 +19,7 @@ export type ClientMessage = Static<typeof S.ClientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
 
 export type Welcome = Static<typeof S.WelcomeSchema>;
+export type WelcomeLimits = Static<typeof S.WelcomeLimitsSchema>;
 export type RoomList = Static<typeof S.RoomListSchema>;
 export type Joined = Static<typeof S.JoinedSchema>;
 export type Left = Static<typeof S.LeftSchema>;

@@ -139,8 +139,9 @@ export const serverMessages: { [K in ServerMessageType]: fc.Arbitrary<ServerMess
       user,
       token: anyString(64),
       heartbeat: fc.record({ intervalMs: positive, timeoutMs: positive }, NO_NULL_PROTO),
+      limits: fc.record({ sendsPerSec: positive, burst: positive }, NO_NULL_PROTO),
     },
-    NO_NULL_PROTO,
+    { ...NO_NULL_PROTO, requiredKeys: ['type', 'v', 'user', 'token', 'heartbeat'] },
   ),
   rooms: fc.record(
     { type: fc.constant('rooms' as const), rooms: fc.array(roomSummary, { maxLength: 5 }) },
