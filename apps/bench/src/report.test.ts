@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import type { FanoutPhase, FanoutRow, Results } from './results.js';
-import { evaluateGoals, renderMarkdown } from './report.js';
+import type { GoalRow } from './goals.js';
+import { evaluateGoals, renderGoals } from './goals.js';
+import { renderMarkdown } from './report.js';
+import type { FanoutPhase, FanoutRow, Results, StormRow } from './results.js';
 import type { ServerId } from './servers/types.js';
 
 const latency = (p99: number) => ({ count: 100, p50: p99 / 2, p90: p99, p99, max: p99, mean: p99 / 2 });
@@ -24,6 +26,17 @@ function phase(offered: number | undefined, deliveriesPerSec: number, p99: numbe
   };
 }
 
+const connectResult = (elapsedMs: number) => ({
+  requested: 5000,
+  joined: 5000,
+  failed: 0,
+  retries: 0,
+  elapsedMs,
+  joinMs: latency(10),
+  closes: {},
+  refusals: {},
+});
+
 function row(
   server: ServerId,
   saturation: number,
@@ -31,21 +44,11 @@ function row(
   cpu50k: number,
   rssPerConnection: number,
 ): FanoutRow {
-  const connect = {
-    requested: 5000,
-    joined: 5000,
-    failed: 0,
-    retries: 0,
-    elapsedMs: 1000,
-    joinMs: latency(10),
-    closes: {},
-    refusals: {},
-  };
   return {
     server,
     label: server,
     clients: 5000,
-    connect,
+    connect: connectResult(1000),
     baseRss: 0,
     joinedRss: rssPerConnection * 5000,
     rssPerConnection,
@@ -55,7 +58,17 @@ function row(
   };
 }
 
-function results(fanout: FanoutRow[]): Results {
+function storm(server: ServerId, elapsedMs: number): StormRow {
+  return {
+    server,
+    label: server,
+    result: connectResult(elapsedMs),
+    cpu: { server: 90, generator: 40, serverSeconds: 9, generatorSeconds: 4 },
+    peakRss: 0,
+  };
+}
+
+function results(fanout: FanoutRow[], more: Partial<Results> = {}): Results {
   return {
     mode: 'full',
     machine: {
@@ -78,8 +91,18 @@ function results(fanout: FanoutRow[]): Results {
     redis: [],
     profiles: [],
     durationSeconds: 1,
+    ...more,
   };
 }
+
+const saturationRatio: GoalRow = {
+  text: 'deliveries/s at saturation, Tether ÷ ws-naive',
+  server: 'tether',
+  peer: 'ws-naive',
+  figure: (run, s) => run.results.fanout.find((r) => r.server === s)?.saturation.result.deliveriesPerSec,
+  compare: '>=',
+  bound: 5,
+};
 
 describe('evaluateGoals', () => {
   it('judges each goal by the ratio measured in the same run', () => {
@@ -111,5 +134,94 @@ describe('evaluateGoals', () => {
     const goals = evaluateGoals(results([row('tether', 1_000_000, 30, 30, 20_000)]));
     expect(goals.find((g) => g.goal.includes('ws-naive'))?.pass).toBeUndefined();
     expect(renderMarkdown(results([]))).toContain('# Tether benchmark: full run');
+  });
+
+  it('passes a ratio goal at or above its bound and misses one below it', () => {
+    const run = (naive: number) =>
+      evaluateGoals(results([row('tether', 500_000, 30, 30, 1), row('ws-naive', naive, 30, 30, 1)]), [
+        saturationRatio,
+      ])[0];
+    expect(run(50_000)).toEqual({
+      goal: 'deliveries/s at saturation, Tether ÷ ws-naive',
+      measured: '10.00 ×',
+      target: '>= 5 ×',
+      pass: true,
+      note: '',
+    });
+    expect(run(200_000)).toMatchObject({ measured: '2.50 ×', target: '>= 5 ×', pass: false });
+    // Two decimals would round onto the bound and hide the miss.
+    expect(run(100_020)).toMatchObject({ measured: '4.999 ×', pass: false });
+  });
+
+  it('compares one server with another on any figure of the run (a connect storm, <= 1 ×)', () => {
+    const stormGoal: GoalRow = {
+      text: 'connect storm of 5,000: all joined, Tether ÷ ws-naive',
+      server: 'tether',
+      peer: 'ws-naive',
+      figure: (run, s) => run.results.storm.find((r) => r.server === s)?.result.elapsedMs,
+      compare: '<=',
+      bound: 1,
+      note: (run) => `${run.results.storm.length} servers`,
+    };
+    const judge = (tether: number, naive: number) =>
+      evaluateGoals(results([], { storm: [storm('tether', tether), storm('ws-naive', naive)] }), [
+        stormGoal,
+      ])[0];
+    expect(judge(2000, 4000)).toMatchObject({
+      measured: '0.50 ×',
+      target: '<= 1 ×',
+      pass: true,
+      note: '2 servers',
+    });
+    expect(judge(4000, 4000)).toMatchObject({ measured: '1.000 ×', pass: true });
+    expect(judge(6000, 4000)).toMatchObject({ measured: '1.50 ×', pass: false });
+  });
+
+  it('judges an absolute goal against its bound, in its unit', () => {
+    const goals = evaluateGoals(
+      results([row('tether', 1_000_000, 30, 30, 20_000), row('ws-naive', 100_000, 200, 50, 10_000)]),
+    );
+    expect(goals.find((g) => g.goal === 'p99 latency at 100,000 deliveries/s, Tether')).toEqual({
+      goal: 'p99 latency at 100,000 deliveries/s, Tether',
+      measured: '30.0 ms',
+      target: '<= 150 ms',
+      pass: true,
+      note: '',
+    });
+    const slow = evaluateGoals(results([row('tether', 1_000_000, 151.4, 30, 20_000)]));
+    expect(slow.find((g) => g.goal === 'p99 latency at 100,000 deliveries/s, Tether')).toMatchObject({
+      measured: '151 ms',
+      pass: false,
+    });
+  });
+
+  it('writes a goal whose figure is missing (or whose peer measured 0) as no data, NO DATA', () => {
+    const goals = evaluateGoals(results([row('tether', 500_000, 30, 30, 1), row('ws-naive', 0, 30, 30, 1)]), [
+      saturationRatio,
+      { ...saturationRatio, peer: 'socketio' },
+    ]);
+    for (const g of goals) {
+      expect(g).toMatchObject({ measured: 'no data', target: '>= 5 ×', pass: undefined });
+    }
+    const all = evaluateGoals(results([]));
+    expect(all.every((g) => g.measured === 'no data' && g.pass === undefined)).toBe(true);
+    expect(all.find((g) => g.goal.startsWith('Redis'))?.target).toBe('1');
+    expect(renderGoals(goals)).toEqual([
+      '| goal | measured | target | result | note |',
+      '| --- | --- | --- | --- | --- |',
+      '| deliveries/s at saturation, Tether ÷ ws-naive | no data | >= 5 × | NO DATA |  |',
+      '| deliveries/s at saturation, Tether ÷ ws-naive | no data | >= 5 × | NO DATA |  |',
+    ]);
+    expect(renderMarkdown(results([row('tether', 1_000_000, 30, 30, 20_000)]))).toContain(
+      '| RSS per idle joined connection, Tether ÷ Socket.IO | no data | <= 0.5 × | NO DATA |  |',
+    );
+  });
+
+  it('notes a saturated generator next to the goals it set', () => {
+    const naive = row('ws-naive', 100_000, 100, 50, 10_000);
+    naive.saturation.cpu.generator = 95;
+    const goals = evaluateGoals(results([row('tether', 1_000_000, 30, 30, 20_000), naive]));
+    expect(goals[0]?.note).toBe('generator saturated: the load generator, not the server, set this number');
+    expect(goals.find((g) => g.goal.startsWith('p99 latency'))?.note).toBe('');
   });
 });

@@ -5,189 +5,26 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { int, kib, mib, ms, pct } from './format.js';
+import { evaluateGoals, renderGoals } from './goals.js';
 import type { Percentiles } from './metrics/samples.js';
 import type { CpuPair, FanoutPhase, FanoutRow, IngestRow, Results } from './results.js';
+import {
+  SATURATED_PERCENT,
+  fanoutAt,
+  generatorSaturated,
+  largestFanout,
+  redisRoundTrips,
+} from './results.js';
 import type { ServerId } from './servers/types.js';
 
-/** A process at or above this share of its core was the bottleneck. */
-export const SATURATED_PERCENT = 90;
-
-const int = (n: number): string => Math.round(n).toLocaleString('en');
-const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
-const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
-const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
-const pct = (n: number): string => `${n.toFixed(0)} %`;
-const cpu = (c: CpuPair): string =>
-  `${pct(c.server)} / ${pct(c.generator)}${c.generator >= SATURATED_PERCENT ? ' ⚠' : ''}`;
+/** A generator's CPU, marked ⚠ where it saturated its core. */
+const generatorCpu = (percent: number): string =>
+  `${pct(percent)}${percent >= SATURATED_PERCENT ? ' ⚠' : ''}`;
+const cpu = (c: CpuPair): string => `${pct(c.server)} / ${generatorCpu(c.generator)}`;
 const p5099 = (p: Percentiles): string => (p.count === 0 ? 'n/a' : `${ms(p.p50)} / ${ms(p.p99)}`);
-
-export interface Goal {
-  goal: string;
-  measured: string;
-  target: string;
-  pass: boolean | undefined;
-  note: string;
-}
-
-function fanoutAt(results: Results, server: ServerId, clients: number): FanoutRow | undefined {
-  return results.fanout.find((r) => r.server === server && r.clients === clients);
-}
-
-function loadAt(row: FanoutRow | undefined, offered: number): FanoutPhase | undefined {
-  return row?.loads.find((l) => l.offered === offered);
-}
-
-function burst(row: IngestRow | undefined): IngestRow['phases'][number] | undefined {
-  return row?.phases.find((p) => p.burstPerSender !== undefined);
-}
-
-function genNote(...phases: (FanoutPhase | undefined)[]): string {
-  return phases.some((p) => p && p.cpu.generator >= SATURATED_PERCENT)
-    ? 'generator saturated: the load generator, not the server, set this number'
-    : '';
-}
-
-/** The issue's goals, evaluated on the largest fan-out size of the run. */
-export function evaluateGoals(results: Results): Goal[] {
-  const goals: Goal[] = [];
-  const sizes = results.fanout.map((r) => r.clients);
-  const n = sizes.length > 0 ? Math.max(...sizes) : 0;
-  const tether = fanoutAt(results, 'tether', n);
-  const naive = fanoutAt(results, 'ws-naive', n);
-  const sio = fanoutAt(results, 'socketio', n);
-  const ratio = (
-    goal: string,
-    a: number | undefined,
-    b: number | undefined,
-    op: '>=' | '<=',
-    limit: number,
-    note = '',
-  ): void => {
-    if (a === undefined || b === undefined || b === 0) {
-      goals.push({ goal, measured: 'no data', target: `${op} ${limit}`, pass: undefined, note });
-      return;
-    }
-    const r = a / b;
-    // Two decimals, or three where two would round onto the limit and hide the result.
-    const shown = r.toFixed(2) === limit.toFixed(2) ? r.toFixed(3) : r.toFixed(2);
-    goals.push({
-      goal,
-      measured: `${shown} ×`,
-      target: `${op} ${limit} ×`,
-      pass: op === '>=' ? r >= limit : r <= limit,
-      note,
-    });
-  };
-  const absolute = (
-    goal: string,
-    value: number | undefined,
-    limit: number,
-    unit: string,
-    note = '',
-  ): void => {
-    goals.push({
-      goal,
-      measured: value === undefined ? 'no data' : `${ms(value)} ${unit}`,
-      target: `<= ${limit} ${unit}`,
-      pass: value === undefined ? undefined : value <= limit,
-      note,
-    });
-  };
-  const satNote = genNote(tether?.saturation, naive?.saturation, sio?.saturation);
-  ratio(
-    `fan-out deliveries/s at saturation, Tether ÷ ws-naive (N = ${n})`,
-    tether?.saturation.result.deliveriesPerSec,
-    naive?.saturation.result.deliveriesPerSec,
-    '>=',
-    5,
-    satNote,
-  );
-  ratio(
-    `fan-out deliveries/s at saturation, Tether ÷ Socket.IO (N = ${n})`,
-    tether?.saturation.result.deliveriesPerSec,
-    sio?.saturation.result.deliveriesPerSec,
-    '>=',
-    5,
-    satNote,
-  );
-  const t100 = loadAt(tether, 100_000);
-  const n100 = loadAt(naive, 100_000);
-  ratio(
-    'p99 latency at 100,000 deliveries/s, Tether ÷ ws-naive',
-    t100?.result.latencyMs.p99,
-    n100?.result.latencyMs.p99,
-    '<=',
-    0.35,
-    genNote(t100, n100),
-  );
-  absolute('p99 latency at 100,000 deliveries/s, Tether', t100?.result.latencyMs.p99, 150, 'ms');
-  const t50 = loadAt(tether, 50_000);
-  const n50 = loadAt(naive, 50_000);
-  const f50 = loadAt(fanoutAt(results, 'ws-floor', n), 50_000);
-  ratio(
-    'server CPU at 50,000 deliveries/s, Tether ÷ ws-naive',
-    t50?.cpu.server,
-    n50?.cpu.server,
-    '<=',
-    0.7,
-    f50 && n50 && n50.cpu.server > 0
-      ? `the floor (one prebuilt frame written to each socket, nothing else) measured ${(f50.cpu.server / n50.cpu.server).toFixed(2)} × ws-naive`
-      : '',
-  );
-  ratio(
-    'RSS per idle joined connection, Tether ÷ ws-naive',
-    tether?.rssPerConnection,
-    naive?.rssPerConnection,
-    '<=',
-    1.2,
-  );
-  ratio(
-    'RSS per idle joined connection, Tether ÷ Socket.IO',
-    tether?.rssPerConnection,
-    sio?.rssPerConnection,
-    '<=',
-    0.5,
-  );
-  ratio(
-    'peak RSS during the burst, Tether ÷ ws-naive',
-    tether?.saturation.peakRss,
-    naive?.saturation.peakRss,
-    '<=',
-    1.2,
-  );
-  ratio(
-    'peak RSS during the burst, Tether ÷ Socket.IO',
-    tether?.saturation.peakRss,
-    sio?.saturation.peakRss,
-    '<=',
-    0.2,
-  );
-  const ti = results.ingest.find((r) => r.server === 'tether');
-  const si = results.ingest.find((r) => r.server === 'socketio-sqlite');
-  ratio(
-    'durable ingest acked messages/s (burst), Tether ÷ Socket.IO + SQLite',
-    burst(ti)?.result.ackedPerSec,
-    burst(si)?.result.ackedPerSec,
-    '>=',
-    5,
-  );
-  const topRate = ti?.phases.filter((p) => p.offeredPerSec !== undefined).at(-1);
-  absolute(
-    `ack p99 at ${int(topRate?.offeredPerSec ?? 0)} messages/s, Tether`,
-    topRate?.result.ackMs.p99,
-    25,
-    'ms',
-  );
-  const trips = results.redis.find((r) => r.roundTrips)?.roundTrips;
-  goals.push({
-    goal: 'Redis round trips per send (Tether, 1 node)',
-    measured: trips ? trips.perSend.toFixed(2) : 'no data',
-    target: '1',
-    pass: trips ? trips.perSend < 1.1 : undefined,
-    note: '',
-  });
-  return goals;
-}
+/** A fan-out phase by its offered load, or 'saturation'. */
+const phaseName = (p: FanoutPhase): string => (p.offered === undefined ? 'saturation' : int(p.offered));
 
 /** Server CPU time per delivery over the whole phase (sent × recipients × delivered fraction). */
 export function cpuPerDeliveryMicros(phase: FanoutPhase): number | undefined {
@@ -195,9 +32,10 @@ export function cpuPerDeliveryMicros(phase: FanoutPhase): number | undefined {
   return deliveries > 0 ? (phase.cpu.serverSeconds * 1e6) / deliveries : undefined;
 }
 
-function perDelivery(phase: FanoutPhase): string {
-  const us = cpuPerDeliveryMicros(phase);
-  return us === undefined ? 'n/a' : us.toFixed(2);
+/** cpuPerDeliveryMicros to two decimals, 'n/a' without deliveries. */
+function perDelivery(phase: FanoutPhase | undefined, unit = ''): string {
+  const us = phase && cpuPerDeliveryMicros(phase);
+  return us === undefined ? 'n/a' : `${us.toFixed(2)}${unit}`;
 }
 
 function fanoutTable(rows: FanoutRow[], loads: number[]): string[] {
@@ -215,14 +53,9 @@ function fanoutTable(rows: FanoutRow[], loads: number[]): string[] {
   for (const r of rows) {
     const notes: string[] = [];
     const phases = [...r.loads, r.saturation];
-    if (phases.some((p) => p.cpu.generator >= SATURATED_PERCENT)) {
-      notes.push(
-        `generator saturated in: ${phases
-          .filter((p) => p.cpu.generator >= SATURATED_PERCENT)
-          .map((p) => (p.offered === undefined ? 'saturation' : int(p.offered)))
-          .join(', ')}`,
-      );
-    }
+    const saturatedIn = phases.filter(generatorSaturated);
+    if (saturatedIn.length > 0)
+      notes.push(`generator saturated in: ${saturatedIn.map(phaseName).join(', ')}`);
     for (const l of r.loads) {
       if (l.offered !== undefined && l.result.deliveriesPerSec < 0.9 * l.offered) {
         notes.push(`${int(l.offered)}/s not sustained (${int(l.result.deliveriesPerSec)}/s)`);
@@ -231,7 +64,7 @@ function fanoutTable(rows: FanoutRow[], loads: number[]): string[] {
     for (const p of phases) {
       if (p.result.deliveredFraction < 0.999) {
         notes.push(
-          `${p.offered === undefined ? 'saturation' : int(p.offered)}: ${(100 * (1 - p.result.deliveredFraction)).toFixed(2)} % of deliveries missing, ${p.result.clientsOpen} clients open`,
+          `${phaseName(p)}: ${(100 * (1 - p.result.deliveredFraction)).toFixed(2)} % of deliveries missing, ${p.result.clientsOpen} clients open`,
         );
       }
       if (p.result.refused > 0) notes.push(`${p.result.refused} sends refused`);
@@ -285,19 +118,10 @@ export function renderMarkdown(results: Results): string {
 
   if (results.fanout.length > 0 || results.ingest.length > 0) {
     lines.push('## Goals', '');
-    lines.push('| goal | measured | target | result | note |', '| --- | --- | --- | --- | --- |');
-    for (const g of evaluateGoals(results)) {
-      lines.push(
-        `| ${g.goal} | ${g.measured} | ${g.target} | ${g.pass === undefined ? 'NO DATA' : g.pass ? 'PASS' : 'MISS'} | ${g.note} |`,
-      );
-    }
-    lines.push('');
-    const n = Math.max(0, ...results.fanout.map((r) => r.clients));
-    const perDeliveryAt = (server: ServerId): string => {
-      const row = fanoutAt(results, server, n);
-      const us = row ? cpuPerDeliveryMicros(row.saturation) : undefined;
-      return us === undefined ? 'n/a' : `${us.toFixed(2)} µs`;
-    };
+    lines.push(...renderGoals(evaluateGoals(results)), '');
+    const n = largestFanout(results);
+    const perDeliveryAt = (server: ServerId): string =>
+      perDelivery(fanoutAt(results, server, n)?.saturation, ' µs');
     if (n > 0) {
       lines.push(
         `Server CPU time per delivery at saturation (N = ${int(n)}), which other load on the machine does not distort: ` +
@@ -411,10 +235,10 @@ export function renderMarkdown(results: Results): string {
     );
     for (const r of results.redis) {
       lines.push(
-        `| ${r.nodes} | ${int(r.clients)} | ${int(r.saturation.result.deliveriesPerSec)} | ${r.nodeCpu.map(pct).join(' + ')} | ${pct(r.redisCpu)} | ${pct(r.saturation.cpu.generator)}${r.saturation.cpu.generator >= SATURATED_PERCENT ? ' ⚠' : ''} |`,
+        `| ${r.nodes} | ${int(r.clients)} | ${int(r.saturation.result.deliveriesPerSec)} | ${r.nodeCpu.map(pct).join(' + ')} | ${pct(r.redisCpu)} | ${generatorCpu(r.saturation.cpu.generator)} |`,
       );
     }
-    const trips = results.redis.find((r) => r.roundTrips)?.roundTrips;
+    const trips = redisRoundTrips(results);
     if (trips) {
       lines.push(
         '',

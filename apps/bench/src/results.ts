@@ -1,4 +1,7 @@
-/** Everything a run measured, as written to the JSON file and read by the report. */
+/**
+ * Everything a run measured, as written to the JSON file and read by the
+ * report, and the look-ups the report and the goals share.
+ */
 import type {
   AwaitResumedResult,
   ConnectResult,
@@ -132,4 +135,30 @@ export interface Results {
   redis: RedisRow[];
   profiles: ProfileSummary[];
   durationSeconds: number;
+}
+
+/** A process at or above this share of its core was the bottleneck. */
+export const SATURATED_PERCENT = 90;
+
+/** Whether the load generator, not the server, set the phase's numbers. */
+export function generatorSaturated(phase: { cpu: CpuPair } | undefined): boolean {
+  return phase !== undefined && phase.cpu.generator >= SATURATED_PERCENT;
+}
+
+/** The largest fan-out size of the run (0 without fan-out): the goals and the summary judge it. */
+export function largestFanout(results: Results): number {
+  return Math.max(0, ...results.fanout.map((r) => r.clients));
+}
+
+export function fanoutAt(results: Results, server: ServerId, clients: number): FanoutRow | undefined {
+  return results.fanout.find((r) => r.server === server && r.clients === clients);
+}
+
+export function ingestOf(results: Results, server: ServerId): IngestRow | undefined {
+  return results.ingest.find((r) => r.server === server);
+}
+
+/** Redis round trips per send, measured on the 1-node run only. */
+export function redisRoundTrips(results: Results): RoundTrips | undefined {
+  return results.redis.find((r) => r.roundTrips)?.roundTrips;
 }

@@ -1,0 +1,8 @@
+/** How the report and the goals write numbers. */
+
+export const int = (n: number): string => Math.round(n).toLocaleString('en');
+/** Three significant digits or so: 150, 77.1, 8.78. */
+export const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+export const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+export const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
+export const pct = (n: number): string => `${n.toFixed(0)} %`;

@@ -1,0 +1,266 @@
+/**
+ * The bench's goals as data: one row per goal (its wording, the figure it
+ * judges, the comparison and the bound, where its note comes from),
+ * judged by evaluateGoal and written as Markdown by renderGoals.
+ *
+ * A ratio goal divides a figure of one server by the same figure of a peer
+ * measured in the same run (Tether ÷ ws-naive >= 5 ×); an absolute goal
+ * compares one server's figure with a fixed bound (<= 25 ms).
+ */
+import { int, ms } from './format.js';
+import type { FanoutPhase, Results } from './results.js';
+import { fanoutAt, generatorSaturated, ingestOf, largestFanout, redisRoundTrips } from './results.js';
+import type { ServerId } from './servers/types.js';
+
+/** What the goals are judged on: the run, and the fan-out size they judge (the largest). */
+export interface Run {
+  results: Results;
+  clients: number;
+}
+
+/** One figure of one server in the run; undefined where it was not measured. */
+export type Figure = (run: Run, server: ServerId) => number | undefined;
+
+export type Comparison = '<' | '<=' | '>=' | '>';
+
+interface GoalRowBase {
+  /** The goal as the report words it. */
+  text: string | ((run: Run) => string);
+  /** The server judged (the numerator of a ratio). */
+  server: ServerId;
+  figure: Figure;
+  /** Passes when `figure(server) [÷ figure(peer)] <compare> bound`. */
+  compare: Comparison;
+  bound: number;
+  /** Context for the reader, e.g. that the generator set the number; '' for none. */
+  note?: (run: Run) => string;
+}
+
+/** figure(server) ÷ figure(peer), both from the same run; shown as `1.23 ×`. */
+export interface RatioGoal extends GoalRowBase {
+  peer: ServerId;
+}
+
+/** figure(server) itself, shown as `show(value) unit`. */
+export interface AbsoluteGoal extends GoalRowBase {
+  peer?: undefined;
+  /** After the figure and the bound, e.g. 'ms'; none if left out. */
+  unit?: string;
+  /** How the figure is written; `ms` (about three significant digits) if left out. */
+  show?: (value: number) => string;
+  /** The target as written, where the bound is a tolerance around it. */
+  target?: string;
+}
+
+export type GoalRow = RatioGoal | AbsoluteGoal;
+
+/** A goal judged on one run, as the Markdown table and the JSON `goals` field give it. */
+export interface Goal {
+  goal: string;
+  measured: string;
+  target: string;
+  /** undefined: a figure was not measured (NO DATA). */
+  pass: boolean | undefined;
+  note: string;
+}
+
+// The figures the goals read.
+
+const fanout = (run: Run, server: ServerId) => fanoutAt(run.results, server, run.clients);
+const saturation = (run: Run, server: ServerId): FanoutPhase | undefined => fanout(run, server)?.saturation;
+const atLoad =
+  (offered: number) =>
+  (run: Run, server: ServerId): FanoutPhase | undefined =>
+    fanout(run, server)?.loads.find((l) => l.offered === offered);
+const ingestBurst = (run: Run, server: ServerId) =>
+  ingestOf(run.results, server)?.phases.find((p) => p.burstPerSender !== undefined);
+/** The highest offered rate of durable ingest (the last rate phase). */
+const ingestTopRate = (run: Run, server: ServerId) =>
+  ingestOf(run.results, server)
+    ?.phases.filter((p) => p.offeredPerSec !== undefined)
+    .at(-1);
+
+// The notes.
+
+/** Warns when the generator saturated its core in the phase of any of these servers. */
+const generatorNote =
+  (phase: (run: Run, server: ServerId) => FanoutPhase | undefined, servers: ServerId[]) =>
+  (run: Run): string =>
+    servers.some((s) => generatorSaturated(phase(run, s)))
+      ? 'generator saturated: the load generator, not the server, set this number'
+      : '';
+
+/** ws-floor's CPU ÷ ws-naive's: how low one write per delivery lets the server's CPU go. */
+const floorNote = (run: Run): string => {
+  const floor = atLoad(50_000)(run, 'ws-floor');
+  const naive = atLoad(50_000)(run, 'ws-naive');
+  return floor && naive && naive.cpu.server > 0
+    ? `the floor (one prebuilt frame written to each socket, nothing else) measured ${(floor.cpu.server / naive.cpu.server).toFixed(2)} × ws-naive`
+    : '';
+};
+
+const FANOUT_SERVERS: ServerId[] = ['tether', 'ws-naive', 'socketio'];
+
+/** The goals, in the order the report lists them. Fan-out goals judge the largest size of the run. */
+export const GOALS: readonly GoalRow[] = [
+  {
+    text: (run) => `fan-out deliveries/s at saturation, Tether ÷ ws-naive (N = ${run.clients})`,
+    server: 'tether',
+    peer: 'ws-naive',
+    figure: (run, s) => saturation(run, s)?.result.deliveriesPerSec,
+    compare: '>=',
+    bound: 5,
+    note: generatorNote(saturation, FANOUT_SERVERS),
+  },
+  {
+    text: (run) => `fan-out deliveries/s at saturation, Tether ÷ Socket.IO (N = ${run.clients})`,
+    server: 'tether',
+    peer: 'socketio',
+    figure: (run, s) => saturation(run, s)?.result.deliveriesPerSec,
+    compare: '>=',
+    bound: 5,
+    note: generatorNote(saturation, FANOUT_SERVERS),
+  },
+  {
+    text: 'p99 latency at 100,000 deliveries/s, Tether ÷ ws-naive',
+    server: 'tether',
+    peer: 'ws-naive',
+    figure: (run, s) => atLoad(100_000)(run, s)?.result.latencyMs.p99,
+    compare: '<=',
+    bound: 0.35,
+    note: generatorNote(atLoad(100_000), ['tether', 'ws-naive']),
+  },
+  {
+    text: 'p99 latency at 100,000 deliveries/s, Tether',
+    server: 'tether',
+    figure: (run, s) => atLoad(100_000)(run, s)?.result.latencyMs.p99,
+    compare: '<=',
+    bound: 150,
+    unit: 'ms',
+  },
+  {
+    text: 'server CPU at 50,000 deliveries/s, Tether ÷ ws-naive',
+    server: 'tether',
+    peer: 'ws-naive',
+    figure: (run, s) => atLoad(50_000)(run, s)?.cpu.server,
+    compare: '<=',
+    bound: 0.7,
+    note: floorNote,
+  },
+  {
+    text: 'RSS per idle joined connection, Tether ÷ ws-naive',
+    server: 'tether',
+    peer: 'ws-naive',
+    figure: (run, s) => fanout(run, s)?.rssPerConnection,
+    compare: '<=',
+    bound: 1.2,
+  },
+  {
+    text: 'RSS per idle joined connection, Tether ÷ Socket.IO',
+    server: 'tether',
+    peer: 'socketio',
+    figure: (run, s) => fanout(run, s)?.rssPerConnection,
+    compare: '<=',
+    bound: 0.5,
+  },
+  {
+    text: 'peak RSS during the burst, Tether ÷ ws-naive',
+    server: 'tether',
+    peer: 'ws-naive',
+    figure: (run, s) => saturation(run, s)?.peakRss,
+    compare: '<=',
+    bound: 1.2,
+  },
+  {
+    text: 'peak RSS during the burst, Tether ÷ Socket.IO',
+    server: 'tether',
+    peer: 'socketio',
+    figure: (run, s) => saturation(run, s)?.peakRss,
+    compare: '<=',
+    bound: 0.2,
+  },
+  {
+    text: 'durable ingest acked messages/s (burst), Tether ÷ Socket.IO + SQLite',
+    server: 'tether',
+    peer: 'socketio-sqlite',
+    figure: (run, s) => ingestBurst(run, s)?.result.ackedPerSec,
+    compare: '>=',
+    bound: 5,
+  },
+  {
+    text: (run) => `ack p99 at ${int(ingestTopRate(run, 'tether')?.offeredPerSec ?? 0)} messages/s, Tether`,
+    server: 'tether',
+    figure: (run, s) => ingestTopRate(run, s)?.result.ackMs.p99,
+    compare: '<=',
+    bound: 25,
+    unit: 'ms',
+  },
+  {
+    text: 'Redis round trips per send (Tether, 1 node)',
+    server: 'tether-redis-1',
+    figure: (run) => redisRoundTrips(run.results)?.perSend,
+    // One round trip; the count is net of an idle window, so allow for its noise.
+    compare: '<',
+    bound: 1.1,
+    target: '1',
+    show: (v) => v.toFixed(2),
+  },
+];
+
+const HOLDS: Record<Comparison, (a: number, b: number) => boolean> = {
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>=': (a, b) => a >= b,
+  '>': (a, b) => a > b,
+};
+
+/** Two decimals, or three where two would round onto the bound and hide the result. */
+function showRatio(r: number, bound: number): string {
+  return r.toFixed(2) === bound.toFixed(2) ? r.toFixed(3) : r.toFixed(2);
+}
+
+/** The number judged: the figure, or its ratio to the peer's; undefined if either is missing (or the peer's is 0). */
+function judged(row: GoalRow, run: Run): number | undefined {
+  const value = row.figure(run, row.server);
+  if (row.peer === undefined || value === undefined) return value;
+  const peer = row.figure(run, row.peer);
+  return peer === undefined || peer === 0 ? undefined : value / peer;
+}
+
+/** How a row writes its figure and its target. */
+function style(row: GoalRow): { unit?: string; show: (v: number) => string; target?: string } {
+  return row.peer === undefined
+    ? { unit: row.unit, show: row.show ?? ms, target: row.target }
+    : { unit: '×', show: (r) => showRatio(r, row.bound) };
+}
+
+/** One row judged on the run. */
+export function evaluateGoal(row: GoalRow, run: Run): Goal {
+  const { unit, show, target } = style(row);
+  const withUnit = (s: string): string => (unit === undefined ? s : `${s} ${unit}`);
+  const value = judged(row, run);
+  return {
+    goal: typeof row.text === 'string' ? row.text : row.text(run),
+    measured: value === undefined ? 'no data' : withUnit(show(value)),
+    target: target ?? withUnit(`${row.compare} ${row.bound}`),
+    pass: value === undefined ? undefined : HOLDS[row.compare](value, row.bound),
+    note: row.note?.(run) ?? '',
+  };
+}
+
+/** Every goal of the table, judged on the run's results. */
+export function evaluateGoals(results: Results, rows: readonly GoalRow[] = GOALS): Goal[] {
+  const run: Run = { results, clients: largestFanout(results) };
+  return rows.map((row) => evaluateGoal(row, run));
+}
+
+/** The goals as a Markdown table. */
+export function renderGoals(goals: readonly Goal[]): string[] {
+  const verdict = (pass: boolean | undefined): string =>
+    pass === undefined ? 'NO DATA' : pass ? 'PASS' : 'MISS';
+  return [
+    '| goal | measured | target | result | note |',
+    '| --- | --- | --- | --- | --- |',
+    ...goals.map((g) => `| ${g.goal} | ${g.measured} | ${g.target} | ${verdict(g.pass)} | ${g.note} |`),
+  ];
+}
