@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { App } from './App';
 import { mockListLayout, renderWithLocale } from './components/test-utils';
-import { FakeEnvironment, MemoryStorage, fakeSocketFactory, silentLog } from './net/testing';
+import { FakeEnvironment, MemoryStorage, fakeSocketFactory, silentLog } from './test/fakes';
 
 const alice = { id: 'u_alice', name: 'alice' };
 const bob = { id: 'u_bob', name: 'bob' };

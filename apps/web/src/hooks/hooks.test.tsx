@@ -3,7 +3,7 @@ import type { ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { ChatClient } from '../net/ChatClient';
-import { FakeEnvironment, MemoryStorage, fakeSocketFactory, silentLog } from '../net/testing';
+import { FakeEnvironment, MemoryStorage, fakeSocketFactory, silentLog } from '../test/fakes';
 import {
   ChatProvider,
   useChatClient,

@@ -5,9 +5,9 @@ import { sortedMessages } from '../state/messages';
 import { messageViews, typingNames } from '../state/selectors';
 import { OUTBOX_LIMIT } from '../state/types';
 import { CLIENT_RECONNECT_CLOSE, ChatClient } from './ChatClient';
-import { STORAGE_KEYS } from './persistence';
-import { FakeEnvironment, MemoryStorage, fakeSocketFactory, silentLog } from './testing';
-import type { FakeWebSocket } from './testing';
+import { STORAGE_KEYS } from '../state/persistence';
+import { FakeEnvironment, MemoryStorage, fakeSocketFactory, silentLog } from '../test/fakes';
+import type { FakeWebSocket } from '../test/fakes';
 
 const alice: User = { id: 'u_alice', name: 'alice' };
 const bob: User = { id: 'u_bob', name: 'bob' };

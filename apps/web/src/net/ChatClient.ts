@@ -37,8 +37,11 @@ import {
   typingReceived,
 } from '../state/reducers';
 import type { StatePatch } from '../state/reducers';
-import { createChatStore, resetChatStore } from '../state/store';
-import type { ChatStore } from '../state/store';
+import { enqueue, markFailed, markSending, removeItem } from '../state/outbox';
+import { ChatStorage, bindPersistence, restoreState } from '../state/persistence';
+import type { PersistenceBinding } from '../state/persistence';
+import { createChatStateStore, resetChatStateStore } from '../state/store';
+import type { ChatStateStore } from '../state/store';
 import { OUTBOX_LIMIT } from '../state/types';
 import type { ChatState, ConnectionStatus, OutboxItem } from '../state/types';
 import { reconnectDelay } from './backoff';
@@ -47,6 +50,7 @@ import type {
   BrowserEnvironment,
   Clock,
   KeyValueStorage,
+  Logger,
   SocketConstructor,
   SocketLike,
   TimerHandle,
@@ -56,9 +60,6 @@ import { decodeServerFrame, encodeClientFrame } from './frames';
 import { Heartbeat } from './heartbeat';
 import { createMessageId } from './ids';
 import type { RandomValues } from './ids';
-import { enqueue, markFailed, markSending, removeItem } from './outbox';
-import { ChatStorage, bindPersistence, restoreState } from './persistence';
-import type { Logger, PersistenceBinding } from './persistence';
 import { checkText, isValidRoomName, normaliseName } from './text';
 import { TokenBucket } from './tokenBucket';
 
@@ -85,8 +86,8 @@ const INTERNAL_RETRY_MS = 2000;
 export interface ChatClientOptions {
   /** The WebSocket endpoint, `ws(s)://host/ws` (see `socketUrl`). */
   url: string;
-  /** @default createChatStore() */
-  store?: ChatStore;
+  /** @default createChatStateStore() */
+  store?: ChatStateStore;
   /** Where the session, rooms, outbox and recent messages survive a reload; null keeps nothing. @default localStorage */
   storage?: KeyValueStorage | null;
   /** @default globalThis.WebSocket */
@@ -119,7 +120,7 @@ export type JoinResult = { ok: true } | { ok: false; reason: 'invalid_room' | 't
 export type SetNameResult = { ok: true } | { ok: false; reason: 'invalid_name' };
 
 export class ChatClient {
-  readonly store: ChatStore;
+  readonly store: ChatStateStore;
   readonly #url: string;
   readonly #WebSocket: SocketConstructor | undefined;
   readonly #clock: Clock;
@@ -184,7 +185,7 @@ export class ChatClient {
     const restored = restoreState(this.#storage);
     this.#token = restored.session.token;
     this.#savedName = restored.session.name;
-    this.store = options.store ?? createChatStore();
+    this.store = options.store ?? createChatStateStore();
     this.store.setState(restored.state);
     this.#persistence = bindPersistence(this.store, this.#storage, this.#timers);
   }
@@ -267,7 +268,7 @@ export class ChatClient {
     this.#token = null;
     this.#savedName = null;
     this.#attempt = 0;
-    resetChatStore(this.store);
+    resetChatStateStore(this.store);
     this.#persistence.flush();
     this.#storage.clear();
   };

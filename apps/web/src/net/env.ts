@@ -10,6 +10,11 @@ export interface Clock {
   now(): number;
 }
 
+/** Where the client reports what it ignored or could not do; `console` fits. */
+export interface Logger {
+  warn(message: string, ...details: unknown[]): void;
+}
+
 export type TimerHandle = ReturnType<typeof globalThis.setTimeout>;
 
 export interface Timers {

@@ -1,13 +1,14 @@
 /**
  * The app's one zustand store, vanilla so that `ChatClient` (no React) owns and
- * writes it; React reads it through the hooks in src/hooks.
+ * writes it; React reads it through the hooks in src/hooks. Named for the chat
+ * *state*: the server's storage port is the `ChatStore`.
  */
 import { createStore } from 'zustand/vanilla';
 import type { StoreApi } from 'zustand/vanilla';
 
 import type { ChatState } from './types';
 
-export type ChatStore = StoreApi<ChatState>;
+export type ChatStateStore = StoreApi<ChatState>;
 
 /** A fresh state: nothing restored, nothing connected. */
 export function initialChatState(): ChatState {
@@ -23,11 +24,11 @@ export function initialChatState(): ChatState {
   };
 }
 
-export function createChatStore(initial: Partial<ChatState> = {}): ChatStore {
+export function createChatStateStore(initial: Partial<ChatState> = {}): ChatStateStore {
   return createStore<ChatState>()(() => ({ ...initialChatState(), ...initial }));
 }
 
 /** Back to the initial state, replacing every slice (tests; sign-out). */
-export function resetChatStore(store: ChatStore): void {
+export function resetChatStateStore(store: ChatStateStore): void {
   store.setState(initialChatState(), true);
 }

@@ -1,13 +1,13 @@
 import type { Message } from '@tether/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { mergeMessages, NO_MESSAGES } from '../state/messages';
-import { emptyRoom } from '../state/reducers';
-import { createChatStore } from '../state/store';
-import type { OutboxItem } from '../state/types';
-import { systemTimers } from './env';
+import { systemTimers } from '../net/env';
+import { MemoryStorage, silentLog } from '../test/fakes';
+import { mergeMessages, NO_MESSAGES } from './messages';
 import { ChatStorage, STORAGE_KEYS, bindPersistence, restoreState } from './persistence';
-import { MemoryStorage, silentLog } from './testing';
+import { emptyRoom } from './reducers';
+import { createChatStateStore } from './store';
+import type { OutboxItem } from './types';
 
 const bob = { id: 'u_bob', name: 'bob' };
 
@@ -144,7 +144,7 @@ describe('bindPersistence', () => {
   it('writes the outbox at once and rooms and messages debounced', () => {
     const raw = new MemoryStorage();
     const storage = new ChatStorage(raw, silentLog);
-    const store = createChatStore();
+    const store = createChatStateStore();
     const binding = bindPersistence(store, storage, systemTimers, 500);
 
     store.setState({ outbox: { items: [outboxItem], full: false } });

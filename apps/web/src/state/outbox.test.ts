@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { OutboxItem } from '../state/types';
+import type { OutboxItem } from './types';
 import { enqueue, markFailed, markSending, parseOutbox, removeItem } from './outbox';
 
 function item(id: string, createdAt = 1): OutboxItem {

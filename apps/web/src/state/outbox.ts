@@ -3,8 +3,8 @@
  * function returns a new array when something changed and the same one when
  * nothing did, so store subscribers can compare references.
  */
-import { OUTBOX_LIMIT } from '../state/types';
-import type { OutboxItem } from '../state/types';
+import { OUTBOX_LIMIT } from './types';
+import type { OutboxItem } from './types';
 
 /** `items` plus `item`, or null when the outbox is full. */
 export function enqueue(

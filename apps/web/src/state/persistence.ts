@@ -7,16 +7,17 @@
  * (quota, disabled, private mode) is logged and otherwise ignored.
  */
 import type { Message, User } from '@tether/protocol';
+import { isValidRoomName } from '@tether/protocol/rules';
 
-import { NO_MESSAGES, latestMessages, mergeMessages, newestSeq } from '../state/messages';
-import { emptyRoom, outboxSlice } from '../state/reducers';
-import type { RoomMessages } from '../state/messages';
-import type { ChatStore } from '../state/store';
-import { STORED_MESSAGES_PER_ROOM } from '../state/types';
-import type { ChatState, OutboxItem, RoomsSlice } from '../state/types';
-import type { KeyValueStorage, TimerHandle, Timers } from './env';
+// Types only: the browser's storage and timers are passed in by the client.
+import type { KeyValueStorage, Logger, TimerHandle, Timers } from '../net/env';
+import { NO_MESSAGES, latestMessages, mergeMessages, newestSeq } from './messages';
+import type { RoomMessages } from './messages';
 import { parseOutbox } from './outbox';
-import { isValidRoomName } from './text';
+import { emptyRoom, outboxSlice } from './reducers';
+import type { ChatStateStore } from './store';
+import { STORED_MESSAGES_PER_ROOM } from './types';
+import type { ChatState, OutboxItem, RoomsSlice } from './types';
 
 const VERSION = 1;
 
@@ -26,10 +27,6 @@ export const STORAGE_KEYS = {
   outbox: 'tether:outbox',
   messages: (room: string) => `tether:messages:${room}`,
 } as const;
-
-export interface Logger {
-  warn(message: string, ...details: unknown[]): void;
-}
 
 export interface PersistedSession {
   token: string | null;
@@ -280,7 +277,7 @@ export interface PersistenceBinding {
  * most once per `delayMs`, and on `flush`.
  */
 export function bindPersistence(
-  store: ChatStore,
+  store: ChatStateStore,
   storage: ChatStorage,
   timers: Timers,
   delayMs = 500,

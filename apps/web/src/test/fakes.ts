@@ -5,7 +5,7 @@
  */
 import type { ClientMessage, ClientMessageOf, ClientMessageType, ServerMessage } from '@tether/protocol';
 
-import type { BrowserEnvironment, EnvironmentHandlers, KeyValueStorage, SocketLike } from './env';
+import type { BrowserEnvironment, EnvironmentHandlers, KeyValueStorage, SocketLike } from '../net/env';
 
 export class FakeWebSocket implements SocketLike {
   static readonly CONNECTING = 0;
