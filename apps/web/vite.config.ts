@@ -2,71 +2,97 @@ import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 
-// Everything the Koa server answers besides the UI. `changeOrigin` stays off
-// on purpose: the server accepts a browser's WebSocket only when `Origin`
-// matches `Host`, and the dev page's origin is this server's, so `Host` must
-// reach it unchanged.
-const server = 'http://127.0.0.1:3000';
-const proxy = {
-  '/ws': { target: server, ws: true },
-  '/healthz': server,
-  '/readyz': server,
-  '/metrics': server,
-  '/api': server,
-};
+/**
+ * The port the chat server listens on: `PORT`, as the server reads it, so one
+ * `PORT=4000 pnpm dev` moves both sides (3000 when unset, as on the server). A
+ * value that is not a port stops Vite with a line that says so, instead of a
+ * proxy that fails on every request.
+ */
+function serverPort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 3000;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) {
+    throw new Error(
+      `PORT must be the chat server's port, a number from 1 to 65535; got ${JSON.stringify(raw)}`,
+    );
+  }
+  return port;
+}
+
+/**
+ * Everything the Koa server answers besides the UI. `changeOrigin` stays off
+ * on purpose: the server accepts a browser's WebSocket only when `Origin`
+ * matches `Host`, and the dev page's origin is this server's, so `Host` must
+ * reach it unchanged.
+ */
+function serverProxy(port: number) {
+  const server = `http://127.0.0.1:${port}`;
+  return {
+    '/ws': { target: server, ws: true },
+    '/healthz': server,
+    '/readyz': server,
+    '/metrics': server,
+    '/api': server,
+  };
+}
 
 // Server routes a navigation must reach, never the cached app shell.
 const serverRoutes = [/^\/ws(?:\/|$)/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/api(?:\/|$)/];
 
-export default defineConfig({
-  plugins: [
-    react(),
-    VitePWA({
-      strategies: 'generateSW',
-      // main.tsx registers the worker: the server's CSP (`script-src 'self'`)
-      // forbids an injected inline script.
-      injectRegister: null,
-      // A new version waits for the person's "Reload" (see main.tsx) instead
-      // of reloading the page mid-conversation.
-      registerType: 'prompt',
-      includeAssets: ['favicon.svg', 'apple-touch-icon.png'],
-      manifest: {
-        name: 'Tether',
-        short_name: 'Tether',
-        description: 'Realtime chat whose connections stay alive and whose messages are never lost.',
-        start_url: '/',
-        scope: '/',
-        display: 'standalone',
-        background_color: '#ffffff',
-        theme_color: '#4f46e5',
-        icons: [
-          { src: 'pwa-192.png', sizes: '192x192', type: 'image/png' },
-          { src: 'pwa-512.png', sizes: '512x512', type: 'image/png' },
-          { src: 'pwa-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
-        ],
-      },
-      workbox: {
-        // The whole built app is precached, so a reload while the server is
-        // unreachable still opens the chat.
-        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
-        navigateFallback: 'index.html',
-        navigateFallbackDenylist: serverRoutes,
-        cleanupOutdatedCaches: true,
-        // Source maps are for debugging, not for offline use.
-        globIgnores: ['**/*.map'],
-      },
-    }),
-  ],
-  resolve: {
-    // Workspace packages resolve to their TypeScript sources, in dev and in
-    // production builds alike, so `vite build` works on a fresh clone without
-    // building packages/protocol first (its `@tether/source` export points at
-    // src/). Setting `conditions` replaces Vite's defaults, hence the spread.
-    conditions: ['@tether/source', ...defaultClientConditions],
-  },
-  server: { port: 5173, strictPort: true, proxy },
-  // `vite preview` serves dist/ with the same proxy, so a built UI can talk to
-  // a dev server too.
-  preview: { proxy },
-  build: { sourcemap: true },
+export default defineConfig(({ command }) => {
+  // Only `vite` and `vite preview` (both 'serve') talk to the server: a build
+  // neither needs nor checks PORT.
+  const proxy = command === 'serve' ? serverProxy(serverPort(process.env.PORT)) : undefined;
+  return {
+    plugins: [
+      react(),
+      VitePWA({
+        strategies: 'generateSW',
+        // main.tsx registers the worker: the server's CSP (`script-src 'self'`)
+        // forbids an injected inline script.
+        injectRegister: null,
+        // A new version waits for the person's "Reload" (see main.tsx) instead
+        // of reloading the page mid-conversation.
+        registerType: 'prompt',
+        includeAssets: ['favicon.svg', 'apple-touch-icon.png'],
+        manifest: {
+          name: 'Tether',
+          short_name: 'Tether',
+          description: 'Realtime chat whose connections stay alive and whose messages are never lost.',
+          start_url: '/',
+          scope: '/',
+          display: 'standalone',
+          background_color: '#ffffff',
+          theme_color: '#4f46e5',
+          icons: [
+            { src: 'pwa-192.png', sizes: '192x192', type: 'image/png' },
+            { src: 'pwa-512.png', sizes: '512x512', type: 'image/png' },
+            { src: 'pwa-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          ],
+        },
+        workbox: {
+          // The whole built app is precached, so a reload while the server is
+          // unreachable still opens the chat.
+          globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
+          navigateFallback: 'index.html',
+          navigateFallbackDenylist: serverRoutes,
+          cleanupOutdatedCaches: true,
+          // Source maps are for debugging, not for offline use.
+          globIgnores: ['**/*.map'],
+        },
+      }),
+    ],
+    resolve: {
+      // Workspace packages resolve to their TypeScript sources, in dev and in
+      // production builds alike, so `vite build` works on a fresh clone without
+      // building packages/protocol first (its `@tether/source` export points at
+      // src/). Setting `conditions` replaces Vite's defaults, hence the spread.
+      conditions: ['@tether/source', ...defaultClientConditions],
+    },
+    server: { port: 5173, strictPort: true, proxy },
+    // `vite preview` serves dist/ with the same proxy, so a built UI can talk to
+    // a dev server too.
+    preview: { proxy },
+    build: { sourcemap: true },
+  };
 });
