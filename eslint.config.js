@@ -5,6 +5,8 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+import { boundaries } from './eslint.architecture.js';
+
 const typescriptFiles = ['**/*.{ts,tsx,mts,cts}'];
 // Build and tool configs sit outside every tsconfig; type-aware rules would
 // only fail to find a program for them, and they gain little from it.
@@ -101,4 +103,7 @@ export default defineConfig(
       'react-hooks/exhaustive-deps': 'error',
     },
   },
+
+  // The architecture's import rules (eslint.architecture.js).
+  ...boundaries,
 );

@@ -9,6 +9,11 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // Rules about the repository as a whole (the architecture's import rules).
+        extends: true,
+        test: { name: 'repo', root: '.', include: ['test/**/*.test.mjs'] },
+      },
+      {
         extends: true,
         test: {
           name: 'protocol',

@@ -7,20 +7,13 @@ import type { AddressInfo } from 'node:net';
 
 import { pino, type Logger } from 'pino';
 
-import { LocalBus } from './bus/local.js';
-import { RedisBus } from './bus/redis.js';
-import type { Bus } from './bus/types.js';
-import { systemClock, type Clock } from './chat/clock.js';
-import { LocalMembership, type MembershipDirectory } from './chat/membership.js';
+import { openBackend } from './backend.js';
+import type { Bus, ChatStore, Clock, MembershipDirectory } from './chat/ports.js';
 import { ChatService } from './chat/service.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/app.js';
+import { systemClock } from './local/clock.js';
 import { createMetrics } from './metrics.js';
-import { connectRedis, whenReady } from './store/redis-connection.js';
-import { RedisMembership } from './store/redis-membership.js';
-import { RedisStore } from './store/redis.js';
-import { SqliteStore } from './store/sqlite.js';
-import type { ChatStore } from './store/types.js';
 import { encodeFrame, encodeJoinedFrame } from './ws/frame.js';
 import { Gateway } from './ws/gateway.js';
 
@@ -54,20 +47,14 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const log = overrides.log ?? pino({ level: config.logLevel, base: { service: 'tether' } });
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
-  const backend = config.redisUrl
-    ? await redisBackend(config, config.redisUrl, log, clock, overrides.redisConnectTimeoutMs ?? 10_000, () =>
-        chat.catchUp(),
-      )
-    : {
-        store: overrides.store ?? new SqliteStore(config.databasePath),
-        bus: overrides.bus ?? new LocalBus(),
-        membership: overrides.membership ?? new LocalMembership(),
-        close: () => Promise.resolve(),
-      };
-  const store = overrides.store ?? backend.store;
-  const bus = overrides.bus ?? backend.bus;
-  const membership = overrides.membership ?? backend.membership;
-  const chat: ChatService = new ChatService({
+  const backend = await openBackend(config, {
+    clock,
+    log,
+    redisConnectTimeoutMs: overrides.redisConnectTimeoutMs ?? 10_000,
+    replace: { store: overrides.store, bus: overrides.bus, membership: overrides.membership },
+  });
+  const { store, bus, membership } = backend;
+  const chat = new ChatService({
     store,
     bus,
     membership,
@@ -127,12 +114,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info(
-    config.redisUrl
-      ? { port, host: config.host, redis: redactUrl(config.redisUrl), node: bus.nodeId }
-      : { port, host: config.host, database: config.databasePath },
-    'listening',
-  );
+  log.info({ port, host: config.host, ...backend.describe }, 'listening');
 
   const shutdown = async (): Promise<void> => {
     log.info('shutting down');
@@ -158,61 +140,4 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     wsUrl: `${url.replace(/^http/, 'ws')}/ws`,
     close: () => (closing ??= shutdown()),
   };
-}
-
-/** Redis carries storage, fan-out and membership: several processes serve one chat. */
-async function redisBackend(
-  config: Config,
-  url: string,
-  log: Logger,
-  clock: Clock,
-  connectTimeoutMs: number,
-  onResubscribed: () => void,
-): Promise<{ store: ChatStore; bus: Bus; membership: MembershipDirectory; close: () => Promise<void> }> {
-  const commands = connectRedis(url, log, 'commands');
-  const subscriber = connectRedis(url, log, 'subscriber');
-  const close = async (): Promise<void> => {
-    await Promise.allSettled([commands.quit(), subscriber.quit()]);
-  };
-  try {
-    await Promise.all([whenReady(commands, connectTimeoutMs), whenReady(subscriber, connectTimeoutMs)]);
-  } catch (error) {
-    commands.disconnect();
-    subscriber.disconnect();
-    throw new Error(
-      `could not reach redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  const bus = new RedisBus(commands, subscriber, config.redisPrefix, log, onResubscribed);
-  const store = new RedisStore(
-    commands,
-    {
-      prefix: config.redisPrefix,
-      historyMax: config.historyMax,
-      tokenTtlMs: config.tokenTtlDays * 86_400_000,
-      nodeId: bus.nodeId,
-    },
-    log,
-  );
-  const membership = new RedisMembership(
-    commands,
-    { prefix: config.redisPrefix, nodeId: bus.nodeId, graceMs: config.presenceGraceMs, clock },
-    log,
-  );
-  await bus.start();
-  await store.checkDurability().catch((error: unknown) => {
-    log.warn({ err: error }, 'could not read redis persistence settings (CONFIG GET refused?)');
-  });
-  return { store, bus, membership, close };
-}
-
-/** A Redis URL without its password, for logs. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'redis://…';
-  }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { Message, ServerMessage, User } from '@tether/protocol';
 
-import type { Frame, Peer } from './peer.js';
+import type { Frame, Peer } from './ports.js';
 import { Room } from './room.js';
 
 /** A frame that carries the message itself, so a test can read what a peer got. */
@@ -42,7 +42,6 @@ function room(seq: number, members: User[] = []): Room {
     epoch: 'e_1',
     seq,
     members,
-    nodeId: 'n1',
     graceMs: 0,
     encode: (m) => ({ byteLength: 1, message: m }) as TestFrame,
     onLocalPresence: () => undefined,

@@ -20,7 +20,7 @@
 import { LIMITS, type Message, type User } from '@tether/protocol';
 
 import { MemberList } from './member-list.js';
-import type { Frame, FrameEncoder, Peer } from './peer.js';
+import type { Frame, FrameEncoder, Peer } from './ports.js';
 import { Presence } from './presence.js';
 
 interface Subscriber {
@@ -44,7 +44,6 @@ export interface RoomOptions {
   seq: number;
   /** The room's members (all processes) when this object was made. */
   members: readonly User[];
-  nodeId: string;
   graceMs: number;
   encode: FrameEncoder;
   /** A user became (or stopped being) a member through this process's connections. */
@@ -203,23 +202,11 @@ export class Room {
     return true;
   }
 
-  /** Relays a typing signal to every connection here but the one that sent it. */
-  relayTyping(user: User, origin: string): void {
+  /** Relays a typing signal to every connection here but the one that sent it (if it is here). */
+  relayTyping(user: User, sender?: Peer): void {
     const frame = this.encode({ type: 'typing', room: this.name, user });
-    const sender = this.localPeerIdOf(origin);
     for (const [peer, subscriber] of this.subscribers)
-      if (peer.id !== sender) this.writeEvent(peer, subscriber, frame);
-  }
-
-  /** `${nodeId}:${peer.id}`: names a connection across processes. */
-  originOf(peer: Peer): string {
-    return `${this.options.nodeId}:${peer.id}`;
-  }
-
-  /** The peer id in an origin of this process; undefined for another process's. */
-  private localPeerIdOf(origin: string): number | undefined {
-    const prefix = `${this.options.nodeId}:`;
-    return origin.startsWith(prefix) ? Number(origin.slice(prefix.length)) : undefined;
+      if (peer !== sender) this.writeEvent(peer, subscriber, frame);
   }
 
   /**
@@ -275,15 +262,6 @@ export class Room {
   /** True while this process has a reason to keep the room in memory. */
   get active(): boolean {
     return this.subscribers.size > 0 || this.presence.size > 0;
-  }
-
-  /** Users held as members by this process (connected or in their grace period). */
-  localMembers(): User[] {
-    return this.presence.list();
-  }
-
-  get connectionCount(): number {
-    return this.subscribers.size;
   }
 
   /** Forgets everyone without announcements (shutdown). */

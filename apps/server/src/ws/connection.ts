@@ -11,8 +11,7 @@ import type { Duplex } from 'node:stream';
 import { CLOSE_CODES, LIMITS, type CloseCode } from '@tether/protocol';
 import WebSocket from 'ws';
 
-import type { Frame, Peer } from '../chat/peer.js';
-import type { Session } from '../chat/service.js';
+import type { ConnectionSession, Frame, Peer } from '../chat/ports.js';
 import { isWireFrame } from './frame.js';
 import { MessageClock } from './message-clock.js';
 
@@ -116,7 +115,7 @@ export class Connection implements Peer {
   /** When the message the client is sending began (heartbeat). */
   readonly inbound = new MessageClock();
   /** The chat session on this connection; set by the gateway right after. */
-  session: Session | undefined;
+  session: ConnectionSession | undefined;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private terminated = false;

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 
 import { parseServerMessage } from '@tether/protocol';
 
-import { MemberList } from '../chat/member-list.js';
 import { encodeJoinedFrame, textFrame } from './frame.js';
 
 // ws's frame parser is public at runtime but has no type declarations.
@@ -48,8 +47,21 @@ describe('encodeJoinedFrame', () => {
   it.each([0, 1, 3, 2_000])(
     'frames a joined answer around %i pre-encoded members that ws decodes and the schema accepts',
     async (n) => {
-      const members = new MemberList();
-      for (let i = 0; i < n; i++) members.set({ id: `u_${i}`, name: `user ${i} ☃` });
+      const members = Array.from({ length: n }, (_, i) => ({ id: `u_${i}`, name: `user ${i} ☃` }));
+      // The list as MemberList hands it over: a JSON array in chunks of up to 128 members.
+      const chunks = [Buffer.from('[')];
+      for (let at = 0; at < n; at += 128) {
+        if (at > 0) chunks.push(Buffer.from(','));
+        chunks.push(
+          Buffer.from(
+            members
+              .slice(at, at + 128)
+              .map((m) => JSON.stringify(m))
+              .join(','),
+          ),
+        );
+      }
+      chunks.push(Buffer.from(']'));
       const joined = {
         room: 'general',
         epoch: 'e_1',
@@ -59,11 +71,11 @@ describe('encodeJoinedFrame', () => {
         ],
         hasMore: true,
       };
-      const frame = encodeJoinedFrame(joined, members.encoded());
+      const frame = encodeJoinedFrame(joined, chunks);
       const bytes = Buffer.concat([frame.bytes, ...(frame.more ?? [])]);
       expect(frame.byteLength).toBe(bytes.length);
       const parsed = parseServerMessage(await decode(bytes));
-      expect(parsed).toEqual({ ok: true, message: { type: 'joined', ...joined, members: members.values() } });
+      expect(parsed).toEqual({ ok: true, message: { type: 'joined', ...joined, members } });
     },
   );
 });

@@ -6,7 +6,7 @@
  */
 import type { Joined, ServerMessage } from '@tether/protocol';
 
-import type { Frame } from '../chat/peer.js';
+import type { Frame } from '../chat/ports.js';
 
 export interface WireFrame extends Frame {
   /** The frame's first bytes (header and start of the payload). */

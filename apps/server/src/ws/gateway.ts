@@ -11,15 +11,14 @@ import { CLOSE_CODES, LIMITS, WS_PATH } from '@tether/protocol';
 import type { Logger } from 'pino';
 import WebSocket, { WebSocketServer } from 'ws';
 
-import type { ChatService } from '../chat/service.js';
-import type { Clock } from '../chat/clock.js';
+import type { Chat, Clock } from '../chat/ports.js';
 import type { Metrics } from '../metrics.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { Heartbeat } from './heartbeat.js';
 import { isOriginAllowed } from './origin.js';
 
 export interface GatewayOptions {
-  chat: ChatService;
+  chat: Chat;
   clock: Clock;
   log: Logger;
   metrics: Metrics;

@@ -43,13 +43,20 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 
-import { LocalBus } from '../../src/bus/local.js';
-import { LocalMembership, type MembershipDirectory } from '../../src/chat/membership.js';
-import type { Frame, Peer } from '../../src/chat/peer.js';
-import { ChatService, type Session } from '../../src/chat/service.js';
+import { LocalBus } from '../../src/local/bus.js';
+import { LocalMembership } from '../../src/local/membership.js';
+import { ChatService } from '../../src/chat/service.js';
 import { createMetrics } from '../../src/metrics.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
-import type { ChatStore, NewMessage, NewUser } from '../../src/store/types.js';
+import { SqliteStore } from '../../src/sqlite/store.js';
+import type {
+  ChatStore,
+  ConnectionSession,
+  Frame,
+  MembershipDirectory,
+  NewMessage,
+  NewUser,
+  Peer,
+} from '../../src/chat/ports.js';
 import { encodeFrame, encodeJoinedFrame, isWireFrame } from '../../src/ws/frame.js';
 import { prng } from '../helpers/random.js';
 
@@ -220,7 +227,7 @@ class FakePeer implements Peer {
   static nextId = 1;
   readonly id = FakePeer.nextId++;
   open = true;
-  session!: Session;
+  session!: ConnectionSession;
   user: User | undefined;
   token: string | undefined;
   readonly rooms = new Map<string, RoomView>();

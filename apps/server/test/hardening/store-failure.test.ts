@@ -16,8 +16,8 @@ import { ERROR_CODES, type Message, type ServerMessageOf, type User } from '@tet
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
-import { SqliteStore } from '../../src/store/sqlite.js';
-import type { AppendOutcome, ChatStore, NewMessage, NewUser, RoomState } from '../../src/store/types.js';
+import { SqliteStore } from '../../src/sqlite/store.js';
+import type { AppendOutcome, ChatStore, NewMessage, NewUser, RoomState } from '../../src/chat/ports.js';
 import { isAck, isError, isMessage, type TestClient } from '../helpers/client.js';
 import { waitFor } from '../helpers/metrics.js';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';

@@ -7,7 +7,7 @@
  *   await using srv = await startTestServer({ RATE_LIMIT_PER_SEC: '2' }, { clock });
  *   clock.advance(500);
  */
-import type { Clock } from '../../src/chat/clock.js';
+import type { Clock } from '../../src/chat/ports.js';
 
 export interface ManualClock extends Clock {
   /** Moves the clock `ms` forward. */

@@ -8,7 +8,7 @@
  * server at the disk's fsync rate; an fsync per group keeps the same
  * durability at a fraction of the cost.
  *
- * Every write goes to one writer (sqlite-writer.ts). For a file it runs in a
+ * Every write goes to one writer (writer.ts). For a file it runs in a
  * worker thread with its own connection: measured at 20,000 appends/s, commits
  * on the event loop took about half of its time, in blocks of 5–20 ms and now
  * and then 100–270 ms, and every ack and delivery waited behind them. Reads stay on this thread's connection; WAL
@@ -17,23 +17,11 @@
  * runs: it would wait on the writer's lock.
  */
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 
 import type Database from 'better-sqlite3';
 import type { Message, User } from '@tether/protocol';
 
-import type { FromWriter, ToWriter, WorkerInit } from './sqlite-worker.js';
-import {
-  SCHEMA,
-  SqliteWriter,
-  openDatabase,
-  type Committed,
-  type WriteRequest,
-  type WriteResults,
-} from './sqlite-writer.js';
 import type {
   AckRecord,
   AppendOutcome,
@@ -42,7 +30,9 @@ import type {
   NewMessage,
   NewUser,
   RoomState,
-} from './types.js';
+} from '../chat/ports.js';
+import { InlineChannel, WorkerChannel, type WriteChannel } from './threads.js';
+import { SCHEMA, openDatabase, type Committed } from './writer.js';
 
 interface MessageRow {
   room: string;
@@ -88,127 +78,6 @@ function outcome(m: NewMessage, committed: Committed): AppendOutcome {
     kind: 'stored',
     message: { room: m.room, seq: committed, ts: m.ts, id: m.id, from: m.from, text: m.text },
   };
-}
-
-/** Where the writer runs: inline (`:memory:`) or in a worker thread (a file). */
-interface WriteChannel {
-  write<K extends WriteRequest['kind']>(request: WriteRequest & { kind: K }): Promise<WriteResults[K]>;
-  close(): Promise<void>;
-}
-
-/** The writer on the store's own connection, for `:memory:`. */
-class InlineChannel implements WriteChannel {
-  private readonly writer: SqliteWriter;
-  constructor(db: Database.Database) {
-    this.writer = new SqliteWriter(db);
-  }
-  write<K extends WriteRequest['kind']>(request: WriteRequest & { kind: K }): Promise<WriteResults[K]> {
-    try {
-      return Promise.resolve(this.writer.handle(request) as WriteResults[K]);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-/**
- * Under vitest or tsx the store runs from its .ts source, and a worker does not
- * inherit their loaders: it registers tsx's first, then imports the source.
- */
-function startWorker(init: WorkerInit): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: init });
-  }
-  // tsx's package root is its loader; its ESM API sits beside it.
-  const loader = createRequire(import.meta.url).resolve('tsx');
-  const api = pathToFileURL(path.join(path.dirname(loader), 'esm/api/index.mjs')).href;
-  const entry = new URL('./sqlite-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData: init });
-}
-
-interface Thread {
-  worker: Worker;
-  exited: Promise<void>;
-}
-
-function startThread(init: WorkerInit): Thread {
-  const worker = startWorker(init);
-  // The store's close() ends them; they alone do not keep the process alive.
-  worker.unref();
-  return { worker, exited: new Promise((resolve) => worker.once('exit', () => resolve())) };
-}
-
-/** Asks a thread to close its connection (after the writes posted before) and waits for it to end. */
-async function stopThread(thread: Thread): Promise<void> {
-  thread.worker.postMessage({ id: 0, close: true } satisfies ToWriter);
-  let timer: NodeJS.Timeout | undefined;
-  const stuck = new Promise<void>((resolve) => {
-    timer = setTimeout(() => void thread.worker.terminate().then(() => resolve()), 10_000);
-  });
-  await Promise.race([thread.exited, stuck]);
-  clearTimeout(timer);
-}
-
-/** The writer in a worker thread; restarted on the next write if it dies. */
-class WorkerChannel implements WriteChannel {
-  private writer: Thread | undefined;
-  /** Not restarted if it dies: the writer then checkpoints by itself (sqlite-worker.ts). */
-  private readonly checkpointer: Thread;
-  private nextId = 1;
-  private readonly waiting = new Map<
-    number,
-    { resolve: (result: unknown) => void; reject: (error: Error) => void }
-  >();
-
-  constructor(private readonly file: string) {
-    this.writer = this.start();
-    this.checkpointer = startThread({ file, role: 'checkpointer' });
-    // It catches its own errors; one it could not is ignored (see above).
-    this.checkpointer.worker.on('error', () => undefined);
-  }
-
-  private start(): Thread {
-    const thread = startThread({ file: this.file, role: 'writer' });
-    const worker = thread.worker;
-    worker.on('message', (answer: FromWriter) => {
-      const waiter = this.waiting.get(answer.id);
-      if (!waiter) return;
-      this.waiting.delete(answer.id);
-      if (answer.ok) waiter.resolve(answer.result);
-      else waiter.reject(Object.assign(new Error(answer.message), { code: answer.code }));
-    });
-    const fail = (error: Error): void => {
-      if (this.writer === thread) this.writer = undefined;
-      for (const waiter of this.waiting.values()) waiter.reject(error);
-      this.waiting.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)));
-    return thread;
-  }
-
-  private post(message: (id: number) => ToWriter): Promise<unknown> {
-    const { worker } = (this.writer ??= this.start());
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage(message(id));
-    });
-  }
-
-  write<K extends WriteRequest['kind']>(request: WriteRequest & { kind: K }): Promise<WriteResults[K]> {
-    return this.post((id) => ({ id, request })) as Promise<WriteResults[K]>;
-  }
-
-  async close(): Promise<void> {
-    await stopThread(this.checkpointer);
-    // Closed last, the writer's connection does the final checkpoint.
-    if (this.writer) await stopThread(this.writer);
-  }
 }
 
 export class SqliteStore implements ChatStore {

@@ -1,25 +1,8 @@
-/**
- * Who is in a room across every server process. Each process records the
- * users it holds as members (connected, or inside their grace period); a
- * room's members are the union. In one process that is a map; with Redis it
- * is a sorted set with expiring entries, so a crashed process's members leave
- * on their own.
- */
+/** Room membership for a single process: a map, since no other process holds members. */
 import type { User } from '@tether/protocol';
 
-export interface MembershipDirectory {
-  /** This process holds `user` as a member of `room` from now on (or no longer). */
-  set(room: string, user: User, present: boolean): Promise<void>;
-  /** The room's members on every process, each user once. */
-  members(room: string): Promise<User[]>;
-  /** One user as a member of the room (on any process), or null. */
-  member(room: string, userId: string): Promise<User | null>;
-  /** Member counts of several rooms. */
-  counts(rooms: readonly string[]): Promise<Map<string, number>>;
-  close(): Promise<void>;
-}
+import type { MembershipDirectory } from '../chat/ports.js';
 
-/** Membership for a single process. */
 export class LocalMembership implements MembershipDirectory {
   private readonly rooms = new Map<string, Map<string, User>>();
 

@@ -8,11 +8,11 @@ import type { User } from '@tether/protocol';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
-import type { MembershipDirectory } from '../chat/membership.js';
-import type { Clock } from '../chat/clock.js';
+import type { Clock, MembershipDirectory } from '../chat/ports.js';
+import type { RedisKeys } from './keys.js';
 
 export interface RedisMembershipOptions {
-  prefix: string;
+  keys: RedisKeys;
   nodeId: string;
   graceMs: number;
   clock: Clock;
@@ -38,7 +38,7 @@ export class RedisMembership implements MembershipDirectory {
   }
 
   private key(room: string): string {
-    return `${this.options.prefix}presence:${room}`;
+    return this.options.keys.presence(room);
   }
 
   async set(room: string, user: User, present: boolean): Promise<void> {

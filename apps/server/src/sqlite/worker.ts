@@ -15,7 +15,7 @@ import {
   type WriteOutcome,
   type WriteRequest,
   type WriteResult,
-} from './sqlite-writer.js';
+} from './writer.js';
 
 export interface WorkerInit {
   file: string;
@@ -36,7 +36,7 @@ export type FromWriter =
   | { id: number; ok: false; message: string; code: string | undefined };
 
 const port = parentPort;
-if (!port) throw new Error('sqlite-worker runs as a worker thread');
+if (!port) throw new Error('sqlite/worker.ts runs as a worker thread');
 const { file, role } = workerData as WorkerInit;
 const db = openDatabase(file);
 const writer = role === 'writer' ? new SqliteWriter(db) : undefined;

@@ -2,15 +2,15 @@
  * Every write SQLite does for Tether, on one connection: the group commit of
  * appends (with token-expiry touches), user creation and renames, room
  * creation and the readiness probe. For a database file it runs in a worker
- * thread (sqlite-worker.ts), so commits, their fsyncs and WAL checkpoints do
+ * thread (worker.ts), so commits, their fsyncs and WAL checkpoints do
  * not stall the event loop; for `:memory:` it runs inline on the store's own
  * connection, since a second connection would see another database.
  */
 import Database from 'better-sqlite3';
 import type { User } from '@tether/protocol';
 
-import { randomId } from './ids.js';
-import type { AckRecord, NewMessage, NewUser, RoomState } from './types.js';
+import { randomId } from '../util/ids.js';
+import type { AckRecord, NewMessage, NewUser, RoomState } from '../chat/ports.js';
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (

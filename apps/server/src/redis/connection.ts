@@ -43,3 +43,14 @@ export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
     redis.once('ready', onReady);
   });
 }
+
+/** A Redis URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis://…';
+  }
+}

@@ -15,8 +15,6 @@ import type { Message, User } from '@tether/protocol';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
-import { BUS_CHANNEL } from '../bus/redis.js';
-import { randomId } from './ids.js';
 import type {
   AckRecord,
   AppendOutcome,
@@ -25,10 +23,12 @@ import type {
   NewMessage,
   NewUser,
   RoomState,
-} from './types.js';
+} from '../chat/ports.js';
+import { randomId } from '../util/ids.js';
+import { SEGMENTS, messageEnvelope, type RedisKeys } from './keys.js';
 
 export interface RedisStoreOptions {
-  prefix: string;
+  keys: RedisKeys;
   historyMax: number;
   /** How long an idempotency key is kept after the user's last send or hello. */
   tokenTtlMs: number;
@@ -49,28 +49,28 @@ const RESUME = `
 local p, exp = ARGV[1], ARGV[2]
 local id = redis.call('GET', KEYS[1])
 if not id then return false end
-local user = p .. 'user:' .. id
+local user = p .. '${SEGMENTS.user}' .. id
 local fields = redis.call('HMGET', user, 'name', 'key')
 if not fields[1] then return false end
 redis.call('PEXPIREAT', KEYS[1], exp)
 redis.call('PEXPIREAT', user, exp)
-local name = p .. 'name:' .. fields[2]
+local name = p .. '${SEGMENTS.name}' .. fields[2]
 local holder = redis.call('GET', name)
 if not holder or holder == id then redis.call('SET', name, id, 'PXAT', exp) end
-redis.call('PEXPIREAT', p .. 'acks:' .. id, exp)
+redis.call('PEXPIREAT', p .. '${SEGMENTS.acks}' .. id, exp)
 return {id, fields[1]}`;
 
 const RENAME = `
 local p, id, newName, newKey = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local target = p .. 'name:' .. newKey
+local target = p .. '${SEGMENTS.name}' .. newKey
 local holder = redis.call('GET', target)
 if holder and holder ~= id then return 0 end
-local user = p .. 'user:' .. id
+local user = p .. '${SEGMENTS.user}' .. id
 local exp = redis.call('PEXPIRETIME', user)
 if exp < 0 then return 0 end
 local oldKey = redis.call('HGET', user, 'key')
-if oldKey and oldKey ~= newKey and redis.call('GET', p .. 'name:' .. oldKey) == id then
-  redis.call('DEL', p .. 'name:' .. oldKey)
+if oldKey and oldKey ~= newKey and redis.call('GET', p .. '${SEGMENTS.name}' .. oldKey) == id then
+  redis.call('DEL', p .. '${SEGMENTS.name}' .. oldKey)
 end
 redis.call('SET', target, id, 'PXAT', exp)
 redis.call('HSET', user, 'name', newName, 'key', newKey)
@@ -83,7 +83,8 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return redis.call('HMGET', KEYS[1], 'epoch', 'seq')`;
 
 // The message JSON is built by the caller around the seq (ARGV[3] .. seq ..
-// ARGV[4]), so the script never re-encodes text.
+// ARGV[4]), so the script never re-encodes text; it is published in the bus
+// envelope (ARGV[10] .. message .. ARGV[11], see keys.ts).
 const APPEND = `
 local acks, room, msgs, rooms = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id, roomName = ARGV[1], ARGV[2]
@@ -99,7 +100,7 @@ local max = tonumber(ARGV[5])
 if size > max then redis.call('ZREMRANGEBYRANK', msgs, 0, size - max - 1) end
 redis.call('HSET', acks, id, roomName .. ' ' .. seq .. ' ' .. ARGV[6])
 redis.call('PEXPIRE', acks, ARGV[7])
-redis.call('PUBLISH', ARGV[9], '{"n":"' .. ARGV[10] .. '","e":{"kind":"message","message":' .. message .. '}}')
+redis.call('PUBLISH', ARGV[9], ARGV[10] .. message .. ARGV[11])
 return {1, seq}`;
 
 type ScriptReply = [number, string | number];
@@ -116,14 +117,16 @@ function page(newestFirst: string[], limit: number): MessagePage {
 }
 
 export class RedisStore implements ChatStore {
-  private readonly p: string;
+  private readonly keys: RedisKeys;
+  private readonly envelope: { head: string; tail: string };
 
   constructor(
     private readonly redis: Redis,
     private readonly options: RedisStoreOptions,
     private readonly log: Logger,
   ) {
-    this.p = options.prefix;
+    this.keys = options.keys;
+    this.envelope = messageEnvelope(options.nodeId);
     redis.defineCommand('tetherCreateUser', { numberOfKeys: 3, lua: CREATE_USER });
     redis.defineCommand('tetherResume', { numberOfKeys: 1, lua: RESUME });
     redis.defineCommand('tetherRename', { numberOfKeys: 0, lua: RENAME });
@@ -162,9 +165,9 @@ export class RedisStore implements ChatStore {
     const id = randomId('u');
     const created = await this.call<number>(
       'tetherCreateUser',
-      `${this.p}name:${input.nameKey}`,
-      `${this.p}token:${input.tokenHash}`,
-      `${this.p}user:${id}`,
+      this.keys.name(input.nameKey),
+      this.keys.token(input.tokenHash),
+      this.keys.user(id),
       id,
       input.name,
       input.nameKey,
@@ -177,22 +180,22 @@ export class RedisStore implements ChatStore {
   async resumeSession(tokenHash: string, _now: number, expiresAt: number): Promise<User | null> {
     const found = await this.call<[string, string] | null>(
       'tetherResume',
-      `${this.p}token:${tokenHash}`,
-      this.p,
+      this.keys.token(tokenHash),
+      this.keys.prefix,
       expiresAt,
     );
     return found ? { id: found[0], name: found[1] } : null;
   }
 
   async renameUser(userId: string, name: string, nameKey: string): Promise<boolean> {
-    return (await this.call<number>('tetherRename', this.p, userId, name, nameKey)) === 1;
+    return (await this.call<number>('tetherRename', this.keys.prefix, userId, name, nameKey)) === 1;
   }
 
   async openRoom(room: string): Promise<RoomState> {
     const [epoch, seq] = await this.call<[string, string]>(
       'tetherOpenRoom',
-      `${this.p}room:${room}`,
-      `${this.p}rooms`,
+      this.keys.room(room),
+      this.keys.rooms(),
       room,
       randomId('e'),
     );
@@ -200,9 +203,9 @@ export class RedisStore implements ChatStore {
   }
 
   async listRooms(): Promise<RoomState[]> {
-    const names = (await this.redis.smembers(`${this.p}rooms`)).sort();
+    const names = (await this.redis.smembers(this.keys.rooms())).sort();
     const states = await Promise.all(
-      names.map((name) => this.redis.hmget(`${this.p}room:${name}`, 'epoch', 'seq')),
+      names.map((name) => this.redis.hmget(this.keys.room(name), 'epoch', 'seq')),
     );
     return names.map((name, i) => ({ name, epoch: states[i]?.[0] ?? '', seq: Number(states[i]?.[1] ?? 0) }));
   }
@@ -213,10 +216,10 @@ export class RedisStore implements ChatStore {
     const tail = `,"ts":${m.ts},"id":${JSON.stringify(m.id)},"from":${JSON.stringify(m.from)},"text":${JSON.stringify(m.text)}}`;
     const [stored, value] = await this.call<ScriptReply>(
       'tetherAppend',
-      `${this.p}acks:${m.from.id}`,
-      `${this.p}room:${m.room}`,
-      `${this.p}msgs:${m.room}`,
-      `${this.p}rooms`,
+      this.keys.acks(m.from.id),
+      this.keys.room(m.room),
+      this.keys.messages(m.room),
+      this.keys.rooms(),
       m.id,
       m.room,
       head,
@@ -225,8 +228,9 @@ export class RedisStore implements ChatStore {
       m.ts,
       this.options.tokenTtlMs,
       randomId('e'),
-      `${this.p}${BUS_CHANNEL}`,
-      this.options.nodeId,
+      this.keys.channel(),
+      this.envelope.head,
+      this.envelope.tail,
     );
     if (stored === 0) return { kind: 'duplicate', ack: parseAck(m.id, String(value)) };
     const seq = Number(value);
@@ -234,13 +238,13 @@ export class RedisStore implements ChatStore {
   }
 
   async findAck(userId: string, id: string): Promise<AckRecord | null> {
-    const stored = await this.redis.hget(`${this.p}acks:${userId}`, id);
+    const stored = await this.redis.hget(this.keys.acks(userId), id);
     return stored === null ? null : parseAck(id, stored);
   }
 
   async latest(room: string, limit: number): Promise<MessagePage> {
     const rows = await this.redis.zrevrangebyscore(
-      `${this.p}msgs:${room}`,
+      this.keys.messages(room),
       '+inf',
       '-inf',
       'LIMIT',
@@ -252,7 +256,7 @@ export class RedisStore implements ChatStore {
 
   async after(room: string, since: number, limit: number): Promise<MessagePage> {
     const rows = await this.redis.zrevrangebyscore(
-      `${this.p}msgs:${room}`,
+      this.keys.messages(room),
       '+inf',
       `(${since}`,
       'LIMIT',
@@ -264,7 +268,7 @@ export class RedisStore implements ChatStore {
 
   async before(room: string, before: number, limit: number): Promise<MessagePage> {
     const rows = await this.redis.zrevrangebyscore(
-      `${this.p}msgs:${room}`,
+      this.keys.messages(room),
       `(${before}`,
       '-inf',
       'LIMIT',

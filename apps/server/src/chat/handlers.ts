@@ -1,0 +1,310 @@
+/**
+ * What each request does, as the protocol reference describes it: hello,
+ * join, leave, rooms, send, history, typing and ping. A handler reads the
+ * session's state, checks the request, talks to the store and the room
+ * registry, and answers through the session.
+ */
+import {
+  ERROR_CODES,
+  LIMITS,
+  PROTOCOL_VERSION,
+  checkName,
+  checkText,
+  isValidRoomName,
+  type ClientMessage,
+  type ClientMessageOf,
+  type User,
+} from '@tether/protocol';
+import type { Logger } from 'pino';
+
+import type { Metrics } from '../metrics.js';
+import type { ChatSettings, ChatStore, Clock, JoinedEncoder, MembershipDirectory } from './ports.js';
+import { RateLimiter } from './rate-limit.js';
+import type { RoomRegistry } from './rooms.js';
+import type { ErrorContext, RequestHandler, Session } from './session.js';
+import { hashToken, newToken } from './tokens.js';
+
+const DAY_MS = 86_400_000;
+
+export interface HandlerDeps {
+  store: ChatStore;
+  membership: MembershipDirectory;
+  rooms: RoomRegistry;
+  encodeJoined: JoinedEncoder;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  settings: ChatSettings;
+}
+
+export class RequestHandlers implements RequestHandler {
+  private readonly limiter: RateLimiter;
+  private readonly sweepTimer: NodeJS.Timeout;
+
+  constructor(private readonly deps: HandlerDeps) {
+    this.limiter = new RateLimiter(deps.settings.rateLimitPerSec, deps.settings.rateLimitBurst);
+    this.sweepTimer = setInterval(() => this.limiter.sweep(this.deps.clock.now()), 60_000);
+    this.sweepTimer.unref();
+  }
+
+  handle(session: Session, message: ClientMessage): void | Promise<void> {
+    switch (message.type) {
+      case 'hello':
+        return this.hello(session, message);
+      case 'join':
+        return this.join(session, message);
+      case 'leave':
+        this.leave(session, message);
+        return;
+      case 'rooms':
+        return this.listRooms(session);
+      case 'send':
+        return this.send(session, message);
+      case 'history':
+        return this.history(session, message);
+      case 'typing':
+        this.typing(session, message);
+        return;
+      case 'ping':
+        session.reply({ type: 'pong', t: message.t });
+        return;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`unhandled message ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  ended(session: Session, clean: boolean): void {
+    for (const name of session.rooms) this.deps.rooms.get(name)?.detach(session.peer, clean);
+  }
+
+  stop(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  // ---------- session ----------
+
+  private async hello(session: Session, message: ClientMessageOf<'hello'>): Promise<void> {
+    if (session.user) {
+      session.error(ERROR_CODES.BAD_REQUEST, 'already said hello on this connection');
+      return;
+    }
+    // A store that throws leaves the close to the hello timer's second period.
+    if (!(await this.answerHello(session, message))) session.helloRefused();
+  }
+
+  /** Answers `welcome` or an `error`; true for `welcome`. */
+  private async answerHello(session: Session, message: ClientMessageOf<'hello'>): Promise<boolean> {
+    const name = checkName(message.name);
+    if (!name.ok) {
+      session.error(name.code, name.message);
+      return false;
+    }
+    const { store, clock, settings } = this.deps;
+    const now = clock.now();
+    const expiresAt = now + settings.tokenTtlDays * DAY_MS;
+    let user: User | null;
+    let token: string;
+    if (message.token !== undefined) {
+      token = message.token;
+      user = await store.resumeSession(hashToken(token), now, expiresAt);
+      if (!user) {
+        session.error(ERROR_CODES.INVALID_TOKEN, 'unknown or expired token; say hello without it');
+        return false;
+      }
+      if (user.name !== name.name) {
+        if (!(await store.renameUser(user.id, name.name, name.key, now))) {
+          session.error(ERROR_CODES.NAME_TAKEN, `the name ${name.name} is taken`);
+          return false;
+        }
+        user = { id: user.id, name: name.name };
+      }
+    } else {
+      token = newToken();
+      user = await store.createUser({
+        name: name.name,
+        nameKey: name.key,
+        tokenHash: hashToken(token),
+        expiresAt,
+        now,
+      });
+      if (!user) {
+        session.error(ERROR_CODES.NAME_TAKEN, `the name ${name.name} is taken`);
+        return false;
+      }
+    }
+    if (session.ended) return false;
+    session.welcomed(user);
+    session.reply({
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      user,
+      token,
+      heartbeat: { intervalMs: settings.heartbeatIntervalMs, timeoutMs: settings.heartbeatTimeoutMs },
+      limits: { sendsPerSec: settings.rateLimitPerSec, burst: settings.rateLimitBurst },
+    });
+    return true;
+  }
+
+  // ---------- rooms ----------
+
+  private async join(session: Session, message: ClientMessageOf<'join'>): Promise<void> {
+    const user = session.user as User;
+    if (!isValidRoomName(message.room)) {
+      this.invalidRoom(session, message.room);
+      return;
+    }
+    if (!session.rooms.includes(message.room) && session.rooms.length >= LIMITS.MAX_ROOMS_PER_CONNECTION) {
+      session.error(
+        ERROR_CODES.TOO_MANY_ROOMS,
+        `a connection may be in at most ${LIMITS.MAX_ROOMS_PER_CONNECTION} rooms`,
+        { room: message.room },
+      );
+      return;
+    }
+    const room = await this.deps.rooms.open(message.room);
+    if (session.ended) return;
+    // Attach before reading history: what commits meanwhile is held, not lost.
+    room.attach(session.peer, user);
+    if (!session.rooms.includes(room.name)) session.rooms = [...session.rooms, room.name];
+    const resume = message.since !== undefined && message.epoch === room.epoch;
+    // Read the room's seq before the page: whatever commits after this read is
+    // either in the page or held and released after `joined`, never both.
+    const { store } = this.deps;
+    const { seq: seqBefore } = await store.openRoom(room.name);
+    const page = resume
+      ? await store.after(room.name, message.since ?? 0, LIMITS.RESUME_LIMIT)
+      : await store.latest(room.name, LIMITS.JOIN_HISTORY);
+    if (!room.has(session.peer)) return;
+    const lastInPage = page.messages.at(-1)?.seq ?? 0;
+    // Everything up to `seq` is in the page or older than it; live delivery
+    // continues strictly after it, so nothing arrives both ways.
+    const seq = Math.max(seqBefore, lastInPage);
+    // The members are taken now, in the same turn as `release`: see Room.
+    const joined = {
+      room: room.name,
+      epoch: room.epoch,
+      seq,
+      messages: page.messages,
+      hasMore: page.hasMore,
+    };
+    session.peer.write(this.deps.encodeJoined(joined, room.encodedMembers()));
+    room.release(session.peer, seq);
+  }
+
+  private leave(session: Session, message: ClientMessageOf<'leave'>): void {
+    if (!this.checkInRoom(session, message.room)) return;
+    session.rooms = session.rooms.filter((name) => name !== message.room);
+    this.deps.rooms.get(message.room)?.detach(session.peer, true);
+    session.reply({ type: 'left', room: message.room });
+  }
+
+  private async listRooms(session: Session): Promise<void> {
+    const stored = await this.deps.store.listRooms();
+    const counts = await this.deps.membership.counts(stored.map((r) => r.name));
+    session.reply({
+      type: 'rooms',
+      rooms: stored.map((r) => ({ name: r.name, seq: r.seq, members: counts.get(r.name) ?? 0 })),
+    });
+  }
+
+  // ---------- messages ----------
+
+  /**
+   * An accepted send does not hold the session queue while it commits: a
+   * client may pipeline sends, and sends from one turn of the event loop are
+   * committed together. Acks come back in commit order, which is send order.
+   */
+  private send(session: Session, message: ClientMessageOf<'send'>): void | Promise<void> {
+    const user = session.user as User;
+    const ctx = { room: message.room, id: message.id };
+    const { store, clock, metrics } = this.deps;
+    // A resend of a stored message is answered with its first ack whatever the
+    // rest of the request says (another room, a room left since, a full bucket),
+    // so every refusal below first looks for an earlier ack.
+    // Refusals are rare and keep the order of answers: the queue waits for them.
+    const refuse = (reject: () => void): Promise<void> =>
+      store.findAck(user.id, message.id).then(
+        (ack) => {
+          if (ack) session.reply({ type: 'ack', ...ack });
+          else reject();
+        },
+        (error: unknown) => this.storeFailed(session, error, ctx),
+      );
+    if (!isValidRoomName(message.room))
+      return refuse(() => this.invalidRoom(session, message.room, message.id));
+    if (!session.rooms.includes(message.room))
+      return refuse(() => this.notInRoom(session, message.room, message.id));
+    const text = checkText(message.text);
+    if (!text.ok) return refuse(() => session.error(text.code, text.message, ctx));
+    const started = performance.now();
+    const bucket = this.limiter.bucket(user.id, clock.now());
+    if (!bucket.take(clock.now())) return refuse(() => session.rateLimited(ctx));
+    store
+      .append({ room: message.room, id: message.id, from: user, text: message.text, ts: clock.now() })
+      .then(
+        (outcome) => {
+          if (outcome.kind === 'duplicate') {
+            bucket.refund();
+            session.reply({ type: 'ack', ...outcome.ack });
+            return;
+          }
+          const stored = outcome.message;
+          metrics.storeSeconds.observe((performance.now() - started) / 1000);
+          metrics.messagesIn.inc();
+          // The sender's ack goes before the message itself on its connection.
+          session.reply({ type: 'ack', room: stored.room, id: stored.id, seq: stored.seq, ts: stored.ts });
+          const fanout = performance.now();
+          this.deps.rooms.committed(stored);
+          metrics.fanoutSeconds.observe((performance.now() - fanout) / 1000);
+        },
+        (error: unknown) => this.storeFailed(session, error, ctx),
+      );
+  }
+
+  private async history(session: Session, message: ClientMessageOf<'history'>): Promise<void> {
+    if (!this.checkInRoom(session, message.room)) return;
+    const page = await this.deps.store.before(
+      message.room,
+      message.before ?? Number.MAX_SAFE_INTEGER,
+      message.limit ?? LIMITS.HISTORY_DEFAULT_LIMIT,
+    );
+    session.reply({ type: 'history', room: message.room, messages: page.messages, hasMore: page.hasMore });
+  }
+
+  private typing(session: Session, message: ClientMessageOf<'typing'>): void {
+    if (!this.checkInRoom(session, message.room)) return;
+    const room = this.deps.rooms.get(message.room);
+    const user = session.user as User;
+    // Throttled where it is sent, so a flood never reaches other processes.
+    if (room?.allowTyping(user.id, this.deps.clock.now())) this.deps.rooms.typing(room, user, session.peer);
+  }
+
+  // ---------- refusals ----------
+
+  private storeFailed(session: Session, error: unknown, ctx: ErrorContext): void {
+    this.deps.log.error({ err: error, room: ctx.room }, 'store failed; message not acked');
+    session.error(ERROR_CODES.INTERNAL, 'the message could not be stored; send it again', ctx);
+  }
+
+  /** True when `room` is a valid name this connection is in; otherwise answers the error. */
+  private checkInRoom(session: Session, room: string): boolean {
+    if (!isValidRoomName(room)) this.invalidRoom(session, room);
+    else if (!session.rooms.includes(room)) this.notInRoom(session, room);
+    else return true;
+    return false;
+  }
+
+  private invalidRoom(session: Session, room: string, id?: string): void {
+    session.error(
+      ERROR_CODES.INVALID_ROOM,
+      'room names are 1-32 of a-z, 0-9, _ and -, starting with a letter or digit',
+      { room, id },
+    );
+  }
+
+  private notInRoom(session: Session, room: string, id?: string): void {
+    session.error(ERROR_CODES.NOT_IN_ROOM, `join ${room} first`, { room, id });
+  }
+}

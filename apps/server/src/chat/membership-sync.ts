@@ -1,0 +1,142 @@
+/**
+ * Keeps each room's member list on this process in step with every other
+ * process, through the membership directory and presence events on the bus.
+ *
+ * - A user who becomes (or stops being) a member through this process is
+ *   written to the directory, in the order the changes happened per room,
+ *   then announced on the bus.
+ * - A presence event from another process makes this one look that user up
+ *   (O(1) per event, where a full re-read would make a room of N joins cost
+ *   O(N²)), and apply the answer.
+ * - Members held by a process that died expire in the directory without an
+ *   event; a regular re-read of every room notices them within the grace
+ *   period.
+ */
+import type { User } from '@tether/protocol';
+import type { Logger } from 'pino';
+
+import type { Bus, MembershipDirectory } from './ports.js';
+import type { Room } from './room.js';
+
+/** The rooms this process holds, as the sync needs to see them. */
+export interface RoomLookup {
+  get(name: string): Room | undefined;
+  /** The room is being opened (its members are being read). */
+  opening(name: string): Promise<unknown> | undefined;
+  all(): Iterable<Room>;
+}
+
+const noop = (): void => undefined;
+
+export class MembershipSync {
+  /** Per room: membership writes, in the order the changes happened. */
+  private readonly writes = new Map<string, Promise<void>>();
+  /** Per room: a members re-read is running (value false) or another is wanted (true). */
+  private readonly resyncs = new Map<string, boolean>();
+  /** Per room: member lookups after presence events, in order. */
+  private readonly rechecks = new Map<string, Promise<void>>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly rooms: RoomLookup,
+    private readonly directory: MembershipDirectory,
+    private readonly bus: Bus,
+    private readonly log: Logger,
+    presenceGraceMs: number,
+  ) {
+    this.timer = setInterval(() => this.resyncAll(), Math.max(250, Math.floor(presenceGraceMs / 4)));
+    this.timer.unref();
+  }
+
+  /** A user became (or stopped being) a member through this process: record it, then tell every process. */
+  recordLocal(room: string, user: User, present: boolean): void {
+    const previous = this.writes.get(room) ?? Promise.resolve();
+    const write = previous
+      .then(() => this.directory.set(room, user, present))
+      .then(
+        () => {
+          this.bus.publish({ kind: 'presence', room, userId: user.id });
+          // This process applies the directory's answer the same way: a leave
+          // here is announced only if no other process still holds the user.
+          this.onPresence(room, user.id);
+        },
+        (error: unknown) => {
+          this.log.warn({ err: error, room }, 'could not record membership');
+        },
+      );
+    this.writes.set(room, write);
+    void write.finally(() => {
+      if (this.writes.get(room) === write) this.writes.delete(room);
+    });
+  }
+
+  /**
+   * The room's members from the directory, once this process's own pending
+   * writes for it are in (a user who just left here must not be read back as
+   * a member).
+   */
+  readMembers(room: string): Promise<User[]> {
+    return (this.writes.get(room) ?? Promise.resolve()).then(() => this.directory.members(room));
+  }
+
+  /** Another process says a user's membership of `room` may have changed. */
+  onPresence(room: string, userId: string): void {
+    // Also for a room still being opened: its members read may predate this.
+    if (this.rooms.get(room) || this.rooms.opening(room)) this.recheck(room, userId);
+  }
+
+  /** Re-reads every room's members (after the bus may have lost events, and regularly). */
+  resyncAll(): void {
+    for (const room of this.rooms.all()) this.resync(room);
+  }
+
+  /** Re-reads a room's members and announces the difference; one read at a time per room. */
+  private resync(room: Room): void {
+    if (this.resyncs.has(room.name)) {
+      this.resyncs.set(room.name, true);
+      return;
+    }
+    this.resyncs.set(room.name, false);
+    this.directory
+      .members(room.name)
+      .then(
+        (members) => {
+          if (this.rooms.get(room.name) === room) room.applyMembers(members);
+        },
+        (error: unknown) => {
+          this.log.warn({ err: error, room: room.name }, 'could not read members');
+        },
+      )
+      .finally(() => {
+        const again = this.resyncs.get(room.name) === true;
+        this.resyncs.delete(room.name);
+        if (again) this.resync(room);
+      });
+  }
+
+  /** Looks up one user; lookups for one room run one after another, so answers apply in event order. */
+  private recheck(name: string, userId: string): void {
+    // After the previous lookup, or after the room's opening read of members.
+    const previous =
+      this.rechecks.get(name) ?? this.rooms.opening(name)?.then(noop, noop) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.directory.member(name, userId))
+      .then(
+        (user) => {
+          // The answer is the directory's state now: right for whichever Room holds the name.
+          this.rooms.get(name)?.applyMember(userId, user);
+        },
+        (error: unknown) => {
+          this.log.warn({ err: error, room: name }, 'could not read a member');
+        },
+      );
+    this.rechecks.set(name, next);
+    void next.finally(() => {
+      if (this.rechecks.get(name) === next) this.rechecks.delete(name);
+    });
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * Everything the chat depends on, in one place: what it needs from storage,
+ * from the other server processes, from a connection and from time. The
+ * chat owns these interfaces; the adapters (`sqlite/`, `redis/`, `local/`,
+ * `ws/`) implement them and import nothing else from `chat/`. So the chat
+ * never sees a socket library or a database client, and a new backend is a
+ * new folder, not a change here.
+ */
+import type { CloseCode, Joined, Message, ServerMessage, User } from '@tether/protocol';
+
+// ---------------------------------------------------------------- time
+
+/** Wall-clock time in ms since the Unix epoch, injected so tests can move it. */
+export interface Clock {
+  now(): number;
+}
+
+// ---------------------------------------------------------------- connections
+
+/** A server message encoded for the wire, shareable between recipients. */
+export interface Frame {
+  readonly byteLength: number;
+}
+
+export type FrameEncoder = (message: ServerMessage) => Frame;
+
+/** Encodes a `joined` answer around a member list already encoded (MemberList.encoded). */
+export type JoinedEncoder = (joined: Omit<Joined, 'type' | 'members'>, members: readonly Buffer[]) => Frame;
+
+/** What the chat needs from a connection, and nothing more. */
+export interface Peer {
+  /** Unique per process, for logs and maps. */
+  readonly id: number;
+  /**
+   * Queues a frame; frames go out in the order written. A frame that may
+   * wait (`soon`: presence, typing) goes out with the next urgent one, or
+   * within a few tens of milliseconds: in a room of thousands, a burst of
+   * joins then costs each socket one write per interval, not one per join.
+   */
+  write(frame: Frame, soon?: boolean): void;
+  /** Sends what is queued, then closes with `code`. */
+  close(code: CloseCode, reason: string): void;
+}
+
+/** The chat's side of one connection, as the transport sees it. */
+export interface ConnectionSession {
+  /** Hands one text frame from the client to the chat. */
+  receive(raw: string): void;
+  /** The connection is gone; `clean` for closes the client chose (1000, 1001). */
+  end(clean: boolean): void;
+}
+
+/** Where the transport brings each accepted connection. */
+export interface Chat {
+  open(peer: Peer): ConnectionSession;
+}
+
+// ---------------------------------------------------------------- storage
+
+export interface NewUser {
+  now: number;
+  name: string;
+  nameKey: string;
+  tokenHash: string;
+  expiresAt: number;
+}
+
+export interface RoomState {
+  name: string;
+  /** One lifetime of the room's history; changes if the history is reset. */
+  epoch: string;
+  /** Latest seq, 0 for an empty room. */
+  seq: number;
+}
+
+export interface NewMessage {
+  room: string;
+  /** The sender's id for this message: the idempotency key with `from.id`. */
+  id: string;
+  from: User;
+  text: string;
+  ts: number;
+}
+
+export interface AckRecord {
+  room: string;
+  id: string;
+  seq: number;
+  ts: number;
+}
+
+export type AppendOutcome =
+  | { kind: 'stored'; message: Message }
+  /** The (user, id) pair was stored before: answer with the first ack. */
+  | { kind: 'duplicate'; ack: AckRecord };
+
+export interface MessagePage {
+  /** Ascending by seq. */
+  messages: Message[];
+  /** Older messages exist before `messages[0]`. */
+  hasMore: boolean;
+}
+
+/**
+ * Durable state: users, tokens, rooms and their messages. Every method is
+ * async, so an embedded database and one across the network both fit.
+ */
+export interface ChatStore {
+  /** Creates a user holding `nameKey`; `null` when a live user holds it. */
+  createUser(input: NewUser): Promise<User | null>;
+  /** The user of a live token, its expiry moved to `expiresAt`; `null` if unknown or expired. */
+  resumeSession(tokenHash: string, now: number, expiresAt: number): Promise<User | null>;
+  /** Renames a user; `false` when a live user holds the new key. */
+  renameUser(userId: string, name: string, nameKey: string, now: number): Promise<boolean>;
+
+  /** The room's state, created (seq 0, new epoch) if it does not exist. */
+  openRoom(room: string): Promise<RoomState>;
+  listRooms(): Promise<RoomState[]>;
+
+  /**
+   * Stores a message durably, or finds the earlier one with the same
+   * (from.id, id). Resolves only after the data is on disk.
+   */
+  append(message: NewMessage): Promise<AppendOutcome>;
+  /** The ack of an earlier message of this user with this id, if any. */
+  findAck(userId: string, id: string): Promise<AckRecord | null>;
+
+  /** The latest `limit` messages. */
+  latest(room: string, limit: number): Promise<MessagePage>;
+  /** Messages with seq > since: the latest `limit` of them. */
+  after(room: string, since: number, limit: number): Promise<MessagePage>;
+  /** Up to `limit` messages with seq < before, the newest of them. */
+  before(room: string, before: number, limit: number): Promise<MessagePage>;
+
+  /** Resolves when the store answers (readiness probe). */
+  check(): Promise<void>;
+  /** Commits what is pending, then releases the store. */
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- other processes
+
+/**
+ * What one process tells the others. A process delivers its own commits and
+ * typing to its own connections directly; the bus carries only what the
+ * other processes must hear.
+ */
+export type BusEvent =
+  /** A committed message, for every connection in its room. */
+  | { kind: 'message'; message: Message }
+  /** A typing signal, for every connection in the room (the sender is on another process). */
+  | { kind: 'typing'; room: string; user: User }
+  /** A user's membership of a room may have changed on some process: look again. */
+  | { kind: 'presence'; room: string; userId: string };
+
+export interface BusListener {
+  /** An event from another process. */
+  event(event: BusEvent): void;
+  /** Events may have been lost (the subscription was down): catch up from the store. */
+  missed(): void;
+}
+
+/** Fan-out between server processes. */
+export interface Bus {
+  /** Tells every other process; never this one. Best effort: presence is re-read regularly. */
+  publish(event: BusEvent): void;
+  subscribe(listener: BusListener): void;
+  /** Resolves while events flow (readiness probe). */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Who is in a room across every server process. Each process records the
+ * users it holds as members (connected, or inside their grace period); a
+ * room's members are the union.
+ */
+export interface MembershipDirectory {
+  /** This process holds `user` as a member of `room` from now on (or no longer). */
+  set(room: string, user: User, present: boolean): Promise<void>;
+  /** The room's members on every process, each user once. */
+  members(room: string): Promise<User[]>;
+  /** One user as a member of the room (on any process), or null. */
+  member(room: string, userId: string): Promise<User | null>;
+  /** Member counts of several rooms. */
+  counts(rooms: readonly string[]): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- settings
+
+/** The operator's settings the chat applies (parsed and validated in config.ts). */
+export interface ChatSettings {
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  helloTimeoutMs: number;
+  presenceGraceMs: number;
+  tokenTtlDays: number;
+  rateLimitPerSec: number;
+  rateLimitBurst: number;
+}

@@ -1,0 +1,259 @@
+/**
+ * One connection's session: its requests in order, the hello and its timer,
+ * replies and errors, and the abuse counters that close it. What a request
+ * does is not decided here: the session hands each parsed request to a
+ * `RequestHandler`, so this file knows nothing of rooms or storage.
+ */
+import {
+  CLOSE_CODES,
+  ERROR_CODES,
+  LIMITS,
+  parseClientMessage,
+  type ClientMessage,
+  type ErrorCode,
+  type ServerMessage,
+  type User,
+} from '@tether/protocol';
+import type { Logger } from 'pino';
+
+import type { Metrics } from '../metrics.js';
+import type { Clock, ConnectionSession, FrameEncoder, Peer } from './ports.js';
+import { WindowCounter } from './window-counter.js';
+
+/** Runs the requests of sessions. */
+export interface RequestHandler {
+  /** One parsed request: a `hello`, or anything once the session has its user. May go async. */
+  handle(session: Session, message: ClientMessage): void | Promise<void>;
+  /** The connection is gone; `clean` for closes 1000/1001. */
+  ended(session: Session, clean: boolean): void;
+}
+
+/** What every session shares: one object for all, so a session holds two references, not a dozen. */
+export interface SessionContext {
+  handler: RequestHandler;
+  encode: FrameEncoder;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  helloTimeoutMs: number;
+}
+
+/** Where an error frame points: the request's room and, for requests that carry one, its id. */
+export interface ErrorContext {
+  room?: string | undefined;
+  id?: string | undefined;
+}
+
+type Task = () => void | Promise<void>;
+
+/**
+ * Requests waiting behind an async one. Past this a client is flooding
+ * faster than the store answers: close with 1008 rather than buffer forever.
+ */
+const MAX_BACKLOG = 1000;
+
+/**
+ * A class, not an object of closures: a server holds thousands of idle
+ * connections, and every closure and context per connection shows in its
+ * memory.
+ */
+export class Session implements ConnectionSession {
+  /** Set by `welcome`. */
+  user: User | null = null;
+  /**
+   * Rooms joined on this connection (at most MAX_ROOMS_PER_CONNECTION, 20: a
+   * list is enough). Replaced, never grown: a `push` would reserve room for
+   * 17 names in every connection's array.
+   */
+  rooms: readonly string[] = [];
+  /** An async request is in flight; later ones wait in `backlog`. */
+  private busy = false;
+  /** Requests behind the one in flight; made when first needed. */
+  private backlog: Task[] | undefined = undefined;
+  /** Abuse counters, made on the first event (most connections never need them). */
+  private badRequests: WindowCounter | undefined = undefined;
+  private rateLimits: WindowCounter | undefined = undefined;
+  /** Until the `hello`; dropped then, so an idle connection keeps no timer. */
+  private helloTimer: NodeJS.Timeout | undefined = undefined;
+  /** The hello timer fired while a `hello` was in flight: its answer decides. */
+  private helloOverdue = false;
+  ended = false;
+
+  constructor(
+    private readonly context: SessionContext,
+    readonly peer: Peer,
+  ) {
+    this.helloTimer = setTimeout(helloTimedOut, context.helloTimeoutMs, this);
+  }
+
+  /** Hands one text frame from the client to the chat. */
+  receive(raw: string): void {
+    if (this.ended) return;
+    const parsed = parseClientMessage(raw);
+    // Every frame, even one that fails to parse, is answered in arrival order.
+    this.enqueue(() => {
+      if (!parsed.ok) {
+        const { code, message, room, id } = parsed.error;
+        this.error(code, message, { room, id });
+        if (code === ERROR_CODES.UNSUPPORTED_VERSION) {
+          this.peer.close(CLOSE_CODES.PROTOCOL_ERROR, 'unsupported protocol version');
+        }
+        return;
+      }
+      const message = parsed.message;
+      if (message.type !== 'hello' && !this.user) {
+        this.error(ERROR_CODES.NOT_AUTHENTICATED, 'say hello first', contextOf(message));
+        return;
+      }
+      return this.context.handler.handle(this, message);
+    });
+  }
+
+  /** The connection is gone; `clean` for closes 1000/1001. */
+  end(clean: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.clearHelloTimer();
+    this.context.handler.ended(this, clean);
+    this.rooms = [];
+  }
+
+  // ---------- the request queue ----------
+
+  /**
+   * Runs a request now if none is in flight, else after those before it. Most
+   * requests finish synchronously; an async one (hello, join) holds the ones
+   * behind it so that a `send` right after a `join` sees the join.
+   */
+  private enqueue(task: Task): void {
+    if (this.busy || this.backlog) {
+      this.backlog ??= [];
+      if (this.backlog.length >= MAX_BACKLOG) {
+        this.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many requests in flight');
+        return;
+      }
+      this.backlog.push(task);
+      return;
+    }
+    this.execute(task);
+  }
+
+  /** Runs one request; true when it went async and holds the queue. */
+  private execute(task: Task): boolean {
+    let result: void | Promise<void>;
+    try {
+      result = task();
+    } catch (error) {
+      this.failed(error);
+      return false;
+    }
+    if (!result) return false;
+    this.busy = true;
+    void result
+      .catch((error: unknown) => {
+        this.failed(error);
+      })
+      .finally(() => {
+        this.busy = false;
+        for (let next = this.backlog?.shift(); next && !this.ended; next = this.backlog?.shift()) {
+          if (this.backlog?.length === 0) this.backlog = undefined;
+          if (this.execute(next)) break;
+        }
+      });
+    return true;
+  }
+
+  private failed(error: unknown): void {
+    this.context.log.error({ err: error, peer: this.peer.id }, 'request failed');
+    this.error(ERROR_CODES.INTERNAL, 'internal error, try again');
+  }
+
+  // ---------- hello ----------
+
+  /** The `hello` was answered with `welcome`: this connection is `user` from now on. */
+  welcomed(user: User): void {
+    this.clearHelloTimer();
+    this.user = user;
+  }
+
+  /** A `hello` was refused: if the timer ran out meanwhile, its answer was the last chance. */
+  helloRefused(): void {
+    if (this.helloOverdue && !this.ended) {
+      this.clearHelloTimer();
+      this.peer.close(CLOSE_CODES.HELLO_TIMEOUT, 'no hello in time');
+    }
+  }
+
+  /**
+   * No `welcome` within HELLO_TIMEOUT_MS: close 4408. A client whose `hello`
+   * arrived in time but is still waiting on the store (a slow commit on a
+   * busy disk) is not cut off for the server's own slowness: the answer to
+   * that `hello` decides, and the timer runs one more period as a bound.
+   */
+  onHelloTimeout(): void {
+    if (this.user || this.ended) return;
+    // Before `welcome` only a `hello` goes async: `busy` means one waits on the store.
+    if (this.busy && !this.helloOverdue) {
+      this.helloOverdue = true;
+      this.helloTimer = setTimeout(helloTimedOut, this.context.helloTimeoutMs, this);
+      return;
+    }
+    this.peer.close(CLOSE_CODES.HELLO_TIMEOUT, 'no hello in time');
+  }
+
+  /** Stops the hello timer (the process is going away). */
+  clearHelloTimer(): void {
+    clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
+  }
+
+  // ---------- replies ----------
+
+  reply(message: ServerMessage): void {
+    if (!this.ended) this.peer.write(this.context.encode(message));
+  }
+
+  /** Answers `error`; more than 20 `bad_request` within a minute close the connection (1008). */
+  error(code: ErrorCode, text: string, ctx: ErrorContext = {}): void {
+    const { metrics, clock } = this.context;
+    metrics.framesRejected.inc({ code });
+    this.reply({
+      type: 'error',
+      code,
+      message: text,
+      ...(ctx.id !== undefined ? { id: ctx.id } : {}),
+      ...(ctx.room !== undefined ? { room: ctx.room } : {}),
+    });
+    if (
+      code === ERROR_CODES.BAD_REQUEST &&
+      (this.badRequests ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(clock.now()) >
+        LIMITS.MAX_BAD_REQUESTS_PER_WINDOW
+    ) {
+      this.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many bad requests');
+    }
+  }
+
+  /** Answers `rate_limited`; more than 100 within a minute close the connection (1008). */
+  rateLimited(ctx: ErrorContext): void {
+    this.error(ERROR_CODES.RATE_LIMITED, 'too many messages; slow down', ctx);
+    if (
+      (this.rateLimits ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(this.context.clock.now()) >
+      LIMITS.MAX_RATE_LIMITED_PER_WINDOW
+    ) {
+      this.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many messages');
+    }
+  }
+}
+
+/** One function for every session's timer, not a closure each. */
+function helloTimedOut(session: Session): void {
+  session.onHelloTimeout();
+}
+
+/** The error context of a request refused before it was handled. */
+function contextOf(message: ClientMessage): ErrorContext {
+  return {
+    room: 'room' in message ? message.room : undefined,
+    id: message.type === 'send' ? message.id : undefined,
+  };
+}

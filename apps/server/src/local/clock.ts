@@ -1,0 +1,4 @@
+import type { Clock } from '../chat/ports.js';
+
+/** The system's wall clock. */
+export const systemClock: Clock = { now: () => Date.now() };
