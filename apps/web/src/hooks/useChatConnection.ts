@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 
 import { ChatClient } from '../net/ChatClient';
-import type { ChatClientOptions } from '../net/ChatClient';
+import type { ChatClientOptions } from '../net/options';
 import { socketUrl } from '../net/env';
 
 export type UseChatConnectionOptions = Partial<ChatClientOptions>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { backoffDelay, reconnectDelay } from './backoff';
+import { backoffDelay, fatalCloseReason, reconnectDelay } from './backoff';
 
 const almostOne = () => 0.999_999;
 
@@ -36,5 +36,20 @@ describe('backoff', () => {
     expect(reconnectDelay(6, 1013, almostOne)).toBe(9_999);
     expect(reconnectDelay(1, 1006, () => 0)).toBe(0);
     expect(reconnectDelay(2, 1001, () => 0.5)).toBe(500);
+  });
+});
+
+describe('fatalCloseReason', () => {
+  it('names the refusal of 1002, 1003, 1008 and 1009, preferring the reason the server gave', () => {
+    expect(fatalCloseReason(1002, '')).toBe('unsupported_version');
+    expect(fatalCloseReason(1003, '')).toBe('unsupported_data');
+    expect(fatalCloseReason(1008, '')).toBe('policy_violation');
+    expect(fatalCloseReason(1009, '')).toBe('message_too_big');
+    expect(fatalCloseReason(1008, 'too many bad requests')).toBe('too many bad requests');
+  });
+
+  it('is null for closes that are retried', () => {
+    for (const code of [1000, 1001, 1006, 1011, 1013, 4000, 4408])
+      expect(fatalCloseReason(code, 'x')).toBeNull();
   });
 });

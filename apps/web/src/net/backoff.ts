@@ -1,5 +1,26 @@
-/** Reconnect delays (PROTOCOL.md, "Reconnect"). Pure: the random source is a parameter. */
-import { CLOSE_CODES, RECONNECT } from '@tether/protocol/constants';
+/**
+ * What a close means for the next attempt (PROTOCOL.md, "Reconnect"): how
+ * long to wait, or that there is none. Pure: the random source is a parameter.
+ */
+import { CLOSE_CODES, FATAL_CLOSE_CODES, RECONNECT } from '@tether/protocol/constants';
+
+const FATAL_REASONS: Record<number, string> = {
+  [CLOSE_CODES.PROTOCOL_ERROR]: 'unsupported_version',
+  [CLOSE_CODES.UNSUPPORTED_DATA]: 'unsupported_data',
+  [CLOSE_CODES.POLICY_VIOLATION]: 'policy_violation',
+  [CLOSE_CODES.MESSAGE_TOO_BIG]: 'message_too_big',
+};
+
+/**
+ * Why a close is final, or null when it is retried. A server that refused
+ * this client (1002, 1003, 1008, 1009) would only refuse it again: the person
+ * sees why (the server's reason, or one named after the code) and may retry
+ * by hand.
+ */
+export function fatalCloseReason(code: number, reason: string): string | null {
+  if (!FATAL_CLOSE_CODES.includes(code)) return null;
+  return reason || (FATAL_REASONS[code] ?? `close_${code}`);
+}
 
 /**
  * Delay before reconnect attempt `attempt` (1, 2, …): full jitter over

@@ -1,5 +1,5 @@
 /**
- * What `ChatClient` needs from the outside world, as small interfaces. Tests
+ * What the client and its socket need from the outside world, as small interfaces. Tests
  * pass fakes; the defaults below read the browser globals at call time (not at
  * import), so `vi.useFakeTimers()` installed later still takes effect.
  */
@@ -58,8 +58,12 @@ export interface EnvironmentHandlers {
 export interface BrowserEnvironment {
   isOnline(): boolean;
   isVisible(): boolean;
-  /** Returns the function that unsubscribes. */
-  subscribe(handlers: EnvironmentHandlers): () => void;
+  /**
+   * Each subscriber names the signals it cares about (the socket the network
+   * and visibility, the client `pagehide`). Returns the function that
+   * unsubscribes.
+   */
+  subscribe(handlers: Partial<EnvironmentHandlers>): () => void;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -79,11 +83,11 @@ export function browserEnvironment(): BrowserEnvironment {
     isOnline: () => (typeof navigator === 'undefined' ? true : navigator.onLine),
     isVisible: () => doc?.visibilityState !== 'hidden',
     subscribe(handlers) {
-      const online = () => handlers.online();
-      const offline = () => handlers.offline();
-      const pagehide = () => handlers.pagehide();
+      const online = () => handlers.online?.();
+      const offline = () => handlers.offline?.();
+      const pagehide = () => handlers.pagehide?.();
       const visibility = () => {
-        if (doc?.visibilityState === 'visible') handlers.visible();
+        if (doc?.visibilityState === 'visible') handlers.visible?.();
       };
       win?.addEventListener('online', online);
       win?.addEventListener('offline', offline);

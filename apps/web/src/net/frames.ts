@@ -34,6 +34,9 @@ export function decodeServerFrame(data: unknown): ServerMessage | null {
   return typeof type === 'string' && SERVER_TYPES.has(type) ? (frame as ServerMessage) : null;
 }
 
+/** Every server frame but the heartbeat's `pong`, which the socket takes itself. */
+export type SessionFrame = Exclude<ServerMessage, { type: 'pong' }>;
+
 export function encodeClientFrame(frame: ClientMessage): string {
   return JSON.stringify(frame);
 }

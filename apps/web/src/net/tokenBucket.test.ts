@@ -42,6 +42,29 @@ describe('TokenBucket', () => {
     expect(bucket.take()).toBe(true);
   });
 
+  it('takes new limits keeping the tokens it holds, capped at the new capacity', () => {
+    const c = clock();
+    const bucket = new TokenBucket(20, 10, c);
+    for (let i = 0; i < 15; i++) bucket.take();
+    bucket.setLimits(3, 2);
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+    expect(bucket.wait()).toBe(500);
+
+    bucket.setLimits(50, 100);
+    c.advance(10);
+    expect(bucket.take()).toBe(true);
+    expect(bucket.take()).toBe(false);
+  });
+
+  it('keeps the remaining time of a pause across new limits', () => {
+    const c = clock();
+    const bucket = new TokenBucket(20, 10, c);
+    bucket.pause(1_000);
+    c.advance(400);
+    bucket.setLimits(3, 2);
+    expect(bucket.wait()).toBe(1_100);
+  });
+
   it('does not drain when the clock goes backwards', () => {
     const c = clock();
     const bucket = new TokenBucket(1, 10, c);

@@ -6,8 +6,8 @@
 import type { Clock } from './env';
 
 export class TokenBucket {
-  readonly #capacity: number;
-  readonly #perMs: number;
+  #capacity: number;
+  #perMs: number;
   readonly #clock: Clock;
   #tokens: number;
   #updatedAt: number;
@@ -19,6 +19,20 @@ export class TokenBucket {
     this.#clock = clock;
     this.#tokens = capacity;
     this.#updatedAt = clock.now();
+  }
+
+  /**
+   * Takes the server's limits (from `welcome`; a restarted server may bring
+   * new ones). The tokens held carry over, capped at the new capacity, so a
+   * reconnect does not earn a fresh burst; a pause in force keeps its
+   * remaining time.
+   */
+  setLimits(capacity: number, perSecond: number): void {
+    this.#refill();
+    const pausedMs = this.#tokens < 0 ? -this.#tokens / this.#perMs : 0;
+    this.#capacity = capacity;
+    this.#perMs = perSecond / 1000;
+    this.#tokens = pausedMs > 0 ? -pausedMs * this.#perMs : Math.min(this.#tokens, capacity);
   }
 
   /** Takes one token if there is one. */

@@ -103,7 +103,7 @@ export function fakeSocketFactory(): {
 export class FakeEnvironment implements BrowserEnvironment {
   online = true;
   visible = true;
-  #handlers: EnvironmentHandlers | null = null;
+  readonly #subscribers = new Set<Partial<EnvironmentHandlers>>();
 
   isOnline(): boolean {
     return this.online;
@@ -113,25 +113,28 @@ export class FakeEnvironment implements BrowserEnvironment {
     return this.visible;
   }
 
-  subscribe(handlers: EnvironmentHandlers): () => void {
-    this.#handlers = handlers;
+  subscribe(handlers: Partial<EnvironmentHandlers>): () => void {
+    // A wrapper per call, so subscribing the same object twice needs two unsubscribes.
+    const subscriber = { ...handlers };
+    this.#subscribers.add(subscriber);
     return () => {
-      this.#handlers = null;
+      this.#subscribers.delete(subscriber);
     };
   }
 
+  /** Whether anyone still listens (everything unsubscribes on stop). */
   get subscribed(): boolean {
-    return this.#handlers !== null;
+    return this.#subscribers.size > 0;
   }
 
   goOffline(): void {
     this.online = false;
-    this.#handlers?.offline();
+    for (const subscriber of [...this.#subscribers]) subscriber.offline?.();
   }
 
   goOnline(): void {
     this.online = true;
-    this.#handlers?.online();
+    for (const subscriber of [...this.#subscribers]) subscriber.online?.();
   }
 
   hide(): void {
@@ -140,11 +143,11 @@ export class FakeEnvironment implements BrowserEnvironment {
 
   show(): void {
     this.visible = true;
-    this.#handlers?.visible();
+    for (const subscriber of [...this.#subscribers]) subscriber.visible?.();
   }
 
   pagehide(): void {
-    this.#handlers?.pagehide();
+    for (const subscriber of [...this.#subscribers]) subscriber.pagehide?.();
   }
 }
 

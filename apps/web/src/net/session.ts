@@ -1,0 +1,117 @@
+/**
+ * Who we are to the server (PROTOCOL.md, "Session"): the token, the name the
+ * next hello carries, and what a welcome or a refusal changes in the session
+ * slice and in storage. It sends nothing: ChatClient decides when a hello goes
+ * out and what an answer means for the connection.
+ */
+import type { Hello, Welcome } from '@tether/protocol';
+import { PROTOCOL_VERSION } from '@tether/protocol/constants';
+
+import type { ChatStorage, PersistedSession } from '../state/persistence';
+import type { ChatStateStore } from '../state/store';
+import type { ChatState } from '../state/types';
+import { normaliseName } from './text';
+
+/** What `choose` made of a name: refused here, the one we already are, or one to say hello with. */
+export type NameChoice = 'invalid' | 'current' | 'pending';
+
+export class Session {
+  readonly #store: ChatStateStore;
+  readonly #storage: ChatStorage;
+  #token: string | null;
+  /** The last name the server welcomed, for a resumed hello and the name picker. */
+  #savedName: string | null;
+
+  constructor(store: ChatStateStore, storage: ChatStorage, saved: PersistedSession) {
+    this.#store = store;
+    this.#storage = storage;
+    this.#token = saved.token;
+    this.#savedName = saved.name;
+  }
+
+  /** The name the next hello says, or null: a new user who has not chosen one has nothing to connect with. */
+  helloName(): string | null {
+    const { session } = this.#store.getState();
+    if (session.pendingName !== null) return session.pendingName;
+    if (this.#token === null) return null;
+    return session.user?.name ?? this.#savedName;
+  }
+
+  /** The hello to send now, with our token when we have one; null when there is no name to say. */
+  hello(): Hello | null {
+    const name = this.helloName();
+    if (name === null) return null;
+    const hello: Hello = { type: 'hello', v: PROTOCOL_VERSION, name };
+    if (this.#token !== null) hello.token = this.#token;
+    return hello;
+  }
+
+  /**
+   * Takes the name the person typed. `welcomed` says whether a session is up:
+   * then its own name again changes nothing.
+   */
+  choose(raw: string, welcomed: boolean): NameChoice {
+    const name = normaliseName(raw);
+    if (name === null) {
+      this.#patch({ nameError: 'invalid_name', suggestedName: raw, pendingName: null });
+      return 'invalid';
+    }
+    if (welcomed && this.#store.getState().session.user?.name === name) return 'current';
+    this.#patch({ pendingName: name, nameError: null, suggestedName: null });
+    return 'pending';
+  }
+
+  welcomed(welcome: Welcome): void {
+    this.#token = welcome.token;
+    this.#savedName = welcome.user.name;
+    this.#storage.saveSession({ token: welcome.token, user: welcome.user, name: welcome.user.name });
+    this.#store.setState((s) => ({
+      // A welcome after a refused rename (pendingName already cleared) keeps
+      // the refusal visible; a welcome for the name asked for clears it.
+      session:
+        s.session.pendingName === null && s.session.user !== null
+          ? { ...s.session, user: welcome.user }
+          : { user: welcome.user, pendingName: null, nameError: null, suggestedName: null },
+    }));
+  }
+
+  /**
+   * The server forgot our token (expired, or another server's data): start
+   * over as a new user, with the name picker prefilled.
+   */
+  tokenRefused(): void {
+    const name = this.#store.getState().session.pendingName ?? this.#savedName;
+    this.#token = null;
+    this.#storage.saveSession({ token: null, user: null, name });
+    this.#patch({ user: null, pendingName: null, nameError: null, suggestedName: name });
+  }
+
+  /**
+   * The server refused a name. Returns true when it was a rename: we stay who
+   * we were, and must say hello with that name again on the same connection.
+   * False when there is no other name to say: the name picker asks for one.
+   */
+  nameRefused(code: 'name_taken' | 'invalid_name'): boolean {
+    const { session } = this.#store.getState();
+    const current = this.#token === null ? null : (session.user?.name ?? this.#savedName);
+    const refused = session.pendingName ?? current;
+    if (current !== null && refused !== current) {
+      this.#patch({ pendingName: null, nameError: code, suggestedName: refused });
+      return true;
+    }
+    // A new user, or our saved name is now someone else's.
+    this.#savedName = null;
+    this.#patch({ user: null, pendingName: null, nameError: code, suggestedName: refused });
+    return false;
+  }
+
+  /** Forgets the token and the name (sign-out); the caller clears the store and storage. */
+  forget(): void {
+    this.#token = null;
+    this.#savedName = null;
+  }
+
+  #patch(patch: Partial<ChatState['session']>): void {
+    this.#store.setState((s) => ({ session: { ...s.session, ...patch } }));
+  }
+}
