@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, LOG_LEVELS, SETTINGS, loadConfig, type Config } from './config.js';
 
 function error(env: Record<string, string>): string {
   try {
@@ -100,5 +102,76 @@ describe('loadConfig', () => {
     expect(error({ ALLOWED_ORIGINS: 'https://chat.example.com/app' })).toMatch(
       /^ALLOWED_ORIGINS must be .*"https:\/\/chat.example.com\/app"$/,
     );
+  });
+
+  it.each(LOG_LEVELS)('accepts LOG_LEVEL=%s', (level) => {
+    expect(loadConfig({ LOG_LEVEL: level }).logLevel).toBe(level);
+  });
+
+  it.each([
+    ['PORT', '-1'],
+    ['HEARTBEAT_INTERVAL_MS', 'soon'],
+    ['HEARTBEAT_TIMEOUT_MS', 'x'],
+    ['HELLO_TIMEOUT_MS', '-1'],
+    ['PRESENCE_GRACE_MS', 'abc'],
+    ['MAX_CONNECTIONS', 'many'],
+    ['MAX_CONNECTIONS', '-3'],
+    ['TOKEN_TTL_DAYS', 'forever'],
+    ['RATE_LIMIT_PER_SEC', 'fast'],
+    ['RATE_LIMIT_BURST', '-2'],
+    ['HISTORY_MAX', '10'],
+    ['REDIS_PREFIX', 'has space'],
+    ['ALLOWED_ORIGINS', 'not-a-url'],
+    ['ALLOWED_ORIGINS', 'https://ok.example,also bad'],
+  ])('refuses %s=%s with a one-line ConfigError naming the variable', (name, value) => {
+    const text = error({ [name]: value });
+    expect(text).toContain(name);
+    expect(text).not.toContain('\n');
+  });
+});
+
+describe('settings', () => {
+  it('read each variable into its own setting, and nothing else', () => {
+    const variables = Object.values(SETTINGS).map((setting) => setting.env);
+    expect(new Set(variables).size).toBe(variables.length);
+    // Every key of Config has a setting (the table is typed by Config's keys).
+    expect(Object.keys(loadConfig({})).sort()).toEqual((Object.keys(SETTINGS) as (keyof Config)[]).sort());
+  });
+
+  /** The rows of a Markdown table under `heading` whose first cell is a variable: [variable, default]. */
+  function tableOf(file: string, heading: string): string[][] {
+    const text = readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
+    const start = text.indexOf(heading);
+    const section = text.slice(start, text.indexOf('\n## ', start + 1));
+    return [...section.matchAll(/^\| `([A-Z_]+)` +\| ([^|]+?) +\|/gm)].map((m) => [m[1] ?? '', m[2] ?? '']);
+  }
+  const unquoted = (cell: string): string => cell.replaceAll('`', '');
+
+  it("are the protocol reference's configuration table, with the same defaults", () => {
+    const rows = tableOf('docs/protocol.md', '## 13. Server configuration');
+    const expected = Object.values(SETTINGS).map((setting) => [
+      setting.env,
+      unquoted(setting.shown ?? String(setting.default)),
+    ]);
+    expect(rows.map(([env, cell]) => [env, unquoted(cell ?? '')])).toEqual(expected);
+  });
+
+  it("are the README's configuration table, row for row, with the same defaults", () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1),
+    );
+    const rows = [...section.matchAll(/^\| `([A-Z_]+)` +\| ([^|]+?) +\| (.+?) +\|$/gm)].map((m) => [
+      m[1],
+      m[2],
+      m[3],
+    ]);
+    const expected = Object.values(SETTINGS).map((setting) => [
+      setting.env,
+      setting.shown ?? `\`${String(setting.default)}\``,
+      setting.doc,
+    ]);
+    expect(rows).toEqual(expected);
   });
 });

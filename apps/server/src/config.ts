@@ -1,12 +1,14 @@
 /**
- * Server configuration, parsed and validated once at start from the
- * environment variables of PROTOCOL.md. A bad value is a `ConfigError` whose
- * message is one line naming the variable and what it expects.
+ * Server configuration: every operator setting in one table (its variable,
+ * default, bounds and meaning), parsed and validated once at start. A bad
+ * value is a `ConfigError` whose message is one line naming the variable and
+ * what it expects. The README's configuration table is checked against
+ * this one (config.test.ts), so the two cannot drift apart.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { DEFAULTS } from '@tether/protocol';
+import type { ChatSettings } from './chat/ports.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -15,7 +17,8 @@ export class ConfigError extends Error {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface Config {
+/** The chat's settings, plus what the process around it needs. */
+export interface Config extends ChatSettings {
   port: number;
   host: string;
   databasePath: string;
@@ -26,14 +29,7 @@ export interface Config {
   historyMax: number;
   /** Extra browser origins allowed to open the WebSocket, normalised (`new URL(x).origin`). */
   allowedOrigins: readonly string[];
-  heartbeatIntervalMs: number;
-  heartbeatTimeoutMs: number;
-  helloTimeoutMs: number;
-  presenceGraceMs: number;
   maxConnections: number;
-  tokenTtlDays: number;
-  rateLimitPerSec: number;
-  rateLimitBurst: number;
   logLevel: LogLevel;
   /** Folder of the built web UI (`apps/web/dist`). */
   staticDir: string;
@@ -41,21 +37,35 @@ export interface Config {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const DEFAULT_STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  const value = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
+/** One operator setting. */
+export interface Setting<T> {
+  /** The environment variable. */
+  env: string;
+  default: T;
+  /** The default as the README's table cell shows it, when it is not the value in backticks. */
+  shown?: string;
+  /** What it means, as the README says it. */
+  doc: string;
+  /** The value of a variable that is set (trimmed, not empty). */
+  parse(raw: string, env: string): T;
 }
 
-function origins(env: Env, name: string): string[] {
-  const raw = env[name]?.trim();
-  if (!raw) return [];
+const HOUR_MS = 3_600_000;
+
+function integer(min: number, max: number): (raw: string, name: string) => number {
+  return (raw, name) => {
+    const value = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    }
+    return value;
+  };
+}
+
+const text = (raw: string): string => raw;
+
+function origins(raw: string, name: string): string[] {
+  const expected = `${name} must be a comma-separated list of origins like https://chat.example.com`;
   return raw
     .split(',')
     .map((entry) => entry.trim())
@@ -65,9 +75,7 @@ function origins(env: Env, name: string): string[] {
       try {
         url = new URL(entry);
       } catch {
-        throw new ConfigError(
-          `${name} must be a comma-separated list of origins like https://chat.example.com, got ${JSON.stringify(entry)}`,
-        );
+        throw new ConfigError(`${expected}, got ${JSON.stringify(entry)}`);
       }
       if (
         (url.protocol !== 'http:' && url.protocol !== 'https:') ||
@@ -75,17 +83,13 @@ function origins(env: Env, name: string): string[] {
         url.search ||
         url.hash
       ) {
-        throw new ConfigError(
-          `${name} must be a comma-separated list of origins like https://chat.example.com (scheme, host and port only), got ${JSON.stringify(entry)}`,
-        );
+        throw new ConfigError(`${expected} (scheme, host and port only), got ${JSON.stringify(entry)}`);
       }
       return url.origin;
     });
 }
 
-function redisUrl(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
+function redisUrl(raw: string, name: string): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -98,9 +102,7 @@ function redisUrl(env: Env, name: string): string | undefined {
   return raw;
 }
 
-function redisPrefix(env: Env, name: string): string {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return 'tether:';
+function redisPrefix(raw: string, name: string): string {
   if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(raw)) {
     throw new ConfigError(
       `${name} must be 1-64 of A-Z, a-z, 0-9, ':', '_', '.', '-', got ${JSON.stringify(raw)}`,
@@ -109,41 +111,128 @@ function redisPrefix(env: Env, name: string): string {
   return raw;
 }
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const found = allowed.find((value) => value === raw.toLowerCase());
+function logLevel(raw: string, name: string): LogLevel {
+  const found = LOG_LEVELS.find((level) => level === raw.toLowerCase());
   if (!found)
-    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`);
   return found;
 }
 
-function text(env: Env, name: string, fallback: string): string {
-  const raw = env[name]?.trim();
-  return raw ? raw : fallback;
-}
+const DEFAULT_STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
-const HOUR_MS = 3_600_000;
+/** Every setting, in the order the README lists them. */
+export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
+  port: {
+    env: 'PORT',
+    default: 3000,
+    doc: 'HTTP and WebSocket port (`0` picks a free one)',
+    parse: integer(0, 65_535),
+  },
+  host: { env: 'HOST', default: '0.0.0.0', doc: 'address to listen on', parse: text },
+  databasePath: {
+    env: 'DATABASE_PATH',
+    default: 'data/chat.db',
+    doc: 'SQLite file; its folder is created if missing',
+    parse: text,
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    default: undefined,
+    shown: 'unset',
+    doc: 'Redis for several server processes (see Scaling out with Redis)',
+    parse: redisUrl,
+  },
+  redisPrefix: {
+    env: 'REDIS_PREFIX',
+    default: 'tether:',
+    doc: 'prefix of every Redis key and channel, so several chats can share one Redis',
+    parse: redisPrefix,
+  },
+  historyMax: {
+    env: 'HISTORY_MAX',
+    default: 10_000,
+    doc: 'messages kept per room in Redis (SQLite keeps every message)',
+    parse: integer(100, 10_000_000),
+  },
+  allowedOrigins: {
+    env: 'ALLOWED_ORIGINS',
+    default: [],
+    shown: 'unset',
+    doc: 'extra browser origins allowed to connect, comma-separated (`https://chat.example.com`)',
+    parse: origins,
+  },
+  heartbeatIntervalMs: {
+    env: 'HEARTBEAT_INTERVAL_MS',
+    default: 25_000,
+    doc: 'server ping interval, also told to clients in `welcome`',
+    parse: integer(10, HOUR_MS),
+  },
+  heartbeatTimeoutMs: {
+    env: 'HEARTBEAT_TIMEOUT_MS',
+    default: 10_000,
+    doc: 'how long after a ping a silent link counts as dead',
+    parse: integer(10, HOUR_MS),
+  },
+  helloTimeoutMs: {
+    env: 'HELLO_TIMEOUT_MS',
+    default: 10_000,
+    doc: 'a connection without `welcome` by then is closed (4408)',
+    parse: integer(10, HOUR_MS),
+  },
+  presenceGraceMs: {
+    env: 'PRESENCE_GRACE_MS',
+    default: 15_000,
+    doc: 'how long a dropped user stays a member before `left`',
+    parse: integer(0, HOUR_MS),
+  },
+  maxConnections: {
+    env: 'MAX_CONNECTIONS',
+    default: 50_000,
+    doc: 'beyond it, new connections are closed with 1013',
+    parse: integer(1, 10_000_000),
+  },
+  tokenTtlDays: {
+    env: 'TOKEN_TTL_DAYS',
+    default: 30,
+    doc: 'a token (and the name it holds) expires this long after its last use',
+    parse: integer(1, 3650),
+  },
+  rateLimitPerSec: {
+    env: 'RATE_LIMIT_PER_SEC',
+    default: 10,
+    doc: 'sends a second per user (told to clients in `welcome.limits`)',
+    parse: integer(1, 1_000_000),
+  },
+  rateLimitBurst: {
+    env: 'RATE_LIMIT_BURST',
+    default: 20,
+    doc: 'sends at once per user',
+    parse: integer(1, 1_000_000),
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    default: 'info',
+    doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`',
+    parse: logLevel,
+  },
+  staticDir: {
+    env: 'STATIC_DIR',
+    default: DEFAULT_STATIC_DIR,
+    shown: '`apps/web/dist`',
+    doc: 'folder of the built web UI',
+    parse: (raw) => path.resolve(raw),
+  },
+};
+
+function read<K extends keyof Config>(env: Env, key: K): Config[K] {
+  const setting = SETTINGS[key];
+  const raw = env[setting.env]?.trim();
+  return raw ? setting.parse(raw, setting.env) : setting.default;
+}
 
 /** Parses the environment; throws `ConfigError` on the first bad value. */
 export function loadConfig(env: Env): Config {
-  return {
-    port: integer(env, 'PORT', 3000, 0, 65_535),
-    host: text(env, 'HOST', '0.0.0.0'),
-    databasePath: text(env, 'DATABASE_PATH', 'data/chat.db'),
-    redisUrl: redisUrl(env, 'REDIS_URL'),
-    redisPrefix: redisPrefix(env, 'REDIS_PREFIX'),
-    historyMax: integer(env, 'HISTORY_MAX', 10_000, 100, 10_000_000),
-    allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
-    heartbeatIntervalMs: integer(env, 'HEARTBEAT_INTERVAL_MS', DEFAULTS.HEARTBEAT_INTERVAL_MS, 10, HOUR_MS),
-    heartbeatTimeoutMs: integer(env, 'HEARTBEAT_TIMEOUT_MS', DEFAULTS.HEARTBEAT_TIMEOUT_MS, 10, HOUR_MS),
-    helloTimeoutMs: integer(env, 'HELLO_TIMEOUT_MS', DEFAULTS.HELLO_TIMEOUT_MS, 10, HOUR_MS),
-    presenceGraceMs: integer(env, 'PRESENCE_GRACE_MS', DEFAULTS.PRESENCE_GRACE_MS, 0, HOUR_MS),
-    maxConnections: integer(env, 'MAX_CONNECTIONS', DEFAULTS.MAX_CONNECTIONS, 1, 10_000_000),
-    tokenTtlDays: integer(env, 'TOKEN_TTL_DAYS', DEFAULTS.TOKEN_TTL_DAYS, 1, 3650),
-    rateLimitPerSec: integer(env, 'RATE_LIMIT_PER_SEC', DEFAULTS.RATE_LIMIT_PER_SEC, 1, 1_000_000),
-    rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', DEFAULTS.RATE_LIMIT_BURST, 1, 1_000_000),
-    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
-    staticDir: path.resolve(text(env, 'STATIC_DIR', DEFAULT_STATIC_DIR)),
-  };
+  const config = {} as Record<keyof Config, unknown>;
+  for (const key of Object.keys(SETTINGS) as (keyof Config)[]) config[key] = read(env, key);
+  return config as Config;
 }

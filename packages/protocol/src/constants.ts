@@ -38,18 +38,6 @@ export const LIMITS = {
   MAX_RATE_LIMITED_PER_WINDOW: 100,
 } as const;
 
-/** Defaults of the server settings a client may need to know about. */
-export const DEFAULTS = {
-  HEARTBEAT_INTERVAL_MS: 25_000,
-  HEARTBEAT_TIMEOUT_MS: 10_000,
-  HELLO_TIMEOUT_MS: 10_000,
-  PRESENCE_GRACE_MS: 15_000,
-  RATE_LIMIT_PER_SEC: 10,
-  RATE_LIMIT_BURST: 20,
-  TOKEN_TTL_DAYS: 30,
-  MAX_CONNECTIONS: 50_000,
-} as const;
-
 /** Client reconnect policy (PROTOCOL.md, "Reconnect"). */
 export const RECONNECT = {
   BASE_DELAY_MS: 500,
