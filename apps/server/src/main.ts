@@ -5,7 +5,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './server.js';
 
-/** PROTOCOL.md: exit 0 within 10 s of SIGTERM; leave a margin. */
+/** docs/protocol.md: exit 0 within 10 s of SIGTERM; leave a margin. */
 const SHUTDOWN_DEADLINE_MS = 9000;
 
 async function main(): Promise<void> {

@@ -7,7 +7,7 @@
 
 export const PROTOCOL_VERSION = 1;
 
-/** Fixed limits of the protocol (PROTOCOL.md, "Limits and defaults"). */
+/** Fixed limits of the protocol (docs/protocol.md, "Limits and defaults"). */
 export const LIMITS = {
   /** Largest frame accepted, in bytes. Bigger frames close with 1009. */
   MAX_FRAME_BYTES: 65_536,
@@ -38,7 +38,7 @@ export const LIMITS = {
   MAX_RATE_LIMITED_PER_WINDOW: 100,
 } as const;
 
-/** Client reconnect policy (PROTOCOL.md, "Reconnect"). */
+/** Client reconnect policy (docs/protocol.md, "Reconnect"). */
 export const RECONNECT = {
   BASE_DELAY_MS: 500,
   MAX_DELAY_MS: 10_000,

@@ -3,7 +3,7 @@
  * join and send, and how to tell the frames the benchmark cares about apart
  * by looking at one or two bytes instead of parsing JSON.
  *
- * - tether: PROTOCOL.md (hello → welcome, join → joined, send → ack + message).
+ * - tether: docs/protocol.md (hello → welcome, join → joined, send → ack + message).
  * - naive: the tutorial room: join → joined, send → message to everyone.
  * - socketio: Engine.IO 4 / Socket.IO 5 packets over the websocket transport:
  *   open `0{…}`, connect `40`, event `42[…]`, event with ack `42<n>[…]`,

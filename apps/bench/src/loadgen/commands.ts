@@ -26,7 +26,7 @@ export interface ConnectResult {
   requested: number;
   joined: number;
   failed: number;
-  /** Connection attempts that failed and were retried (PROTOCOL.md backoff). */
+  /** Connection attempts that failed and were retried (docs/protocol.md backoff). */
   retries: number;
   /** From the first connect to the last join. */
   elapsedMs: number;

@@ -1,6 +1,6 @@
 /**
  * Every client of one generator process, their counters, and the reconnect
- * policy of PROTOCOL.md: after the n-th failed attempt in a row, wait a
+ * policy of docs/protocol.md: after the n-th failed attempt in a row, wait a
  * random time in [0, min(10 s, 0.5 s × 2^(n-1))]; the count resets once a
  * connection has stayed up for 10 s; a 1013 close waits at least 5 s.
  */
@@ -220,7 +220,7 @@ export class Fleet implements ChatClientEvents {
       pending.closes[key] = (pending.closes[key] ?? 0) + 1;
     }
     const connecting = pending?.started.has(client) === true && performance.now() < pending.deadline;
-    // Closes PROTOCOL.md says are not retried in a loop.
+    // Closes the protocol says are not retried in a loop.
     const final = code === 1002 || code === 1003 || code === 1008 || code === 1009;
     if (final) return;
     if (connecting) {

@@ -1,6 +1,6 @@
 /**
  * Resume after a restart. One sender per room keeps sending; every client
- * follows PROTOCOL.md's reconnect policy and, where the server keeps history,
+ * follows the protocol's reconnect policy and, where the server keeps history,
  * rejoins with its cursor (Tether: `since` + `epoch`; Socket.IO + SQLite:
  * the last row id). Each client checks that the sender counters it sees run
  * without gaps; senders with acks keep an outbox and resend what was not

@@ -1,7 +1,7 @@
 /**
  * Scenario 4, resume after restart: clients in rooms, one sender per room
  * sending throughout; the server gets SIGTERM and is started again on the
- * same port and data. Clients reconnect with PROTOCOL.md's backoff and
+ * same port and data. Clients reconnect with the protocol's backoff and
  * rejoin (with their cursor where the server has history). Measured: time
  * from SIGTERM until every client has joined again, and what went missing.
  */

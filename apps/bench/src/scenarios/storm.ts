@@ -1,7 +1,7 @@
 /**
  * Scenario 3, connect storm: every client connects, says hello (Tether) and
  * joins one room at the same moment; the time until the last one has joined.
- * Failed attempts are retried with PROTOCOL.md's backoff and counted.
+ * Failed attempts are retried with the protocol's backoff and counted.
  */
 import { TETHER_RATE_LIMIT } from '../config.js';
 import type { StormRow } from '../results.js';

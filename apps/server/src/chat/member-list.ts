@@ -1,6 +1,6 @@
 /**
  * A room's members with their JSON kept encoded in blocks. Every `joined`
- * answer carries the whole member list (PROTOCOL.md), which in a room of
+ * answer carries the whole member list (docs/protocol.md), which in a room of
  * 5,000 is about 225 KB: encoding it for each join made filling a big room
  * O(N²) in CPU, and the 225 KB buffers left the process's malloc heap
  * fragmented long after. Here a join re-encodes at most the block that

@@ -123,10 +123,6 @@ export class Gateway {
     this.heartbeat.start();
   }
 
-  get connectionCount(): number {
-    return this.connections.size;
-  }
-
   /** The `http.Server` 'upgrade' listener. */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', destroyOnError);

@@ -1,5 +1,5 @@
 /**
- * The Origin check done before the WebSocket handshake (PROTOCOL.md,
+ * The Origin check done before the WebSocket handshake (docs/protocol.md,
  * Transport). Browsers always send Origin; a missing one is a non-browser
  * client, which cannot be the victim of cross-site WebSocket hijacking.
  */
