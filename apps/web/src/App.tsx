@@ -117,7 +117,7 @@ function ChatScreen({ user }: { user: User }) {
       members={<MemberList members={members} selfId={user.id} />}
     >
       {current && room ? (
-        <Conversation key={current} client={client} room={current} selfId={user.id} error={room.error} />
+        <Conversation key={current} client={client} room={current} error={room.error} />
       ) : (
         <p className="chat-empty">{t.pickRoom}</p>
       )}
@@ -126,17 +126,7 @@ function ChatScreen({ user }: { user: User }) {
 }
 
 /** One room's messages, typing line and composer; keyed by room, so scroll and draft start fresh. */
-function Conversation({
-  client,
-  room,
-  selfId,
-  error,
-}: {
-  client: ChatClient;
-  room: string;
-  selfId: string;
-  error: string | null;
-}) {
+function Conversation({ client, room, error }: { client: ChatClient; room: string; error: string | null }) {
   const { t } = useI18n();
   const entries = useMessages(room);
   const view = useCurrentRoom();
@@ -151,7 +141,6 @@ function Conversation({
       <MessageList
         room={room}
         entries={entries}
-        selfId={selfId}
         hasMore={view?.hasMore ?? false}
         loadingOlder={view?.loadingOlder ?? false}
         onLoadOlder={() => {

@@ -2,9 +2,9 @@ import { fireEvent, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import type { SendResult } from '../net/ChatClient';
 import { Composer } from './Composer';
 import { renderWithLocale } from './test-utils';
-import type { SendResult } from './types';
 
 const ok = (): SendResult => ({ ok: true, id: 'c_1' });
 

@@ -4,9 +4,9 @@ import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, SubmitEvent } from 'react';
 
 import { useI18n } from '../i18n';
+import type { SendResult } from '../net/ChatClient';
 import { loadDraft, saveDraft } from './drafts';
 import { SendIcon } from './icons';
-import type { SendResult } from './types';
 
 export interface ComposerProps {
   room: string;

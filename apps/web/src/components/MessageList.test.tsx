@@ -10,7 +10,6 @@ function renderList(props: Partial<MessageListProps>) {
   const all: MessageListProps = {
     room: 'general',
     entries: [],
-    selfId: alice.id,
     hasMore: false,
     loadingOlder: false,
     onLoadOlder: vi.fn(),

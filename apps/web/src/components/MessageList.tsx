@@ -3,16 +3,16 @@ import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 import { useI18n } from '../i18n';
 import type { Messages } from '../i18n';
+import type { MessageView } from '../state/selectors';
 import { Avatar } from './Avatar';
 import { formatDay, formatFull, formatTime, sameDay } from './format';
 import { AlertIcon, ArrowDownIcon, ClockIcon } from './icons';
 import { MessageText } from './MessageText';
-import type { TimelineEntry } from './types';
 
 export interface MessageListProps {
   room: string;
-  entries: readonly TimelineEntry[];
-  selfId: string | null;
+  /** The room's timeline as the selectors build it (`useMessages`): own-ness and status decided there. */
+  entries: readonly MessageView[];
   hasMore: boolean;
   loadingOlder: boolean;
   onLoadOlder: () => void;
@@ -36,7 +36,7 @@ interface RowLayout {
   day: number | null;
 }
 
-function layoutOf(entries: readonly TimelineEntry[], i: number): RowLayout {
+function layoutOf(entries: readonly MessageView[], i: number): RowLayout {
   const e = entries[i];
   const prev = i > 0 ? entries[i - 1] : undefined;
   if (!e) return { showHeader: true, day: null };
@@ -57,7 +57,6 @@ function layoutOf(entries: readonly TimelineEntry[], i: number): RowLayout {
 export function MessageList({
   room,
   entries,
-  selfId,
   hasMore,
   loadingOlder,
   onLoadOlder,
@@ -115,8 +114,7 @@ export function MessageList({
 
   // Something I just wrote always brings me down to it.
   const last = entries.at(-1);
-  const lastIsMineNew =
-    last !== undefined && (last.own ?? last.from.id === selfId) && last.status === 'sending';
+  const lastIsMineNew = last !== undefined && last.own && last.status === 'sending';
   const lastKey = last?.key;
   useEffect(() => {
     if (lastIsMineNew) virtualizer.scrollToEnd();
@@ -207,7 +205,6 @@ export function MessageList({
               >
                 <MessageRow
                   entry={entry}
-                  own={entry.own ?? entry.from.id === selfId}
                   showHeader={showHeader}
                   dayLabel={day === null ? null : formatDay(day, now, locale, t)}
                   locale={locale}
@@ -231,8 +228,7 @@ export function MessageList({
 }
 
 interface MessageRowProps {
-  entry: TimelineEntry;
-  own: boolean;
+  entry: MessageView;
   showHeader: boolean;
   dayLabel: string | null;
   locale: string;
@@ -243,7 +239,6 @@ interface MessageRowProps {
 
 const MessageRow = memo(function MessageRow({
   entry,
-  own,
   showHeader,
   dayLabel,
   locale,
@@ -252,6 +247,7 @@ const MessageRow = memo(function MessageRow({
   onDiscard,
 }: MessageRowProps) {
   const time = formatTime(entry.ts, locale);
+  const { own } = entry;
   return (
     <>
       {dayLabel && (

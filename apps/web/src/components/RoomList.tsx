@@ -3,8 +3,8 @@ import { useId, useState } from 'react';
 import type { SubmitEvent } from 'react';
 
 import { useI18n } from '../i18n';
+import type { JoinResult } from '../net/ChatClient';
 import { CloseIcon, HashIcon, PlusIcon } from './icons';
-import type { JoinResult } from './types';
 
 export interface RoomItem {
   name: string;

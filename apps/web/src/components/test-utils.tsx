@@ -6,7 +6,7 @@ import { vi } from 'vitest';
 import { en, I18nProvider } from '../i18n';
 import type { I18n, Locale } from '../i18n';
 import { zhCN } from '../i18n/zh-CN';
-import type { TimelineEntry } from './types';
+import type { MessageView } from '../state/selectors';
 
 /** Renders under an `I18nProvider` (English unless told). */
 export function renderWithLocale(
@@ -25,16 +25,21 @@ export const alice = { id: 'u_alice', name: 'alice' };
 export const bob = { id: 'u_bob', name: 'bob' };
 
 let n = 0;
-export function entry(partial: Partial<TimelineEntry> & { text: string }): TimelineEntry {
+/** One row of a timeline as the selectors build it, with alice signed in. */
+export function entry(partial: Partial<MessageView> & { text: string }): MessageView {
   n++;
   const from = partial.from ?? bob;
   const id = partial.id ?? `m${n}`;
+  const status = partial.status ?? 'sent';
   return {
     key: `${from.id}/${id}`,
     id,
+    room: 'general',
+    seq: status === 'sent' ? n : null,
     from,
     ts: Date.UTC(2025, 0, 15, 12, 0) + n * 1000,
-    status: 'sent',
+    own: from.id === alice.id,
+    status,
     ...partial,
   };
 }

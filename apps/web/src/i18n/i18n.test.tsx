@@ -62,7 +62,6 @@ describe('the UI in Simplified Chinese', () => {
         <MessageList
           room="general"
           entries={[entry({ text: 'hi', status: 'failed' })]}
-          selfId="u1"
           hasMore={false}
           loadingOlder={false}
           onLoadOlder={vi.fn()}

@@ -1,6 +1,7 @@
 /**
- * The shape of the web app's state: written only by `ChatClient`
- * (src/net), read by hooks (src/hooks) through narrow selectors.
+ * The shape of the web app's state: written only by the client in src/net
+ * (`ChatClient` and its parts), read by hooks (src/hooks) through narrow
+ * selectors.
  * Types only: this file is the contract between the two sides.
  */
 import type { Message, RoomSummary, User } from '@tether/protocol';
