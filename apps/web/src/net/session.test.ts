@@ -1,0 +1,178 @@
+/**
+ * The session, through ChatClient over a fake socket: hello with or without a
+ * token, names chosen, refused and changed, a forgotten token, sign-out.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { STORAGE_KEYS } from '../state/persistence';
+import { setupClient } from '../test/clientHarness';
+import { MemoryStorage } from '../test/fakes';
+import { alice, range, welcomeFrame } from '../test/frames';
+import { CLIENT_RECONNECT_CLOSE } from './socket';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(new Date('2026-03-01T12:00:00Z'));
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ChatClient', () => {
+  describe('session', () => {
+    it('stays idle without a name and connects once one is chosen', () => {
+      const h = setupClient();
+      h.client.start();
+      expect(h.state.connection.status).toEqual({ kind: 'idle' });
+      expect(h.sockets).toHaveLength(0);
+
+      expect(h.client.setName('  alice ')).toEqual({ ok: true });
+      expect(h.state.connection.status).toEqual({ kind: 'connecting', attempt: 0 });
+      expect(h.state.session.pendingName).toBe('alice');
+      h.socket.open();
+      expect(h.socket.frames()).toEqual([{ type: 'hello', v: 1, name: 'alice' }]);
+      h.socket.deliver(welcomeFrame());
+      expect(h.state.session).toEqual({
+        user: alice,
+        pendingName: null,
+        nameError: null,
+        suggestedName: null,
+      });
+      expect(h.state.connection.status).toEqual({ kind: 'open', since: Date.now() });
+    });
+
+    it('joins general and selects it after the first welcome', () => {
+      const h = setupClient();
+      h.client.setName('alice');
+      h.client.start();
+      h.welcome();
+      expect(h.socket.framesOf('join')).toEqual([{ type: 'join', room: 'general' }]);
+      expect(h.state.rooms.order).toEqual(['general']);
+      expect(h.state.rooms.current).toBe('general');
+    });
+
+    it('refuses an invalid name locally without connecting', () => {
+      const h = setupClient();
+      h.client.start();
+      expect(h.client.setName('   ')).toEqual({ ok: false, reason: 'invalid_name' });
+      expect(h.state.session.nameError).toBe('invalid_name');
+      expect(h.sockets).toHaveLength(0);
+    });
+
+    it('sets nameError on name_taken and says hello again on the same socket with the next name', () => {
+      const h = setupClient();
+      h.client.setName('alice');
+      h.client.start();
+      h.socket.open();
+      h.socket.deliver({ type: 'error', code: 'name_taken', message: 'taken' });
+      expect(h.state.session).toMatchObject({ user: null, nameError: 'name_taken', suggestedName: 'alice' });
+
+      h.client.setName('alice2');
+      expect(h.sockets).toHaveLength(1);
+      expect(h.socket.framesOf('hello').map((frame) => frame.name)).toEqual(['alice', 'alice2']);
+      h.socket.deliver(welcomeFrame({ id: 'u_a2', name: 'alice2' }));
+      expect(h.state.session.nameError).toBeNull();
+      expect(h.state.session.user?.name).toBe('alice2');
+    });
+
+    it('sets invalid_name from the server in session.nameError', () => {
+      const h = setupClient();
+      h.client.setName('alice');
+      h.client.start();
+      h.socket.open();
+      h.socket.deliver({ type: 'error', code: 'invalid_name', message: 'bad' });
+      expect(h.state.session.nameError).toBe('invalid_name');
+    });
+
+    it('goes idle instead of reconnecting when the server closes a socket that has no name to say', () => {
+      const h = setupClient();
+      h.client.setName('alice');
+      h.client.start();
+      h.socket.open();
+      h.socket.deliver({ type: 'error', code: 'name_taken', message: 'taken' });
+      h.socket.serverClose(4408);
+      expect(h.state.connection.status).toEqual({ kind: 'idle' });
+      vi.advanceTimersByTime(60_000);
+      expect(h.sockets).toHaveLength(1);
+    });
+
+    it('renames on a new connection and stays who it was when the new name is taken', () => {
+      const h = setupClient();
+      h.signIn();
+      const first = h.socket;
+      h.client.setName('bob');
+      expect(first.closedByClient?.code).toBe(CLIENT_RECONNECT_CLOSE);
+      h.socket.open();
+      expect(h.socket.framesOf('hello')).toEqual([{ type: 'hello', v: 1, name: 'bob', token: 't_alice' }]);
+      h.socket.deliver({ type: 'error', code: 'name_taken', message: 'taken' });
+      expect(h.socket.framesOf('hello').at(-1)).toEqual({
+        type: 'hello',
+        v: 1,
+        name: 'alice',
+        token: 't_alice',
+      });
+      h.socket.deliver(welcomeFrame());
+      expect(h.state.session).toEqual({
+        user: alice,
+        pendingName: null,
+        nameError: 'name_taken',
+        suggestedName: 'bob',
+      });
+    });
+
+    it('asks for another name when its saved name was taken meanwhile, without a retry loop', () => {
+      const storage = new MemoryStorage();
+      const first = setupClient({ storage });
+      first.signIn();
+      first.client.stop();
+
+      const h = setupClient({ storage });
+      h.client.start();
+      h.socket.open();
+      h.socket.deliver({ type: 'error', code: 'name_taken', message: 'taken' });
+      expect(h.state.session).toMatchObject({ user: null, nameError: 'name_taken', suggestedName: 'alice' });
+      h.socket.serverClose(4408);
+      expect(h.state.connection.status).toEqual({ kind: 'idle' });
+      h.client.setName('alice2');
+      h.socket.open();
+      expect(h.socket.framesOf('hello')).toEqual([{ type: 'hello', v: 1, name: 'alice2', token: 't_alice' }]);
+    });
+
+    it('forgets the token on invalid_token and prefills the name picker with the saved name', () => {
+      const storage = new MemoryStorage();
+      const first = setupClient({ storage });
+      first.signIn();
+      first.client.stop();
+
+      const h = setupClient({ storage });
+      h.client.start();
+      h.socket.open();
+      expect(h.socket.framesOf('hello')).toEqual([{ type: 'hello', v: 1, name: 'alice', token: 't_alice' }]);
+      h.socket.deliver({ type: 'error', code: 'invalid_token', message: 'expired' });
+      expect(h.state.session).toEqual({
+        user: null,
+        pendingName: null,
+        nameError: null,
+        suggestedName: 'alice',
+      });
+      expect(storage.getItem(STORAGE_KEYS.session)).not.toContain('t_alice');
+
+      h.client.setName('alice');
+      expect(h.socket.framesOf('hello').at(-1)).toEqual({ type: 'hello', v: 1, name: 'alice' });
+    });
+
+    it('signs out: closes cleanly, forgets everything and goes idle', () => {
+      const h = setupClient();
+      const socket = h.signIn(range('general', 1, 3));
+      h.client.signOut();
+      expect(socket.closedByClient?.code).toBe(1000);
+      expect(h.state.session.user).toBeNull();
+      expect(h.state.rooms.order).toEqual([]);
+      expect(h.state.connection.status).toEqual({ kind: 'idle' });
+      expect(h.storage.data.size).toBe(0);
+      vi.advanceTimersByTime(60_000);
+      expect(h.sockets).toHaveLength(1);
+    });
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * A `ChatClient` over a fake WebSocket, environment and storage, driven by the
+ * test as the server and the browser would: the harness of the client's tests
+ * (net/ChatClient, session, outboxPump, typing). The caller installs fake
+ * timers; the client's clock is the faked `Date.now`, which `sleep` can move
+ * ahead of the timers.
+ */
+import type { Joined, Message, User, Welcome } from '@tether/protocol';
+import { expect, vi } from 'vitest';
+
+import { ChatClient } from '../net/ChatClient';
+import { sortedMessages } from '../state/messages';
+import { FakeEnvironment, MemoryStorage, fakeSocketFactory, silentLog } from './fakes';
+import type { FakeWebSocket } from './fakes';
+import { RECONNECT_WAIT, alice, joinedFrame, welcomeFrame } from './frames';
+
+export interface ClientSetupOptions {
+  storage?: MemoryStorage;
+  random?: () => number;
+  outboxLimit?: number;
+}
+
+export function setupClient(options: ClientSetupOptions = {}) {
+  const factory = fakeSocketFactory();
+  const environment = new FakeEnvironment();
+  const storage = options.storage ?? new MemoryStorage();
+  let skew = 0;
+  const client = new ChatClient({
+    url: 'ws://chat.test/ws',
+    WebSocket: factory.WebSocket,
+    storage,
+    environment,
+    // The wall clock can jump ahead of the timers, as after a sleep.
+    clock: { now: () => Date.now() + skew },
+    random: options.random ?? (() => 0.5),
+    log: silentLog,
+    ...(options.outboxLimit === undefined ? {} : { outboxLimit: options.outboxLimit }),
+  });
+  const h = {
+    client,
+    environment,
+    storage,
+    sockets: factory.sockets,
+    get socket(): FakeWebSocket {
+      return factory.last();
+    },
+    get state() {
+      return client.store.getState();
+    },
+    /** The machine sleeps for `ms`: the clock moves on, no timer fires. */
+    sleep(ms: number) {
+      skew += ms;
+    },
+    /** Opens the current socket and answers its hello (`extra`: e.g. the server's limits). */
+    welcome(user: User = alice, token = 't_alice', extra: Partial<Welcome> = {}): FakeWebSocket {
+      const socket = factory.last();
+      socket.open();
+      socket.deliver(welcomeFrame(user, token, extra));
+      return socket;
+    },
+    /** Starts as alice, in #general with `messages`, and forgets the frames sent so far. */
+    signIn(messages: Message[] = [], welcome: Partial<Welcome> = {}): FakeWebSocket {
+      client.setName('alice');
+      client.start();
+      const socket = h.welcome(alice, 't_alice', welcome);
+      socket.deliver(joinedFrame('general', messages));
+      socket.clearSent();
+      return socket;
+    },
+    /** Lets a pending reconnect happen and answers it, rooms included. */
+    reconnect(joined: Joined[] = [], welcome: Partial<Welcome> = {}): FakeWebSocket {
+      const before = factory.sockets.length;
+      vi.advanceTimersByTime(RECONNECT_WAIT);
+      expect(factory.sockets.length).toBe(before + 1);
+      const socket = h.welcome(alice, 't_alice', welcome);
+      for (const frame of joined) socket.deliver(frame);
+      return socket;
+    },
+    messagesOf(room: string): Message[] {
+      return sortedMessages(h.state.messages.byRoom[room] ?? {});
+    },
+  };
+  return h;
+}
+
+export type ClientHarness = ReturnType<typeof setupClient>;
