@@ -33,13 +33,18 @@ export default defineConfig({
       },
       {
         // The same protocol suite against the Redis store, bus and membership
-        // (one redis-server for the run, a key prefix per test server).
+        // (one redis-server for the run, a key prefix per test server), and
+        // the crash and shutdown tests: what survives a SIGKILL or a SIGTERM
+        // is the store's promise. The rest of test/ runs once, in `server`.
         extends: true,
         test: {
           name: 'server-redis',
           root: './apps/server',
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/hardening/**', 'test/redis/**', 'test/config.test.ts'],
+          include: [
+            'test/protocol/**/*.test.ts',
+            'test/process/crash.test.ts',
+            'test/process/shutdown.test.ts',
+          ],
           globalSetup: ['./test/helpers/redis-global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,

@@ -1,16 +1,23 @@
 /**
- * A small reconnecting client that follows PROTOCOL.md › Reconnect, for tests
- * of what happens around a restart:
+ * The one test client that reconnects as PROTOCOL.md › Reconnect asks: on
+ * each connection, hello with its token, join every room (with since and
+ * epoch once it has them), then resend every unacked send with its original
+ * id. Tests of what happens around a restart or a crash use it.
  *
- * - attempt n waits a random time in [0, min(10 s, 0.5 s × 2^(n-1))] (full
- *   jitter); the count resets once a connection stayed up 10 s;
- * - after 1013 the next attempt waits at least 5 s; 1002, 1003, 1008 and
- *   1009 end the client (reported, not retried);
- * - on each connection: hello with its token, join every room with since and
- *   epoch, then resend every unacked send with its original id.
+ * It comes back in one of two ways:
  *
- * It records when each attempt was made and whether it succeeded, so a test
- * can show that many clients do not come back all at once.
+ * - `reconnect: 'backoff'` (the default), by itself, as a browser would:
+ *   attempt n waits a random time in [0, min(10 s, 0.5 s × 2^(n-1))] (full
+ *   jitter); the count resets once a connection stayed up 10 s; after 1013
+ *   the next attempt waits at least 5 s; 1002, 1003, 1008 and 1009 end the
+ *   client (reported in `fatal`, not retried);
+ * - `reconnect: 'manual'`, only when the test calls `start()`: the test can
+ *   read what a killed server kept before anyone resends, or bring every
+ *   client back in the same instant (a restart storm).
+ *
+ * It records every attempt, close, time it was ready, id sent and first ack,
+ * so a test can show that nothing acked was lost, nothing was stored twice,
+ * and many clients did not come back all at once.
  */
 import {
   FATAL_CLOSE_CODES,
@@ -31,9 +38,28 @@ export interface Attempt {
   ok: boolean;
 }
 
-interface Outgoing {
+export interface Sent {
   room: string;
   text: string;
+}
+
+export interface Acked {
+  room: string;
+  seq: number;
+}
+
+export interface ReconnectingClientOptions {
+  /**
+   * `'backoff'`: reconnects by itself with full jitter until `stop()`.
+   * `'manual'`: each `start()` opens one connection; `ready()` fails when it
+   * closes first.
+   * @default 'backoff'
+   */
+  reconnect?: 'backoff' | 'manual';
+  /** Draws the jitter. @default Math.random */
+  random?: () => number;
+  /** Bound on each handshake. @default 5000 */
+  handshakeTimeoutMs?: number;
 }
 
 /** Full jitter: a random delay in [0, min(10 s, 0.5 s × 2^(n-1))]. */
@@ -42,15 +68,22 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
   return random() * cap;
 }
 
+interface ReadyWaiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
 export class ReconnectingClient {
   readonly attempts: Attempt[] = [];
   /** Close codes of every connection this client had, in order. */
   readonly closes: number[] = [];
-  /** Date.now() of every `joined` of every room after a (re)connect, in order. */
+  /** Date.now() of every time all its rooms were joined after a (re)connect, in order. */
   readonly readyAt: number[] = [];
-  /** id → seq of its first ack. */
-  readonly acked = new Map<string, number>();
-  /** Frames that are not in PROTOCOL.md or errors the test did not expect. */
+  /** Every id sent, with its room and text, in send order. */
+  readonly sent = new Map<string, Sent>();
+  /** id → room and seq of its first ack. */
+  readonly acked = new Map<string, Acked>();
+  /** Frames that are not in PROTOCOL.md, errors, and resends acked with another room or seq. */
   readonly problems: string[] = [];
   /** Set when a close it must not retry ended the client. */
   fatal: number | undefined;
@@ -59,22 +92,41 @@ export class ReconnectingClient {
 
   private ws: WebSocket | undefined;
   private readonly rooms = new Map<string, { since: number | undefined; epoch: string | undefined }>();
-  private readonly outbox = new Map<string, Outgoing>();
+  private joinedRooms = new Set<string>();
+  /** Ids sent and not acked yet, resent on every connection until acked. */
+  private readonly outbox = new Set<string>();
+  private readonly readyWaiters = new Set<ReadyWaiter>();
+  private readonly mode: 'backoff' | 'manual';
+  private readonly random: () => number;
+  private readonly handshakeTimeoutMs: number;
   private nextId = 0;
   private attempt = 0;
   private upSince = 0;
+  /** New sends kept in flight while ready (`keepSending`). */
+  private window = 0;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
-  private readonly joinedWaiters = new Set<() => void>();
 
   constructor(
     private readonly url: string,
     readonly name: string,
-    private readonly random: () => number = Math.random,
-  ) {}
+    options: ReconnectingClientOptions = {},
+  ) {
+    this.mode = options.reconnect ?? 'backoff';
+    this.random = options.random ?? Math.random;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5000;
+  }
 
-  /** Connects now (attempt 1 without delay), then keeps reconnecting until `stop`. */
+  /**
+   * Connects now, without a delay. With `'backoff'` it then keeps
+   * reconnecting by itself until `stop()`; with `'manual'` this is the only
+   * way it connects again.
+   */
   start(): void {
+    const state = this.ws?.readyState;
+    if (state === WebSocket.CONNECTING || state === WebSocket.OPEN) {
+      throw new Error(`${this.name}: start() while still connected`);
+    }
     this.connect(0);
   }
 
@@ -84,14 +136,30 @@ export class ReconnectingClient {
     if (this.isReady()) this.sendJoin(room);
   }
 
-  /** Queues a message; it is sent now if connected and resent after every reconnect until acked. */
-  send(room: string, text: string): string {
+  /**
+   * Queues a message (text by default `<name> says <id>`); it is sent now if
+   * ready and resent on every connection until acked. Returns its id.
+   */
+  send(room: string, text?: string): string {
     const id = `${this.name}-${this.nextId++}`;
-    this.outbox.set(id, { room, text });
-    if (this.isReady()) this.raw({ type: 'send', room, id, text });
+    const sent = { room, text: text ?? `${this.name} says ${id}` };
+    this.sent.set(id, sent);
+    this.outbox.add(id);
+    if (this.isReady()) this.raw({ type: 'send', id, ...sent });
     return id;
   }
 
+  /**
+   * Keeps `window` sends in flight while ready (its rooms taken in turn),
+   * sending a new one as each ack comes; 0 stops new sends (unacked ones are
+   * still resent).
+   */
+  keepSending(window: number): void {
+    this.window = window;
+    this.topUp();
+  }
+
+  /** Ids sent and not acked (yet). */
   get unacked(): number {
     return this.outbox.size;
   }
@@ -100,22 +168,32 @@ export class ReconnectingClient {
     return this.ws?.readyState === WebSocket.OPEN;
   }
 
-  /** Resolves once every room was joined on the current connection, bounded. */
+  /**
+   * Resolves once every room was joined on the current connection (and the
+   * unacked sends went out again), bounded. With `'manual'` it rejects when
+   * the connection closes first.
+   */
   ready(timeoutMs: number): Promise<void> {
     if (this.isReady()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.joinedWaiters.delete(done);
-        resolve();
+      const waiter: ReadyWaiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          this.readyWaiters.delete(waiter);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          this.readyWaiters.delete(waiter);
+          reject(error);
+        },
       };
       const timer = setTimeout(() => {
-        this.joinedWaiters.delete(done);
-        reject(
+        waiter.reject(
           new Error(`${this.name}: not ready within ${timeoutMs} ms (attempts ${this.attempts.length})`),
         );
       }, timeoutMs);
-      this.joinedWaiters.add(done);
+      this.readyWaiters.add(waiter);
     });
   }
 
@@ -125,23 +203,27 @@ export class ReconnectingClient {
     this.ws?.terminate();
   }
 
-  private joinedRooms = new Set<string>();
-
   private isReady(): boolean {
     return this.isOpen() && this.token !== undefined && this.joinedRooms.size === this.rooms.size;
   }
 
-  private schedule(closeCode: number): void {
+  private closed(code: number): void {
+    if (this.mode === 'manual') {
+      for (const waiter of [...this.readyWaiters]) {
+        waiter.reject(new Error(`${this.name}: closed ${code} before ready`));
+      }
+      return;
+    }
     if (this.stopped) return;
-    if (FATAL_CLOSE_CODES.includes(closeCode)) {
-      this.fatal = closeCode;
+    if (FATAL_CLOSE_CODES.includes(code)) {
+      this.fatal = code;
       return;
     }
     // A connection that stayed up long enough starts the count again.
     if (this.upSince > 0 && Date.now() - this.upSince >= RECONNECT.RESET_AFTER_MS) this.attempt = 0;
     this.attempt += 1;
     let delay = backoffDelay(this.attempt, this.random);
-    if (closeCode === 1013) delay = Math.max(delay, RECONNECT.TRY_AGAIN_LATER_MIN_MS);
+    if (code === 1013) delay = Math.max(delay, RECONNECT.TRY_AGAIN_LATER_MIN_MS);
     this.timer = setTimeout(() => this.connect(delay), delay);
   }
 
@@ -149,7 +231,7 @@ export class ReconnectingClient {
     if (this.stopped) return;
     const attempt: Attempt = { at: Date.now(), n: Math.max(1, this.attempt), delayMs, ok: false };
     this.attempts.push(attempt);
-    const ws = new WebSocket(this.url, { handshakeTimeout: 5000 });
+    const ws = new WebSocket(this.url, { handshakeTimeout: this.handshakeTimeoutMs });
     this.ws = ws;
     this.joinedRooms = new Set();
     let opened = false;
@@ -168,7 +250,7 @@ export class ReconnectingClient {
     ws.on('error', () => undefined);
     ws.on('close', (code: number) => {
       if (opened) this.closes.push(code);
-      if (this.ws === ws) this.schedule(opened ? code : 1006);
+      if (this.ws === ws) this.closed(opened ? code : 1006);
     });
   }
 
@@ -182,10 +264,17 @@ export class ReconnectingClient {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
   }
 
+  private topUp(): void {
+    if (!this.isReady()) return;
+    const rooms = [...this.rooms.keys()];
+    if (rooms.length === 0) return;
+    while (this.outbox.size < this.window) this.send(rooms[this.nextId % rooms.length]!);
+  }
+
   private onFrame(text: string): void {
     const parsed = parseServerMessage(text);
     if (!parsed.ok) {
-      this.problems.push(`not a protocol frame: ${text.slice(0, 200)}`);
+      this.problems.push(`${this.name}: not a protocol frame: ${text.slice(0, 200)}`);
       return;
     }
     const m: ServerMessage = parsed.message;
@@ -215,13 +304,15 @@ export class ReconnectingClient {
       case 'ack': {
         this.outbox.delete(m.id);
         const first = this.acked.get(m.id);
-        if (first !== undefined && first !== m.seq)
-          this.problems.push(`${m.id} acked as ${first}, then ${m.seq}`);
-        if (first === undefined) this.acked.set(m.id, m.seq);
+        if (first === undefined) this.acked.set(m.id, { room: m.room, seq: m.seq });
+        else if (first.room !== m.room || first.seq !== m.seq) {
+          this.problems.push(`${m.id} acked as ${first.room}:${first.seq}, then ${m.room}:${m.seq}`);
+        }
+        this.topUp();
         return;
       }
       case 'error':
-        this.problems.push(`error ${m.code}: ${m.message}`);
+        this.problems.push(`${this.name}: error ${m.code}: ${m.message}`);
         return;
       default:
         return;
@@ -230,7 +321,8 @@ export class ReconnectingClient {
 
   private becameReady(): void {
     this.readyAt.push(Date.now());
-    for (const [id, { room, text }] of this.outbox) this.raw({ type: 'send', room, id, text });
-    for (const waiter of [...this.joinedWaiters]) waiter();
+    for (const id of this.outbox) this.raw({ type: 'send', id, ...this.sent.get(id)! });
+    for (const waiter of [...this.readyWaiters]) waiter.resolve();
+    this.topUp();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Hardening › the store fails: sends are answered `internal` and never
+ * The store fails: sends are answered `internal` and never
  * acked, /readyz says 503, nothing acked is lost, and service comes back by
  * itself when the store does.
  *

@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ERROR_CODES } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
-import { isAck, isMessage } from './helpers/client.js';
-import { manualClock } from './helpers/clock.js';
-import { startTestServer } from './helpers/server.js';
+import { isAck, isMessage } from '../helpers/client.js';
+import { manualClock } from '../helpers/clock.js';
+import { startTestServer } from '../helpers/server.js';
 
 describe('send rate limit', () => {
   it('answers the 21st send of a burst with rate_limited (id and room) and does not store it', async () => {

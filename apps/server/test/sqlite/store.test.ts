@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
-import { SqliteStore } from '../src/sqlite/store.js';
-import type { NewMessage } from '../src/chat/ports.js';
-import { makeTempDir } from './helpers/server.js';
+import { SqliteStore } from '../../src/sqlite/store.js';
+import type { NewMessage } from '../../src/chat/ports.js';
+import { makeTempDir } from '../helpers/server.js';
 
 async function tempStore(): Promise<{ file: string; store: SqliteStore }> {
   const dir = await makeTempDir();

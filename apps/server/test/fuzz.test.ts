@@ -1,5 +1,5 @@
 /**
- * Hardening › property-based fuzzing of the chat: `ChatService` driven
+ * Property-based fuzzing of the chat: `ChatService` driven
  * directly by several fake peers (no sockets) over a real SQLite store in
  * memory, a LocalBus and LocalMembership, with random sequences of valid and
  * invalid frames, clock jumps, clean closes and drops.
@@ -43,11 +43,11 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 
-import { LocalBus } from '../../src/local/bus.js';
-import { LocalMembership } from '../../src/local/membership.js';
-import { ChatService } from '../../src/chat/service.js';
-import { createMetrics } from '../../src/metrics.js';
-import { SqliteStore } from '../../src/sqlite/store.js';
+import { LocalBus } from '../src/local/bus.js';
+import { LocalMembership } from '../src/local/membership.js';
+import { ChatService } from '../src/chat/service.js';
+import { createMetrics } from '../src/metrics.js';
+import { SqliteStore } from '../src/sqlite/store.js';
 import type {
   ChatStore,
   ConnectionSession,
@@ -56,9 +56,9 @@ import type {
   NewMessage,
   NewUser,
   Peer,
-} from '../../src/chat/ports.js';
-import { encodeFrame, encodeJoinedFrame, isWireFrame } from '../../src/ws/frame.js';
-import { prng } from '../helpers/random.js';
+} from '../src/chat/ports.js';
+import { encodeFrame, encodeJoinedFrame, isWireFrame } from '../src/ws/frame.js';
+import { prng } from './helpers/random.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 

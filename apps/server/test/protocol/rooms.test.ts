@@ -2,7 +2,7 @@
 import { ERROR_CODES, LIMITS, type Message } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
-import { startTestServer } from './helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
 
 // Filling rooms needs hundreds of sends; the rate limit has its own tests.
 const FAST = { RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' };

@@ -1,5 +1,5 @@
 /**
- * Hardening › restart storm: 2,000 clients connected to a server that
+ * Restart storm: 2,000 clients connected to a server that
  * restarts all come back at once (the worst case: no jitter at all). All of
  * them must be back — hello with their token answered, their room joined —
  * within 15 s, and the server's event loop must keep up meanwhile: the p99 of

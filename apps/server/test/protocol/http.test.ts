@@ -1,8 +1,9 @@
 /**
- * Hardening › static files and response headers: no path reaches a file
- * outside STATIC_DIR or a dotfile inside it, and every HTML page carries a
- * Content-Security-Policy that allows only this origin's scripts and its own
- * WebSocket endpoint.
+ * PROTOCOL.md › HTTP routes: /healthz, /readyz and /metrics, the web UI from
+ * STATIC_DIR, and what no request may get: a file outside STATIC_DIR or a
+ * dotfile inside it (secrets are placed above, beside and inside the folder
+ * to prove it). Every answer carries the security headers, every HTML page a
+ * strict Content-Security-Policy.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,91 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { rawRequest } from '../helpers/raw.js';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
+
+describe('http', () => {
+  it('answers /healthz with 200 {"status":"ok"}', async () => {
+    await using srv = await startTestServer();
+    const res = await fetch(`${srv.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers /readyz with 200 while the store answers', async () => {
+    await using srv = await startTestServer();
+    const res = await fetch(`${srv.url}/readyz`);
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+  });
+
+  it('serves Prometheus text on /metrics with connection and message metrics', async () => {
+    await using srv = await startTestServer();
+    const alice = await srv.user('alice');
+    await alice.join('general');
+    await alice.say('general', 'counted');
+    const res = await fetch(`${srv.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type') ?? '').toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/^# (HELP|TYPE) /m);
+    const names = text
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .map((line) => line.split(/[{ ]/)[0]!);
+    expect(names.some((n) => /connection/i.test(n))).toBe(true);
+    expect(names.some((n) => /message/i.test(n))).toBe(true);
+    expect(names.some((n) => /room/i.test(n))).toBe(true);
+  });
+
+  it('names the metrics PROTOCOL.md lists', async () => {
+    await using srv = await startTestServer();
+    const text = await (await fetch(`${srv.url}/metrics`)).text();
+    const names = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]!} ${m[2]!}`);
+    for (const [what, pattern] of [
+      ['connections', /connection/i],
+      ['rooms', /room/i],
+      ['messages in', /message.*_in|in.*message/i],
+      ['messages out', /message.*_out|out.*message/i],
+      ['fan-out latency', /fan_?out.* (histogram|summary)$/i],
+      ['store latency', /(store|storage|db|database).* (histogram|summary)$/i],
+      ['heartbeats terminated', /heartbeat/i],
+    ] as const) {
+      expect(
+        names.some((n) => pattern.test(n)),
+        `${what} in:\n${names.join('\n')}`,
+      ).toBe(true);
+    }
+  });
+
+  it('serves the web UI from STATIC_DIR on / and its files by path', async () => {
+    const dir = await makeTempDir();
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'index.html'), '<!doctype html><title>tether-static-marker</title>');
+    await writeFile(join(dir, 'app.js'), 'console.log("tether-js-marker");');
+    await using srv = await startTestServer({ STATIC_DIR: dir });
+    const index = await fetch(`${srv.url}/`);
+    expect(index.status).toBe(200);
+    expect(await index.text()).toContain('tether-static-marker');
+    const script = await fetch(`${srv.url}/app.js`);
+    expect(script.status).toBe(200);
+    expect(await script.text()).toContain('tether-js-marker');
+  });
+
+  it('counts an open connection in the connection metrics', async () => {
+    await using srv = await startTestServer();
+    const sample = async () => {
+      const text = await (await fetch(`${srv.url}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((l) => !l.startsWith('#') && /connection/i.test(l.split(/[{ ]/)[0] ?? ''))
+        .join('\n');
+    };
+    const before = await sample();
+    const client = await srv.user('alice');
+    await client.roundTrip();
+    const during = await sample();
+    expect(during).not.toEqual(before);
+  });
+});
 
 const SECRET = 'TOP-SECRET';
 
@@ -91,6 +177,13 @@ describe('static files', () => {
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(res.raw.toString('latin1')).not.toContain(SECRET);
+  });
+
+  it('answers an unknown path with 404, not the app', async () => {
+    await using srv = await startTestServer();
+    const res = await fetch(`${srv.url}/no-such-page`);
+    expect(res.status).toBe(404);
+    await res.body?.cancel();
   });
 
   it('still serves the files it should', async () => {

@@ -1,14 +1,16 @@
 /**
- * Hardening › upgrade: who may open a WebSocket, and what a malformed or slow
- * handshake costs. Raw TCP sockets send what no WebSocket library would.
+ * PROTOCOL.md › Transport › Endpoint and upgrade: a WebSocket opens on `/ws`
+ * only, and a malformed or slow handshake gets its 4xx and costs nothing
+ * else: the server serves the next client. Raw TCP sockets send what no
+ * WebSocket library would. (Origin: origin.test.ts; the connection cap:
+ * max-connections.test.ts.)
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'node:http';
 
-import { CLOSE_CODES } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
-import { isMessage, type TestClient } from '../helpers/client.js';
-import { sample, scrape, waitFor } from '../helpers/metrics.js';
+import { upgradeStatus } from '../helpers/client.js';
+import { waitFor } from '../helpers/metrics.js';
 import { handshake, rawRequest, tcp } from '../helpers/raw.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -19,77 +21,25 @@ async function newcomerIsServed(srv: TestServer, name: string): Promise<void> {
   client.terminate();
 }
 
-describe('Origin check before the handshake', () => {
-  const ALLOWED = 'https://app.example.com';
-
-  it('refuses foreign, null and look-alike origins with 403 and no handshake', async () => {
-    await using srv = await startTestServer({ ALLOWED_ORIGINS: ALLOWED });
-    const port = srv.server.port;
-    const own = `127.0.0.1:${port}`;
-    const origins = [
-      'http://evil.test',
-      'null',
-      '',
-      `http://${own}.evil.test`,
-      `http://evil.test/${own}`,
-      `http://evil.test/http://${own}`,
-      `http://${own}@evil.test`,
-      `http://evil.test?${own}`,
-      `http://evil.test#${own}`,
-      `http://127.0.0.1:${port}0`,
-      `ws://${own}`,
-      `file://${own}`,
-      `${ALLOWED}.evil.test`,
-      `https://evil.test/${ALLOWED}`,
-      'https://app.example.com:444',
-      'http://app.example.com',
-      'https://app.example.com.',
-    ];
-    const answers: string[] = [];
-    for (const origin of origins) {
-      const res = await rawRequest(port, handshake(port, [`Origin: ${origin}`]));
-      answers.push(`${JSON.stringify(origin)} → ${res.status}`);
-      expect(res.headers['sec-websocket-accept'], origin).toBeUndefined();
-      expect(res.closedByServer, origin).toBe(true);
-    }
-    expect(answers).toEqual(origins.map((origin) => `${JSON.stringify(origin)} → 403`));
-    // Refused before the handshake: no WebSocket was ever counted.
-    expect(sample(await scrape(srv.url), 'tether_connections')).toBe(0);
-  });
-
-  it('judges look-alikes of localhost:PORT against the Host the browser used', async () => {
+describe('upgrade path', () => {
+  it('accepts a WebSocket on /ws', async () => {
     await using srv = await startTestServer();
-    const port = srv.server.port;
-    const asLocalhost = (origin: string) =>
-      rawRequest(
-        port,
-        handshake(port, [`Origin: ${origin}`]).replace(`Host: 127.0.0.1:${port}`, `Host: localhost:${port}`),
-      );
-    for (const origin of [
-      `http://localhost:${port}.evil.test`,
-      `http://evil.test/localhost:${port}`,
-      `http://localhost.evil.test:${port}`,
-      `http://localhost:${port}@evil.test`,
-    ]) {
-      expect((await asLocalhost(origin)).status, origin).toBe(403);
-    }
-    expect((await asLocalhost(`http://localhost:${port}`)).status).toBe(101);
+    expect(await upgradeStatus(srv.wsUrl)).toBe(101);
   });
 
-  it('accepts the origins in ALLOWED_ORIGINS however the browser spells them, and its own', async () => {
-    await using srv = await startTestServer({ ALLOWED_ORIGINS: `${ALLOWED},http://localhost:5173` });
-    const port = srv.server.port;
-    for (const origin of [
-      ALLOWED,
-      'https://app.example.com:443',
-      'HTTPS://APP.EXAMPLE.COM',
-      'http://localhost:5173',
-      `http://127.0.0.1:${port}`,
-    ]) {
-      const res = await rawRequest(port, handshake(port, [`Origin: ${origin}`]));
-      expect(res.status, origin).toBe(101);
-      expect(res.headers['sec-websocket-accept'], origin).toBeDefined();
-    }
+  it.each(['/', '/other', '/ws/', '/wsx', '/ws/x', '/api/ws', '/WS'])(
+    'refuses an upgrade on %s with HTTP 404',
+    async (path) => {
+      await using srv = await startTestServer();
+      expect(await upgradeStatus(`ws://127.0.0.1:${srv.server.port}${path}`)).toBe(404);
+    },
+  );
+
+  it('ignores a query string on /ws', async () => {
+    await using srv = await startTestServer();
+    const client = await srv.connect({ path: '/ws?token=abc&x=1' });
+    const welcome = await client.hello('query');
+    expect(welcome.user.name).toBe('query');
   });
 });
 
@@ -168,6 +118,28 @@ describe('malformed handshakes', () => {
     },
   );
 
+  it('refuses a pre-standard WebSocket version with 426 and names version 13', async () => {
+    await using srv = await startTestServer();
+    const answer = await new Promise<{ status: number; version: string | undefined }>((resolve, reject) => {
+      const req = request(`${srv.url}/ws`, {
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          'Sec-WebSocket-Version': '8',
+        },
+      });
+      req.on('response', (res) => {
+        resolve({ status: res.statusCode ?? 0, version: res.headers['sec-websocket-version'] });
+        res.resume();
+      });
+      req.on('upgrade', () => reject(new Error('upgraded with version 8')));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer).toEqual({ status: 426, version: '13' });
+  });
+
   it('survives all of them at once, then serves a newcomer', async () => {
     await using srv = await startTestServer();
     const port = srv.server.port;
@@ -231,40 +203,4 @@ describe('slowloris', () => {
       await newcomerIsServed(srv, 'after');
     },
   );
-});
-
-describe('MAX_CONNECTIONS', () => {
-  it('closes connection MAX_CONNECTIONS + 1 with 1013; the others keep chatting', async () => {
-    const MAX = 20;
-    await using srv = await startTestServer({
-      MAX_CONNECTIONS: String(MAX),
-      RATE_LIMIT_BURST: '1000',
-      RATE_LIMIT_PER_SEC: '1000',
-    });
-    const members: TestClient[] = [];
-    for (let i = 0; i < MAX; i++) {
-      const client = await srv.user(`member${i}`);
-      await client.join('general');
-      members.push(client);
-    }
-    for (const client of members) client.clear();
-
-    // One over the limit, then a few more at once: each is told to come back later.
-    const extra = await srv.connect();
-    expect((await extra.closed()).code).toBe(CLOSE_CODES.TRY_AGAIN_LATER);
-    const more = await Promise.all(Array.from({ length: 5 }, () => srv.connect()));
-    for (const client of more) expect((await client.closed()).code).toBe(CLOSE_CODES.TRY_AGAIN_LATER);
-
-    // The admitted ones are unaffected: everyone's message reaches everyone, in seq order.
-    await sleep(50);
-    for (const [i, client] of members.entries()) {
-      expect(client.isOpen(), `member${i}`).toBe(true);
-      await client.say('general', `from member${i}`);
-    }
-    for (const client of members) {
-      const messages = await client.collect(MAX, isMessage);
-      expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: MAX }, (_, i) => i + 1));
-    }
-    expect(sample(await scrape(srv.url), 'tether_connections')).toBe(MAX);
-  });
 });

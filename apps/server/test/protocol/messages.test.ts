@@ -2,8 +2,8 @@
 import { ERROR_CODES, LIMITS } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
-import { isAck, isMessage } from './helpers/client.js';
-import { startTestServer } from './helpers/server.js';
+import { isAck, isMessage } from '../helpers/client.js';
+import { startTestServer } from '../helpers/server.js';
 
 const FAST = { RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' };
 

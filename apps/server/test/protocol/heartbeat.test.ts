@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { describe, expect, it } from 'vitest';
 
-import { startTestServer } from './helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
 
 const INTERVAL = 200;
 // Pings every 200 ms, but a link counts as dead only after 1.2 s of silence:

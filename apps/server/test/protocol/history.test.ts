@@ -2,8 +2,8 @@
 import { ERROR_CODES, type Message } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
-import type { TestClient } from './helpers/client.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import type { TestClient } from '../helpers/client.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const FAST = { RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' };
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);

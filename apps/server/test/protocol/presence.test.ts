@@ -2,7 +2,7 @@
 import { ERROR_CODES, type ServerMessage } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
-import { startTestServer } from './helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
 
 describe('presence', () => {
   it('announces joined to the others in the room, not to the user itself', async () => {

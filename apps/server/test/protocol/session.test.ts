@@ -6,9 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CLOSE_CODES, ERROR_CODES } from '@tether/protocol';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
-import { SqliteStore } from '../src/sqlite/store.js';
-import type { ChatStore } from '../src/chat/ports.js';
-import { makeTempDir, startTestServer, testRedisUrl } from './helpers/server.js';
+import { SqliteStore } from '../../src/sqlite/store.js';
+import type { ChatStore } from '../../src/chat/ports.js';
+import { makeTempDir, startTestServer, testRedisUrl } from '../helpers/server.js';
 
 /** A real SqliteStore whose `createUser` answers `delayMs` late: a disk slower than the hello timeout. */
 async function slowSignupStore(delayMs: number): Promise<ChatStore> {

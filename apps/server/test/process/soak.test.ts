@@ -1,5 +1,5 @@
 /**
- * Hardening › soak: steady traffic with churn for SOAK_SECONDS (30 in
+ * Soak: steady traffic with churn for SOAK_SECONDS (30 in
  * `pnpm test`, 600 with `pnpm soak`) against the server as a child process.
  *
  * About 30 clients in 5 rooms send about 60 messages a second; twice a second
