@@ -1,5 +1,5 @@
 /**
- * What a close means for the next attempt (PROTOCOL.md, "Reconnect"): how
+ * What a close means for the next attempt (docs/protocol.md, "Reconnect"): how
  * long to wait, or that there is none. Pure: the random source is a parameter.
  */
 import { CLOSE_CODES, FATAL_CLOSE_CODES, RECONNECT } from '@tether/protocol/constants';

@@ -112,7 +112,7 @@ export function browserStorage(): KeyValueStorage | null {
   }
 }
 
-/** The chat endpoint on the origin that served the page (PROTOCOL.md, "Transport"). */
+/** The chat endpoint on the origin that served the page (docs/protocol.md, "Transport"). */
 export function socketUrl(page: Pick<Location, 'protocol' | 'host'>): string {
   return `${page.protocol === 'https:' ? 'wss' : 'ws'}://${page.host}${WS_PATH}`;
 }

@@ -1,5 +1,5 @@
 /**
- * The client side of PROTOCOL.md "Heartbeat": an app-level ping every
+ * The client side of docs/protocol.md "Heartbeat": an app-level ping every
  * `intervalMs`, and a dead link declared when no frame at all arrived within
  * `timeoutMs` after a ping.
  *

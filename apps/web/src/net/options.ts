@@ -24,8 +24,8 @@ export const HANDSHAKE_TIMEOUT_MS = 20_000;
 /**
  * The send pace when `welcome` carries no `limits` (a server from before
  * them): the per-user rate a server has by default, 10 a second with bursts
- * of 20 (PROTOCOL.md, "Limits and defaults"). A server set stricter answers
- * the excess with `rate_limited`, and the client pauses and resends.
+ * of 20 (docs/protocol.md, "welcome"). A server set stricter answers the
+ * excess with `rate_limited`, and the client pauses and resends.
  */
 export const FALLBACK_SEND_LIMITS: Readonly<WelcomeLimits> = { sendsPerSec: 10, burst: 20 };
 

@@ -1,5 +1,5 @@
 /**
- * Who we are to the server (PROTOCOL.md, "Session"): the token, the name the
+ * Who we are to the server (docs/protocol.md, "Session"): the token, the name the
  * next hello carries, and what a welcome or a refusal changes in the session
  * slice and in storage. It sends nothing: ChatClient decides when a hello goes
  * out and what an answer means for the connection.

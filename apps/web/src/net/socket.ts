@@ -1,6 +1,6 @@
 /**
  * The reconnecting socket: one WebSocket at a time to the chat endpoint, and
- * what it takes to keep one (PROTOCOL.md "Reconnect" and "Heartbeat"): backoff
+ * what it takes to keep one (docs/protocol.md "Reconnect" and "Heartbeat"): backoff
  * with full jitter, the browser's online, offline and visibility signals, a
  * handshake timeout, and the app-level heartbeat once the session is up.
  *

@@ -1,5 +1,5 @@
 /**
- * Typing signals (PROTOCOL.md, "Presence and typing"), both ways: ours go out
+ * Typing signals (docs/protocol.md, "Presence and typing"), both ways: ours go out
  * at most once per room per TYPING_SEND_INTERVAL_MS and are never queued;
  * theirs show until TYPING_DISPLAY_MS after the last one, which a timer ends.
  */
