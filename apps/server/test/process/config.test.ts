@@ -7,8 +7,8 @@ import { join } from 'node:path';
 
 import { describe, expect, it, onTestFinished } from 'vitest';
 
-import { spawnServer } from './helpers/child.js';
-import { makeTempDir } from './helpers/server.js';
+import { spawnServer } from '../helpers/child.js';
+import { makeTempDir } from '../helpers/server.js';
 
 const VALID = {
   PORT: '0',
