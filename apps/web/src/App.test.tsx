@@ -1,4 +1,4 @@
-import type { Message, ServerMessage } from '@tether/protocol';
+import type { Message, ServerMessage, User } from '@tether/protocol';
 import { act, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -6,11 +6,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
 import { mockListLayout, renderWithLocale } from './components/test-utils';
 import { FakeEnvironment, MemoryStorage, fakeSocketFactory, silentLog } from './test/fakes';
+import { alice, bob, joinedFrame, welcomeFrame } from './test/frames';
 
-const alice = { id: 'u_alice', name: 'alice' };
-const bob = { id: 'u_bob', name: 'bob' };
-
-function message(room: string, seq: number, from: typeof alice, text: string, id = `m${seq}`): Message {
+function message(room: string, seq: number, from: User, text: string, id = `m${seq}`): Message {
   return { room, seq, ts: Date.UTC(2025, 0, 15, 12, seq), id, from, text };
 }
 
@@ -37,24 +35,10 @@ function setup() {
     act(() => {
       factory.last().open();
     });
-    server({
-      type: 'welcome',
-      v: 1,
-      user: alice,
-      token: 't',
-      heartbeat: { intervalMs: 25_000, timeoutMs: 10_000 },
-    });
+    server(welcomeFrame(alice, 't'));
   };
   const joined = (room: string, messages: Message[] = []) => {
-    server({
-      type: 'joined',
-      room,
-      epoch: 'e1',
-      seq: messages.at(-1)?.seq ?? 0,
-      members: [alice, bob],
-      messages,
-      hasMore: false,
-    });
+    server(joinedFrame(room, messages));
   };
   return { factory, server, welcome, joined };
 }

@@ -180,12 +180,16 @@ describe('MessageList', () => {
       await settle();
     };
     const atBottom = (log: HTMLElement) => log.scrollHeight - log.scrollTop - log.clientHeight <= 48;
+    /** Renders 100 messages of history (`first`) and lets the list settle. */
+    const renderHistory = async (props: Partial<MessageListProps> = {}) => {
+      const first = history(100);
+      const rendered = renderList({ entries: first, ...props });
+      await settle();
+      return { ...rendered, first, log: screen.getByRole('log') };
+    };
 
     it('opens at the newest message and follows new ones there', async () => {
-      const first = history(100);
-      const { rerender, props } = renderList({ entries: first });
-      await settle();
-      const log = screen.getByRole('log');
+      const { first, rerender, props, log } = await renderHistory();
       expect(atBottom(log)).toBe(true);
       expect(within(log).getByText('history 99')).toBeInTheDocument();
 
@@ -197,10 +201,7 @@ describe('MessageList', () => {
     });
 
     it('stays put when scrolled up, and counts new messages on a pill', async () => {
-      const first = history(100);
-      const { rerender, props } = renderList({ entries: first });
-      await settle();
-      const log = screen.getByRole('log');
+      const { first, rerender, props, log } = await renderHistory();
       await scrollTo(log, 1000);
       expect(screen.getByRole('button', { name: 'Jump to latest' })).toBeInTheDocument();
 
@@ -219,10 +220,7 @@ describe('MessageList', () => {
     });
 
     it('brings me down to a message I just sent, even when scrolled up', async () => {
-      const first = history(100);
-      const { rerender, props } = renderList({ entries: first });
-      await settle();
-      const log = screen.getByRole('log');
+      const { first, rerender, props, log } = await renderHistory();
       await scrollTo(log, 500);
       rerender(
         <MessageList
@@ -235,20 +233,14 @@ describe('MessageList', () => {
     });
 
     it('asks for older messages near the top, once per page', async () => {
-      const first = history(100);
-      const { props } = renderList({ entries: first, hasMore: true });
-      await settle();
-      const log = screen.getByRole('log');
+      const { props, log } = await renderHistory({ hasMore: true });
       await scrollTo(log, 100);
       await scrollTo(log, 50);
       expect(props.onLoadOlder).toHaveBeenCalledTimes(1);
     });
 
     it('keeps what I am reading in place when older messages arrive above it', async () => {
-      const first = history(100);
-      const { rerender, props } = renderList({ entries: first, hasMore: true });
-      await settle();
-      const log = screen.getByRole('log');
+      const { first, rerender, props, log } = await renderHistory({ hasMore: true });
       await scrollTo(log, 200);
       const rowTop = (text: string) => {
         const row = within(log).getByText(text).closest('.row') as HTMLElement;

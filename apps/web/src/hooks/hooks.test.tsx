@@ -1,9 +1,16 @@
 import { act, renderHook } from '@testing-library/react';
 import type { ReactNode } from 'react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { ChatClient } from '../net/ChatClient';
-import { FakeEnvironment, MemoryStorage, fakeSocketFactory, silentLog } from '../test/fakes';
+import {
+  FakeEnvironment,
+  MemoryStorage,
+  fakeSocketFactory,
+  fakeTimersEachTest,
+  silentLog,
+} from '../test/fakes';
+import { alice, bob, joinedFrame, welcomeFrame } from '../test/frames';
 import {
   ChatProvider,
   useChatClient,
@@ -17,9 +24,6 @@ import {
   useSession,
   useTyping,
 } from './index';
-
-const alice = { id: 'u_alice', name: 'alice' };
-const bob = { id: 'u_bob', name: 'bob' };
 
 function setup() {
   const factory = fakeSocketFactory();
@@ -41,35 +45,15 @@ function setup() {
       client.start();
       const socket = factory.last();
       socket.open();
-      socket.deliver({
-        type: 'welcome',
-        v: 1,
-        user: alice,
-        token: 't',
-        heartbeat: { intervalMs: 25_000, timeoutMs: 10_000 },
-      });
-      socket.deliver({
-        type: 'joined',
-        room: 'general',
-        epoch: 'e',
-        seq: 0,
-        members: [alice, bob],
-        messages: [],
-        hasMore: false,
-      });
+      socket.deliver(welcomeFrame(alice, 't'));
+      socket.deliver(joinedFrame('general', [], { epoch: 'e' }));
     });
     return factory.last();
   };
   return { client, factory, options, wrapper, signIn };
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeTimersEachTest();
 
 describe('hooks', () => {
   it('useChatConnection creates one client, starts it on mount and stops it on unmount', () => {

@@ -4,29 +4,20 @@
  * storage. Session, sending and typing have files of their own beside their
  * modules; the link itself (backoff, heartbeat) is socket.test.ts.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { STORAGE_KEYS } from '../state/persistence';
 import { setupClient } from '../test/clientHarness';
-import { MemoryStorage } from '../test/fakes';
+import { FAKE_NOW, MemoryStorage, fakeTimersEachTest } from '../test/fakes';
 import { alice, bob, joinedFrame, message, range } from '../test/frames';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date('2026-03-01T12:00:00Z'));
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeTimersEachTest(FAKE_NOW);
 
 describe('ChatClient', () => {
   describe('reconnect', () => {
     it('shows the unsupported_version error as failed', () => {
       const h = setupClient();
-      h.client.setName('alice');
-      h.client.start();
-      h.socket.open();
+      h.startAs('alice').open();
       h.socket.deliver({ type: 'error', code: 'unsupported_version', message: 'v2 only' });
       h.socket.serverClose(1002);
       expect(h.state.connection.status).toMatchObject({ kind: 'failed', code: 1002 });
@@ -34,9 +25,7 @@ describe('ChatClient', () => {
 
     it('closes cleanly on stop and can start again (React StrictMode)', () => {
       const h = setupClient();
-      h.client.setName('alice');
-      h.client.start();
-      const first = h.socket;
+      const first = h.startAs('alice');
       h.client.stop();
       expect(first.closedByClient?.code).toBe(1000);
       expect(h.environment.subscribed).toBe(false);
@@ -52,8 +41,7 @@ describe('ChatClient', () => {
 
     it("keeps the socket's status and round trip in the store", () => {
       const h = setupClient({ random: () => 0.5 });
-      h.client.setName('alice');
-      h.client.start();
+      h.startAs('alice');
       expect(h.state.connection.status).toEqual({ kind: 'connecting', attempt: 0 });
       const socket = h.welcome();
       expect(h.state.connection.status).toEqual({ kind: 'open', since: Date.now() });
@@ -127,9 +115,8 @@ describe('ChatClient', () => {
     it('resumes after the last gap-free seq when an ack arrived before an earlier message', () => {
       const h = setupClient({ random: () => 0 });
       const socket = h.signIn(range('general', 1, 3));
-      const sent = h.client.send('general', 'hi');
-      if (!sent.ok) throw new Error('send refused');
-      socket.deliver({ type: 'ack', room: 'general', id: sent.id, seq: 5, ts: Date.now() });
+      const id = h.mustSend('general', 'hi');
+      socket.deliver({ type: 'ack', room: 'general', id, seq: 5, ts: Date.now() });
       socket.serverClose(1006);
       const next = h.reconnect();
       expect(next.framesOf('join')).toEqual([{ type: 'join', room: 'general', since: 3, epoch: 'e1' }]);
@@ -236,8 +223,7 @@ describe('ChatClient', () => {
       socket.deliver(joinedFrame('random', range('random', 1, 2), { epoch: 'e_r' }));
       before.client.select('general');
       socket.serverClose(1006);
-      const queued = before.client.send('random', 'not yet sent');
-      if (!queued.ok) throw new Error('send refused');
+      const queued = before.mustSend('random', 'not yet sent');
       // The page goes away before the debounced write.
       before.environment.pagehide();
 
@@ -246,7 +232,7 @@ describe('ChatClient', () => {
       expect(h.state.rooms).toMatchObject({ order: ['general', 'random'], current: 'general' });
       expect(h.messagesOf('general').map((m) => m.seq)).toEqual(range('general', 51, 250).map((m) => m.seq));
       expect(h.state.rooms.byName.general).toMatchObject({ epoch: 'e1', seq: 250, hasMore: true });
-      expect(h.state.outbox.items).toEqual([expect.objectContaining({ id: queued.id, state: 'sending' })]);
+      expect(h.state.outbox.items).toEqual([expect.objectContaining({ id: queued, state: 'sending' })]);
 
       h.client.start();
       const next = h.welcome();
@@ -254,7 +240,7 @@ describe('ChatClient', () => {
         { type: 'hello', v: 1, name: 'alice', token: 't_alice' },
         { type: 'join', room: 'general', since: 250, epoch: 'e1' },
         { type: 'join', room: 'random', since: 2, epoch: 'e_r' },
-        { type: 'send', room: 'random', id: queued.id, text: 'not yet sent' },
+        { type: 'send', room: 'random', id: queued, text: 'not yet sent' },
         { type: 'ping', t: expect.any(Number) as number },
       ]);
     });

@@ -1,16 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
+import { fakeTimersEachTest } from '../test/fakes';
 import { systemTimers } from './env';
 import { Heartbeat } from './heartbeat';
 import type { HeartbeatOptions } from './heartbeat';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeTimersEachTest();
 
 function setup(options: Partial<HeartbeatOptions> = {}) {
   let skew = 0;

@@ -3,23 +3,17 @@
  * kept across reconnects and reloads, resent with its ids, paced to the
  * server's rate, and every answer (ack, error, rate_limited, internal).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { STORAGE_KEYS } from '../state/persistence';
 import { messageViews } from '../state/selectors';
 import { OUTBOX_LIMIT } from '../state/types';
 import { setupClient } from '../test/clientHarness';
+import { FAKE_NOW, fakeTimersEachTest } from '../test/fakes';
 import { alice, joinedFrame, range, welcomeFrame } from '../test/frames';
 import { FALLBACK_SEND_LIMITS } from './options';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date('2026-03-01T12:00:00Z'));
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeTimersEachTest(FAKE_NOW);
 
 describe('ChatClient', () => {
   describe('send', () => {
@@ -69,87 +63,78 @@ describe('ChatClient', () => {
     it('on ack removes the message from the outbox and shows it by seq; the echo adds nothing', () => {
       const h = setupClient();
       const socket = h.signIn(range('general', 1, 3));
-      const result = h.client.send('general', 'hi');
-      if (!result.ok) throw new Error('send refused');
+      const id = h.mustSend('general', 'hi');
       const [frame] = socket.framesOf('send');
-      expect(frame).toEqual({ type: 'send', room: 'general', id: result.id, text: 'hi' });
-      expect(result.id).toMatch(/^c_[A-Za-z0-9_-]{22}$/);
+      expect(frame).toEqual({ type: 'send', room: 'general', id, text: 'hi' });
+      expect(id).toMatch(/^c_[A-Za-z0-9_-]{22}$/);
 
-      socket.deliver({ type: 'ack', room: 'general', id: result.id, seq: 4, ts: 1234 });
+      socket.deliver({ type: 'ack', room: 'general', id, seq: 4, ts: 1234 });
       expect(h.state.outbox.items).toEqual([]);
-      const own = { room: 'general', seq: 4, ts: 1234, id: result.id, from: alice, text: 'hi' };
+      const own = { room: 'general', seq: 4, ts: 1234, id, from: alice, text: 'hi' };
       expect(h.messagesOf('general').at(-1)).toEqual(own);
       const before = h.state.messages;
       socket.deliver({ type: 'message', ...own });
       expect(h.state.messages).toBe(before);
       expect(h.messagesOf('general')).toHaveLength(4);
       expect(h.state.rooms.byName.general?.unread).toBe(0);
-      expect(h.storage.getItem(STORAGE_KEYS.outbox)).not.toContain(result.id);
+      expect(h.storage.getItem(STORAGE_KEYS.outbox)).not.toContain(id);
     });
 
     it('marks a send failed on an error with its id; retry resends it with the same id; discard drops it', () => {
       const h = setupClient();
       const socket = h.signIn();
-      const result = h.client.send('general', 'x');
-      if (!result.ok) throw new Error('send refused');
-      socket.deliver({
-        type: 'error',
-        code: 'text_too_long',
-        message: 'too long',
-        id: result.id,
-        room: 'general',
-      });
-      expect(h.state.outbox.items[0]).toMatchObject({
-        id: result.id,
-        state: 'failed',
-        error: 'text_too_long',
-      });
+      const id = h.mustSend('general', 'x');
+      socket.deliver({ type: 'error', code: 'text_too_long', message: 'too long', id, room: 'general' });
+      expect(h.state.outbox.items[0]).toMatchObject({ id, state: 'failed', error: 'text_too_long' });
 
-      h.client.retry(result.id);
+      h.client.retry(id);
       expect(h.state.outbox.items[0]).toEqual(expect.objectContaining({ state: 'sending' }));
       expect(h.state.outbox.items[0]?.error).toBeUndefined();
-      expect(socket.framesOf('send').map((frame) => frame.id)).toEqual([result.id, result.id]);
+      expect(socket.framesOf('send').map((frame) => frame.id)).toEqual([id, id]);
 
-      socket.deliver({ type: 'error', code: 'not_in_room', message: 'no', id: result.id, room: 'general' });
-      h.client.discard(result.id);
+      socket.deliver({ type: 'error', code: 'not_in_room', message: 'no', id, room: 'general' });
+      h.client.discard(id);
       expect(h.state.outbox.items).toEqual([]);
     });
 
     it('does not resend failed messages after a reconnect', () => {
       const h = setupClient({ random: () => 0 });
       const socket = h.signIn();
-      const result = h.client.send('general', 'x');
-      if (!result.ok) throw new Error('send refused');
-      socket.deliver({ type: 'error', code: 'not_in_room', message: 'join first', id: result.id });
+      const id = h.mustSend('general', 'x');
+      socket.deliver({ type: 'error', code: 'not_in_room', message: 'join first', id });
       socket.serverClose(1006);
       expect(h.reconnect().framesOf('send')).toEqual([]);
       expect(h.state.outbox.items[0]?.state).toBe('failed');
     });
 
-    it('retries a rate-limited send after a short pause instead of failing it', () => {
+    /**
+     * Signs in, sends `text` and answers it with `error`, which the client must
+     * not give up on: the message stays sending, is not sent again by `quietMs`,
+     * and goes out again with its id by `resentByMs`.
+     */
+    function expectKeptAndResent(
+      text: string,
+      error: { code: 'rate_limited' | 'internal'; message: string },
+      quietMs: number,
+      resentByMs: number,
+    ): void {
       const h = setupClient({ random: () => 0 });
       const socket = h.signIn();
-      const result = h.client.send('general', 'fast');
-      if (!result.ok) throw new Error('send refused');
-      socket.deliver({ type: 'error', code: 'rate_limited', message: 'slow down', id: result.id });
+      const id = h.mustSend('general', text);
+      socket.deliver({ type: 'error', ...error, id });
       expect(h.state.outbox.items[0]?.state).toBe('sending');
-      vi.advanceTimersByTime(900);
+      vi.advanceTimersByTime(quietMs);
       expect(socket.framesOf('send')).toHaveLength(1);
-      vi.advanceTimersByTime(1_000);
-      expect(socket.framesOf('send').map((frame) => frame.id)).toEqual([result.id, result.id]);
+      vi.advanceTimersByTime(resentByMs - quietMs);
+      expect(socket.framesOf('send').map((frame) => frame.id)).toEqual([id, id]);
+    }
+
+    it('retries a rate-limited send after a short pause instead of failing it', () => {
+      expectKeptAndResent('fast', { code: 'rate_limited', message: 'slow down' }, 900, 1_900);
     });
 
     it('keeps a send the server could not store (internal) and resends it with the same id', () => {
-      const h = setupClient({ random: () => 0 });
-      const socket = h.signIn();
-      const result = h.client.send('general', 'stored later');
-      if (!result.ok) throw new Error('send refused');
-      socket.deliver({ type: 'error', code: 'internal', message: 'store is away', id: result.id });
-      expect(h.state.outbox.items[0]?.state).toBe('sending');
-      vi.advanceTimersByTime(1_900);
-      expect(socket.framesOf('send')).toHaveLength(1);
-      vi.advanceTimersByTime(200);
-      expect(socket.framesOf('send').map((frame) => frame.id)).toEqual([result.id, result.id]);
+      expectKeptAndResent('stored later', { code: 'internal', message: 'store is away' }, 1_900, 2_100);
     });
 
     it('paces a long outbox to the server rate: a burst of 20, then 10 a second', () => {

@@ -2,22 +2,33 @@
  * The session, through ChatClient over a fake socket: hello with or without a
  * token, names chosen, refused and changed, a forgotten token, sign-out.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { STORAGE_KEYS } from '../state/persistence';
 import { setupClient } from '../test/clientHarness';
-import { MemoryStorage } from '../test/fakes';
+import type { ClientHarness } from '../test/clientHarness';
+import { FAKE_NOW, MemoryStorage, fakeTimersEachTest } from '../test/fakes';
 import { alice, range, welcomeFrame } from '../test/frames';
 import { CLIENT_RECONNECT_CLOSE } from './socket';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date('2026-03-01T12:00:00Z'));
-});
+fakeTimersEachTest(FAKE_NOW);
 
-afterEach(() => {
-  vi.useRealTimers();
-});
+/**
+ * A client that signed in as alice and stopped, then the page reloaded: the
+ * new client starts from the same storage (name and token) and its socket is
+ * open, its hello said, no answer yet.
+ */
+function reloadedAfterSignIn(): ClientHarness {
+  const storage = new MemoryStorage();
+  const first = setupClient({ storage });
+  first.signIn();
+  first.client.stop();
+
+  const h = setupClient({ storage });
+  h.client.start();
+  h.socket.open();
+  return h;
+}
 
 describe('ChatClient', () => {
   describe('session', () => {
@@ -44,8 +55,7 @@ describe('ChatClient', () => {
 
     it('joins general and selects it after the first welcome', () => {
       const h = setupClient();
-      h.client.setName('alice');
-      h.client.start();
+      h.startAs('alice');
       h.welcome();
       expect(h.socket.framesOf('join')).toEqual([{ type: 'join', room: 'general' }]);
       expect(h.state.rooms.order).toEqual(['general']);
@@ -62,9 +72,7 @@ describe('ChatClient', () => {
 
     it('sets nameError on name_taken and says hello again on the same socket with the next name', () => {
       const h = setupClient();
-      h.client.setName('alice');
-      h.client.start();
-      h.socket.open();
+      h.startAs('alice').open();
       h.socket.deliver({ type: 'error', code: 'name_taken', message: 'taken' });
       expect(h.state.session).toMatchObject({ user: null, nameError: 'name_taken', suggestedName: 'alice' });
 
@@ -78,18 +86,14 @@ describe('ChatClient', () => {
 
     it('sets invalid_name from the server in session.nameError', () => {
       const h = setupClient();
-      h.client.setName('alice');
-      h.client.start();
-      h.socket.open();
+      h.startAs('alice').open();
       h.socket.deliver({ type: 'error', code: 'invalid_name', message: 'bad' });
       expect(h.state.session.nameError).toBe('invalid_name');
     });
 
     it('goes idle instead of reconnecting when the server closes a socket that has no name to say', () => {
       const h = setupClient();
-      h.client.setName('alice');
-      h.client.start();
-      h.socket.open();
+      h.startAs('alice').open();
       h.socket.deliver({ type: 'error', code: 'name_taken', message: 'taken' });
       h.socket.serverClose(4408);
       expect(h.state.connection.status).toEqual({ kind: 'idle' });
@@ -122,14 +126,7 @@ describe('ChatClient', () => {
     });
 
     it('asks for another name when its saved name was taken meanwhile, without a retry loop', () => {
-      const storage = new MemoryStorage();
-      const first = setupClient({ storage });
-      first.signIn();
-      first.client.stop();
-
-      const h = setupClient({ storage });
-      h.client.start();
-      h.socket.open();
+      const h = reloadedAfterSignIn();
       h.socket.deliver({ type: 'error', code: 'name_taken', message: 'taken' });
       expect(h.state.session).toMatchObject({ user: null, nameError: 'name_taken', suggestedName: 'alice' });
       h.socket.serverClose(4408);
@@ -140,14 +137,7 @@ describe('ChatClient', () => {
     });
 
     it('forgets the token on invalid_token and prefills the name picker with the saved name', () => {
-      const storage = new MemoryStorage();
-      const first = setupClient({ storage });
-      first.signIn();
-      first.client.stop();
-
-      const h = setupClient({ storage });
-      h.client.start();
-      h.socket.open();
+      const h = reloadedAfterSignIn();
       expect(h.socket.framesOf('hello')).toEqual([{ type: 'hello', v: 1, name: 'alice', token: 't_alice' }]);
       h.socket.deliver({ type: 'error', code: 'invalid_token', message: 'expired' });
       expect(h.state.session).toEqual({
@@ -156,7 +146,7 @@ describe('ChatClient', () => {
         nameError: null,
         suggestedName: 'alice',
       });
-      expect(storage.getItem(STORAGE_KEYS.session)).not.toContain('t_alice');
+      expect(h.storage.getItem(STORAGE_KEYS.session)).not.toContain('t_alice');
 
       h.client.setName('alice');
       expect(h.socket.framesOf('hello').at(-1)).toEqual({ type: 'hello', v: 1, name: 'alice' });

@@ -4,22 +4,16 @@
  * sockets, the handshake timeout and the heartbeat. The harness
  * (src/test/socketHarness.ts) stands in for ChatClient.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
+import { FAKE_NOW, fakeTimersEachTest } from '../test/fakes';
 import type { FakeWebSocket } from '../test/fakes';
 import { HEARTBEAT, RECONNECT_WAIT, joinedFrame, message, range, welcomeFrame } from '../test/frames';
 import { setupSocket } from '../test/socketHarness';
 import type { SocketHarness } from '../test/socketHarness';
 import { CLIENT_RECONNECT_CLOSE } from './socket';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date('2026-03-01T12:00:00Z'));
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeTimersEachTest(FAKE_NOW);
 
 describe('ReconnectingSocket', () => {
   describe('reconnect', () => {
@@ -29,6 +23,14 @@ describe('ReconnectingSocket', () => {
       const status = h.state.connection.status;
       if (status.kind !== 'reconnecting') throw new Error(`expected reconnecting, got ${status.kind}`);
       return status.retryAt - Date.now();
+    }
+
+    /** Signs in, then the server closes the socket with `code`. */
+    function closedAfterSignIn(code: number, random: () => number): SocketHarness {
+      const h = setupSocket({ random });
+      h.signIn();
+      h.socket.serverClose(code);
+      return h;
     }
 
     it('waits a full-jitter exponential delay before each attempt, capped at 10 s', () => {
@@ -79,9 +81,7 @@ describe('ReconnectingSocket', () => {
     });
 
     it('waits at least 5 s after a 1013 close', () => {
-      const h = setupSocket({ random: () => 0 });
-      h.signIn();
-      h.socket.serverClose(1013);
+      const h = closedAfterSignIn(1013, () => 0);
       vi.advanceTimersByTime(4_999);
       expect(h.sockets).toHaveLength(1);
       vi.advanceTimersByTime(1);
@@ -89,9 +89,7 @@ describe('ReconnectingSocket', () => {
     });
 
     it('keeps the 5 s pause after a 1013 when the page becomes visible or the network returns', () => {
-      const h = setupSocket({ random: () => 0 });
-      h.signIn();
-      h.socket.serverClose(1013);
+      const h = closedAfterSignIn(1013, () => 0);
       vi.advanceTimersByTime(1_000);
       h.environment.show();
       h.environment.goOffline();
@@ -105,9 +103,7 @@ describe('ReconnectingSocket', () => {
     it.each([1002, 1003, 1008, 1009])(
       'reports close %i as failed and does not retry it in a loop',
       (code) => {
-        const h = setupSocket({ random: () => 0 });
-        h.signIn();
-        h.socket.serverClose(code);
+        const h = closedAfterSignIn(code, () => 0);
         expect(h.state.connection.status).toMatchObject({ kind: 'failed', code });
         vi.advanceTimersByTime(120_000);
         h.environment.goOnline();
@@ -120,9 +116,7 @@ describe('ReconnectingSocket', () => {
     );
 
     it('starts the next attempt at once on the online event', () => {
-      const h = setupSocket({ random: () => 0.9999 });
-      h.signIn();
-      h.socket.serverClose(1006);
+      const h = closedAfterSignIn(1006, () => 0.9999);
       expect(h.state.connection.status.kind).toBe('reconnecting');
       h.environment.goOnline();
       expect(h.sockets).toHaveLength(2);
@@ -142,9 +136,7 @@ describe('ReconnectingSocket', () => {
     });
 
     it('stops waiting for a retry when the browser goes offline', () => {
-      const h = setupSocket({ random: () => 0.9999 });
-      h.signIn();
-      h.socket.serverClose(1006);
+      const h = closedAfterSignIn(1006, () => 0.9999);
       h.environment.goOffline();
       expect(h.state.connection.status).toEqual({ kind: 'offline' });
       vi.advanceTimersByTime(120_000);
@@ -161,9 +153,7 @@ describe('ReconnectingSocket', () => {
     });
 
     it('reconnects at once on retryNow', () => {
-      const h = setupSocket({ random: () => 0.9999 });
-      h.signIn();
-      h.socket.serverClose(1001);
+      const h = closedAfterSignIn(1001, () => 0.9999);
       h.link.retryNow();
       expect(h.sockets).toHaveLength(2);
     });
@@ -210,6 +200,21 @@ describe('ReconnectingSocket', () => {
       return socket.framesOf('ping').map((frame) => frame.t);
     }
 
+    /**
+     * Signs in; the first ping goes out and the machine sleeps `sleepMs` right
+     * after it, so the ping's deadline fires late: the link is not judged dead
+     * on that alone.
+     */
+    function afterLateDeadline(sleepMs: number): { h: SocketHarness; socket: FakeWebSocket } {
+      const h = setupSocket();
+      const socket = h.signIn();
+      vi.advanceTimersByTime(25_000);
+      h.sleep(sleepMs);
+      vi.advanceTimersByTime(10_000);
+      expect(socket.closedByClient).toBeNull();
+      return { h, socket };
+    }
+
     it('pings every intervalMs and records the round trip', () => {
       const h = setupSocket();
       const socket = h.signIn();
@@ -248,12 +253,7 @@ describe('ReconnectingSocket', () => {
     });
 
     it('does not take a late deadline for a dead link: it pings again and judges by the answer', () => {
-      const h = setupSocket();
-      const socket = h.signIn();
-      vi.advanceTimersByTime(25_000);
-      h.sleep(3_600_000); // the machine sleeps right after the ping
-      vi.advanceTimersByTime(10_000);
-      expect(socket.closedByClient).toBeNull();
+      const { h, socket } = afterLateDeadline(3_600_000);
       const [, fresh] = pings(socket);
       expect(fresh).toBe(Date.now() + 3_600_000);
 
@@ -266,12 +266,7 @@ describe('ReconnectingSocket', () => {
     });
 
     it('finds the link dead when the fresh ping after a late deadline gets no answer', () => {
-      const h = setupSocket();
-      const socket = h.signIn();
-      vi.advanceTimersByTime(25_000);
-      h.sleep(600_000);
-      vi.advanceTimersByTime(10_000);
-      expect(socket.closedByClient).toBeNull();
+      const { socket } = afterLateDeadline(600_000);
       vi.advanceTimersByTime(10_000);
       expect(socket.closedByClient?.code).toBe(CLIENT_RECONNECT_CLOSE);
     });

@@ -1,18 +1,12 @@
 /** Typing signals, through ChatClient over a fake socket: ours throttled and never queued, theirs expiring. */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { typingNames } from '../state/selectors';
 import { setupClient } from '../test/clientHarness';
+import { FAKE_NOW, fakeTimersEachTest } from '../test/fakes';
 import { alice, bob, message } from '../test/frames';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date('2026-03-01T12:00:00Z'));
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeTimersEachTest(FAKE_NOW);
 
 describe('ChatClient', () => {
   describe('typing', () => {

@@ -1,6 +1,7 @@
 import type { Message } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
+import { bob } from '../test/frames';
 import {
   NO_MESSAGES,
   contiguousEnd,
@@ -11,7 +12,6 @@ import {
   sortedMessages,
 } from './messages';
 
-const bob = { id: 'u_bob', name: 'bob' };
 const m = (seq: number, text = `#${seq}`): Message => ({
   room: 'r',
   seq,

@@ -1,15 +1,14 @@
 import type { Message } from '@tether/protocol';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { systemTimers } from '../net/env';
-import { MemoryStorage, silentLog } from '../test/fakes';
+import { MemoryStorage, fakeTimersEachTest, silentLog } from '../test/fakes';
+import { bob } from '../test/frames';
 import { mergeMessages, NO_MESSAGES } from './messages';
 import { ChatStorage, STORAGE_KEYS, bindPersistence, restoreState } from './persistence';
 import { emptyRoom } from './reducers';
 import { createChatStateStore } from './store';
 import type { OutboxItem } from './types';
-
-const bob = { id: 'u_bob', name: 'bob' };
 
 function messages(room: string, first: number, last: number): Message[] {
   const list: Message[] = [];
@@ -134,12 +133,7 @@ describe('ChatStorage', () => {
 });
 
 describe('bindPersistence', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  fakeTimersEachTest();
 
   it('writes the outbox at once and rooms and messages debounced', () => {
     const raw = new MemoryStorage();

@@ -1,6 +1,7 @@
 import type { Joined, Message } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
+import { alice, bob, joinedFrame } from '../test/frames';
 import { mergeMessages, NO_MESSAGES, sortedMessages } from './messages';
 import {
   ackReceived,
@@ -19,8 +20,6 @@ import {
 import { initialChatState } from './store';
 import type { ChatState } from './types';
 
-const alice = { id: 'u_alice', name: 'alice' };
-const bob = { id: 'u_bob', name: 'bob' };
 const m = (room: string, seq: number, from = bob): Message => ({
   room,
   seq,
@@ -40,17 +39,9 @@ function withRooms(...rooms: string[]): ChatState {
   return apply(state, roomSelected(state, rooms[0] ?? null));
 }
 
+/** A joined frame with no members. */
 function joined(room: string, messages: Message[], extra: Partial<Joined> = {}): Joined {
-  return {
-    type: 'joined',
-    room,
-    epoch: 'e1',
-    seq: messages.at(-1)?.seq ?? 0,
-    members: [],
-    messages,
-    hasMore: false,
-    ...extra,
-  };
+  return joinedFrame(room, messages, { members: [], ...extra });
 }
 
 describe('reducers', () => {

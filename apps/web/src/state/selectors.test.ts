@@ -1,13 +1,12 @@
 import type { Message } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
+import { alice, bob } from '../test/frames';
 import { mergeMessages, NO_MESSAGES } from './messages';
 import { messageViews, roomViews, typingNames } from './selectors';
 import { emptyRoom } from './reducers';
 import type { OutboxItem } from './types';
 
-const alice = { id: 'u_alice', name: 'alice' };
-const bob = { id: 'u_bob', name: 'bob' };
 const m = (seq: number, from = bob, id = `i${seq}`): Message => ({
   room: 'r',
   seq,

@@ -2,8 +2,8 @@
  * A `ChatClient` over a fake WebSocket, environment and storage, driven by the
  * test as the server and the browser would: the harness of the client's tests
  * (net/ChatClient, session, outboxPump, typing). The caller installs fake
- * timers; the client's clock is the faked `Date.now`, which `sleep` can move
- * ahead of the timers.
+ * timers (`fakeTimersEachTest`); the client's clock is the faked `Date.now`,
+ * which `sleep` can move ahead of the timers.
  */
 import type { Joined, Message, User, Welcome } from '@tether/protocol';
 import { expect, vi } from 'vitest';
@@ -58,10 +58,15 @@ export function setupClient(options: ClientSetupOptions = {}) {
       socket.deliver(welcomeFrame(user, token, extra));
       return socket;
     },
+    /** Chooses `name` and starts: returns the first socket, not yet open. */
+    startAs(name: string): FakeWebSocket {
+      client.setName(name);
+      client.start();
+      return factory.last();
+    },
     /** Starts as alice, in #general with `messages`, and forgets the frames sent so far. */
     signIn(messages: Message[] = [], welcome: Partial<Welcome> = {}): FakeWebSocket {
-      client.setName('alice');
-      client.start();
+      h.startAs('alice');
       const socket = h.welcome(alice, 't_alice', welcome);
       socket.deliver(joinedFrame('general', messages));
       socket.clearSent();
@@ -75,6 +80,12 @@ export function setupClient(options: ClientSetupOptions = {}) {
       const socket = h.welcome(alice, 't_alice', welcome);
       for (const frame of joined) socket.deliver(frame);
       return socket;
+    },
+    /** Sends `text` to `room` and returns the message's id; throws if the client refuses it. */
+    mustSend(room: string, text: string): string {
+      const result = client.send(room, text);
+      if (!result.ok) throw new Error('send refused');
+      return result.id;
     },
     messagesOf(room: string): Message[] {
       return sortedMessages(h.state.messages.byRoom[room] ?? {});

@@ -1,9 +1,10 @@
 /**
  * Fakes for tests of the client: a WebSocket the test opens, closes and feeds,
- * an environment whose network and visibility the test flips, and an
- * in-memory storage. Not imported by the app.
+ * an environment whose network and visibility the test flips, an in-memory
+ * storage, and fake timers around each test. Not imported by the app.
  */
 import type { ClientMessage, ClientMessageOf, ClientMessageType, ServerMessage } from '@tether/protocol';
+import { afterEach, beforeEach, vi } from 'vitest';
 
 import type { BrowserEnvironment, EnvironmentHandlers, KeyValueStorage, SocketLike } from '../net/env';
 
@@ -171,3 +172,21 @@ export class MemoryStorage implements KeyValueStorage {
 }
 
 export const silentLog = { warn: (): void => undefined };
+
+/** Where the faked clock starts in the tests of the client and its socket. */
+export const FAKE_NOW = new Date('2026-03-01T12:00:00Z');
+
+/**
+ * Fake timers for each test of the calling file: installed before it (the
+ * clock set to `now` when given, else left at the real time) and removed
+ * after it.
+ */
+export function fakeTimersEachTest(now?: Date): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    if (now) vi.setSystemTime(now);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+}

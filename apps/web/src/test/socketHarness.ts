@@ -3,8 +3,9 @@
  * for ChatClient above it: it says hello when a socket opens, calls `ready`
  * and then pings once on welcome, and keeps the status and round trip the way
  * the client keeps them in its store (`state.connection`), with the frames and
- * closes it was told of. The caller installs fake timers; the clock is the
- * faked `Date.now`, which `sleep` can move ahead of the timers.
+ * closes it was told of. The caller installs fake timers
+ * (`fakeTimersEachTest`); the clock is the faked `Date.now`, which `sleep` can
+ * move ahead of the timers.
  */
 import { systemTimers } from '../net/env';
 import type { SessionFrame } from '../net/frames';
