@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, LOG_LEVELS, SETTINGS, loadConfig, type Config } from './config.js';
+import { ConfigError, LOG_LEVELS, SETTINGS, defaultCell, loadConfig, type Config } from './config.js';
 
 function error(env: Record<string, string>): string {
   try {
@@ -149,10 +149,7 @@ describe('settings', () => {
 
   it("are the protocol reference's configuration table, with the same defaults", () => {
     const rows = tableOf('docs/protocol.md', '## 13. Server configuration');
-    const expected = Object.values(SETTINGS).map((setting) => [
-      setting.env,
-      unquoted(setting.shown ?? String(setting.default)),
-    ]);
+    const expected = Object.values(SETTINGS).map((setting) => [setting.env, unquoted(defaultCell(setting))]);
     expect(rows.map(([env, cell]) => [env, unquoted(cell ?? '')])).toEqual(expected);
   });
 
@@ -169,7 +166,7 @@ describe('settings', () => {
     ]);
     const expected = Object.values(SETTINGS).map((setting) => [
       setting.env,
-      setting.shown ?? `\`${String(setting.default)}\``,
+      defaultCell(setting),
       setting.doc,
     ]);
     expect(rows).toEqual(expected);

@@ -5,6 +5,7 @@
  * what it expects. The README's configuration table is checked against
  * this one (config.test.ts), so the two cannot drift apart.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +34,8 @@ export interface Config extends ChatSettings {
   logLevel: LogLevel;
   /** Folder of the built web UI (`apps/web/dist`). */
   staticDir: string;
+  /** Proxies whose `X-Forwarded-For` names the client (addresses and CIDR blocks). */
+  trustedProxies: readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -109,6 +112,48 @@ function redisPrefix(raw: string, name: string): string {
     );
   }
   return raw;
+}
+
+/** `room=days,room=days`: retention per room, in whole days (0 keeps everything). */
+function roomDays(raw: string, name: string): ReadonlyMap<string, number> {
+  const days = integer(0, 36_500);
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry): [string, number] => {
+      const match = /^([a-z0-9][a-z0-9_-]{0,31})=(\d+)$/.exec(entry);
+      if (!match) {
+        throw new ConfigError(
+          `${name} must be a comma-separated list of room=days, like general=365,random=7, got ${JSON.stringify(entry)}`,
+        );
+      }
+      return [match[1] as string, days(match[2] as string, name)];
+    });
+  return new Map(entries);
+}
+
+/** Comma-separated IP addresses and CIDR blocks (`10.0.0.0/8`). */
+function proxies(raw: string, name: string): string[] {
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const [address = '', bits, ...rest] = entry.split('/');
+      const family = isIP(address);
+      const maxBits = family === 6 ? 128 : 32;
+      if (
+        family === 0 ||
+        rest.length > 0 ||
+        (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))
+      ) {
+        throw new ConfigError(
+          `${name} must be a comma-separated list of IP addresses or CIDR blocks like 10.0.0.0/8, got ${JSON.stringify(entry)}`,
+        );
+      }
+      return entry;
+    });
 }
 
 function logLevel(raw: string, name: string): LogLevel {
@@ -209,6 +254,86 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     doc: 'sends at once per user',
     parse: integer(1, 1_000_000),
   },
+  joinLimitPerSec: {
+    env: 'JOIN_LIMIT_PER_SEC',
+    default: 2,
+    doc: '`join` and `leave` a second per user',
+    parse: integer(1, 1_000_000),
+  },
+  joinLimitBurst: {
+    env: 'JOIN_LIMIT_BURST',
+    default: 40,
+    doc: '`join` and `leave` at once per user (a reconnect rejoins up to 20 rooms)',
+    parse: integer(1, 1_000_000),
+  },
+  readLimitPerSec: {
+    env: 'READ_LIMIT_PER_SEC',
+    default: 5,
+    doc: '`history`, `rooms` and `members` a second per user',
+    parse: integer(1, 1_000_000),
+  },
+  readLimitBurst: {
+    env: 'READ_LIMIT_BURST',
+    default: 20,
+    doc: '`history`, `rooms` and `members` at once per user',
+    parse: integer(1, 1_000_000),
+  },
+  frameLimitPerSec: {
+    env: 'FRAME_LIMIT_PER_SEC',
+    default: 50,
+    doc: 'frames of any kind a second per connection',
+    parse: integer(1, 1_000_000),
+  },
+  frameLimitBurst: {
+    env: 'FRAME_LIMIT_BURST',
+    default: 200,
+    doc: 'frames of any kind at once per connection',
+    parse: integer(1, 1_000_000),
+  },
+  newUsersPerHour: {
+    env: 'NEW_USERS_PER_HOUR',
+    default: 60,
+    doc: 'users a client address may create an hour (all at once if need be)',
+    parse: integer(1, 1_000_000_000),
+  },
+  newRoomsPerHour: {
+    env: 'NEW_ROOMS_PER_HOUR',
+    default: 30,
+    doc: 'rooms a user, and a client address, may create an hour',
+    parse: integer(1, 1_000_000_000),
+  },
+  trustedProxies: {
+    env: 'TRUSTED_PROXIES',
+    default: [],
+    shown: 'unset',
+    doc: 'proxies whose `X-Forwarded-For` names the client address, comma-separated addresses or CIDR blocks',
+    parse: proxies,
+  },
+  emptyRoomTtlHours: {
+    env: 'EMPTY_ROOM_TTL_HOURS',
+    default: 24,
+    doc: 'a room without messages that nobody joined for this long is no longer listed, and is deleted',
+    parse: integer(1, 87_600),
+  },
+  historyRetentionDays: {
+    env: 'HISTORY_RETENTION_DAYS',
+    default: 0,
+    doc: 'messages older than this are deleted; `0` keeps everything',
+    parse: integer(0, 36_500),
+  },
+  roomRetentionDays: {
+    env: 'ROOM_RETENTION_DAYS',
+    default: new Map(),
+    shown: 'unset',
+    doc: 'retention per room, overriding the above: `general=365,random=7` (`0` keeps everything)',
+    parse: roomDays,
+  },
+  restartRetryMs: {
+    env: 'RESTART_RETRY_MS',
+    default: 500,
+    doc: 'told to clients on shutdown: about how long until the restarted server is back',
+    parse: integer(0, 60_000),
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     default: 'info',
@@ -223,6 +348,16 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     parse: (raw) => path.resolve(raw),
   },
 };
+
+/** The default as the README's table cell shows it. */
+export function defaultCell(setting: Setting<unknown>): string {
+  if (setting.shown !== undefined) return setting.shown;
+  const { default: value } = setting;
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new Error(`${setting.env} needs a shown default`);
+  }
+  return `\`${value}\``;
+}
 
 function read<K extends keyof Config>(env: Env, key: K): Config[K] {
   const setting = SETTINGS[key];

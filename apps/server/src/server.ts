@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 
 import { openBackend } from './backend.js';
-import type { Bus, ChatStore, Clock, MembershipDirectory } from './chat/ports.js';
+import type { Bus, ChatStore, Clock, MembershipDirectory, SweepResult } from './chat/ports.js';
 import { ChatService } from './chat/service.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/app.js';
@@ -24,6 +24,8 @@ export interface RunningServer {
   wsUrl: string;
   /** Graceful shutdown: 1001 to every client, pending commits on disk. */
   close(): Promise<void>;
+  /** Runs the store's housekeeping now (it also runs every hour). */
+  sweep(): Promise<SweepResult>;
 }
 
 export interface ServerOverrides {
@@ -74,6 +76,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     maxConnections: config.maxConnections,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    trustedProxies: config.trustedProxies,
+    restartRetryMs: config.restartRetryMs,
   });
 
   let closing: Promise<void> | undefined;
@@ -139,5 +143,6 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     url,
     wsUrl: `${url.replace(/^http/, 'ws')}/ws`,
     close: () => (closing ??= shutdown()),
+    sweep: () => chat.sweep(),
   };
 }

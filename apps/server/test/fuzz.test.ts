@@ -46,6 +46,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalBus } from '../src/local/bus.js';
 import { LocalMembership } from '../src/local/membership.js';
 import { ChatService } from '../src/chat/service.js';
+import { loadConfig } from '../src/config.js';
 import { createMetrics } from '../src/metrics.js';
 import { SqliteStore } from '../src/sqlite/store.js';
 import type {
@@ -53,14 +54,32 @@ import type {
   ConnectionSession,
   Frame,
   MembershipDirectory,
-  NewMessage,
-  NewUser,
+  ChatSettings,
   Peer,
 } from '../src/chat/ports.js';
 import { encodeFrame, encodeJoinedFrame, isWireFrame } from '../src/ws/frame.js';
+import { interceptStore } from './helpers/intercepted-store.js';
 import { prng } from './helpers/random.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+
+/**
+ * The defaults, with a hello timeout that never fires and budgets no random
+ * run exhausts: the fuzz is about the protocol's invariants; the budgets have
+ * tests of their own (test/protocol/budgets.test.ts).
+ */
+function fuzzSettings(overrides: Partial<ChatSettings>): ChatSettings {
+  return {
+    ...loadConfig({}),
+    helloTimeoutMs: 600_000,
+    joinLimitBurst: 1_000_000,
+    readLimitBurst: 1_000_000,
+    frameLimitBurst: 1_000_000,
+    newUsersPerHour: 1_000_000,
+    newRoomsPerHour: 1_000_000,
+    ...overrides,
+  };
+}
 
 // ---------- what clients send ----------
 
@@ -77,6 +96,7 @@ type Spec =
   | { t: 'history'; room: string | number; before: number | undefined; limit: number | undefined }
   | { t: 'typing'; room: string | number }
   | { t: 'rooms' }
+  | { t: 'members'; room: string | number; prefix: string | undefined }
   | { t: 'ping'; tv: number }
   | { t: 'raw'; text: string };
 
@@ -131,6 +151,14 @@ const spec: fc.Arbitrary<Spec> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('typing' as const), room }) },
   { weight: 1, arbitrary: fc.constant({ t: 'rooms' as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('members' as const),
+      room,
+      prefix: fc.option(fc.constantFrom('', 'a', 'USER', 'x'), { nil: undefined }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('ping' as const), tv: fc.double({ noNaN: true }) }) },
   {
     weight: 2,
@@ -226,6 +254,9 @@ const tally = new Map<string, number>();
 class FakePeer implements Peer {
   static nextId = 1;
   readonly id = FakePeer.nextId++;
+  readonly address = '127.0.0.1';
+  /** Frames are taken as they are written: nothing is ever left unsent. */
+  readonly unsentBytes = 0;
   open = true;
   session!: ConnectionSession;
   user: User | undefined;
@@ -234,9 +265,14 @@ class FakePeer implements Peer {
   readonly asked = new Map<string, number>();
   readonly sentIds = new Set<string>();
   readonly pingTs: number[] = [];
+
   frames = 0;
 
   constructor(private readonly world: World) {}
+
+  whenDrained(): Promise<void> {
+    return Promise.resolve();
+  }
 
   ask(key: string): void {
     this.asked.set(key, (this.asked.get(key) ?? 0) + 1);
@@ -377,6 +413,26 @@ class FakePeer implements Peer {
       case 'rooms':
         this.answered('rooms', text);
         return;
+      case 'members': {
+        this.answered(`members ${m.room}`, text);
+        const view = this.rooms.get(m.room);
+        if (!view) {
+          this.violate('members of a room this connection is not in', text);
+          return;
+        }
+        // Everything announced to this connection came before this answer:
+        // the count is its view's, and every member listed is in its view.
+        if (m.count !== view.members.size)
+          this.violate(`members count ${m.count}, view ${view.members.size}`, text);
+        for (const user of m.members) {
+          if (!view.members.has(user.id)) this.violate(`members lists ${user.id}, not in the view`, text);
+        }
+        return;
+      }
+      case 'roster':
+        // Rooms here never pass 500 members.
+        this.violate('a roster in a small room', text);
+        return;
       case 'pong': {
         const i = this.pingTs.findIndex((t) => Object.is(t, m.t) || t === m.t);
         if (i < 0) this.violate('a pong with a t never sent', text);
@@ -452,6 +508,9 @@ function materialise(s: Spec, peer: FakePeer, world: World, overclaim = false): 
     case 'rooms':
       peer.ask('rooms');
       return '{"type":"rooms"}';
+    case 'members':
+      peer.ask(`members ${String(s.room)}`);
+      return JSON.stringify({ type: 'members', room: s.room, prefix: s.prefix });
     case 'ping':
       peer.pingTs.push(s.tv);
       return JSON.stringify({ type: 'ping', t: s.tv });
@@ -481,53 +540,15 @@ function later(random: () => number): Promise<void> {
  * interleave with commits and deliveries. Appends keep their order (the
  * store's group commit is what orders seqs) and are not delayed.
  */
-class JitterStore implements ChatStore {
-  constructor(
-    private readonly inner: SqliteStore,
-    private readonly random: () => number,
-  ) {}
-  private async late<T>(work: () => Promise<T>): Promise<T> {
-    await later(this.random);
-    const result = await work();
-    await later(this.random);
+/** A store answering 0–2 turns late (one across a network would), but for appends and the probe. */
+function jitterStore(inner: SqliteStore, random: () => number): ChatStore {
+  return interceptStore(inner, async (method, call) => {
+    if (method === 'append' || method === 'check' || method === 'close') return call();
+    await later(random);
+    const result = await call();
+    await later(random);
     return result;
-  }
-  createUser(input: NewUser) {
-    return this.late(() => this.inner.createUser(input));
-  }
-  resumeSession(tokenHash: string, now: number, expiresAt: number) {
-    return this.late(() => this.inner.resumeSession(tokenHash, now, expiresAt));
-  }
-  renameUser(userId: string, name: string, nameKey: string, now: number) {
-    return this.late(() => this.inner.renameUser(userId, name, nameKey, now));
-  }
-  openRoom(room: string) {
-    return this.late(() => this.inner.openRoom(room));
-  }
-  listRooms() {
-    return this.late(() => this.inner.listRooms());
-  }
-  append(message: NewMessage) {
-    return this.inner.append(message);
-  }
-  findAck(userId: string, id: string) {
-    return this.late(() => this.inner.findAck(userId, id));
-  }
-  latest(room: string, limit: number) {
-    return this.late(() => this.inner.latest(room, limit));
-  }
-  after(room: string, since: number, limit: number) {
-    return this.late(() => this.inner.after(room, since, limit));
-  }
-  before(room: string, before: number, limit: number) {
-    return this.late(() => this.inner.before(room, before, limit));
-  }
-  check() {
-    return this.inner.check();
-  }
-  close() {
-    return this.inner.close();
-  }
+  });
 }
 
 /** LocalMembership answering 0–2 turns late (Redis would). */
@@ -578,7 +599,7 @@ async function run(
   let now = 1_764_000_000_000;
   const sqlite = new SqliteStore(':memory:');
   const random = prng(jitterSeed ?? 0);
-  const store: ChatStore = jitterSeed === undefined ? sqlite : new JitterStore(sqlite, random);
+  const store: ChatStore = jitterSeed === undefined ? sqlite : jitterStore(sqlite, random);
   const membership: MembershipDirectory =
     jitterSeed === undefined || !membershipLatency ? new LocalMembership() : new JitterMembership(random);
   const chat = new ChatService({
@@ -590,15 +611,7 @@ async function run(
     clock: { now: () => now },
     log,
     metrics,
-    settings: {
-      heartbeatIntervalMs: 25_000,
-      heartbeatTimeoutMs: 10_000,
-      helloTimeoutMs: 600_000,
-      presenceGraceMs: graceMs,
-      tokenTtlDays: 30,
-      rateLimitPerSec: 10,
-      rateLimitBurst: 20,
-    },
+    settings: fuzzSettings({ presenceGraceMs: graceMs }),
   });
   const peers: FakePeer[] = [];
   let names = 0;
@@ -682,7 +695,8 @@ async function run(
 
     // Storage: every acked message once, seqs 1..N per room.
     const stored = new Map<string, string>();
-    for (const { name } of await store.listRooms()) {
+    const { rooms } = await store.listRooms({ prefix: '', after: undefined, limit: 1000, activeSince: 0 });
+    for (const { name } of rooms) {
       const page = await store.latest(name, 100_000);
       const seqs = page.messages.map((m) => m.seq);
       if (seqs.some((s, i) => s !== i + 1)) world.violations.push(`${name} stores seqs ${seqs.join(',')}`);
@@ -802,22 +816,21 @@ describe('ChatService under random traffic (fast-check)', () => {
       clock: { now: () => Date.now() },
       log: pino({ level: 'silent' }),
       metrics,
-      settings: {
-        heartbeatIntervalMs: 25_000,
-        heartbeatTimeoutMs: 10_000,
-        helloTimeoutMs: 600_000,
-        presenceGraceMs: 0,
-        tokenTtlDays: 30,
-        rateLimitPerSec: 10,
-        rateLimitBurst: 20,
-      },
+      settings: fuzzSettings({ presenceGraceMs: 0 }),
     });
     try {
       fc.assert(
         fc.property(
           fc.array(fc.oneof(fc.string(), fc.json(), fc.string({ unit: 'binary' })), { maxLength: 30 }),
           (raws) => {
-            const peer: Peer = { id: FakePeer.nextId++, write: () => undefined, close: () => undefined };
+            const peer: Peer = {
+              id: FakePeer.nextId++,
+              address: '127.0.0.1',
+              unsentBytes: 0,
+              whenDrained: () => Promise.resolve(),
+              write: () => undefined,
+              close: () => undefined,
+            };
             const session = chat.open(peer);
             for (const raw of raws) session.receive(raw);
             session.end(false);

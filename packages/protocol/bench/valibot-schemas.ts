@@ -1,5 +1,5 @@
 /**
- * The 8 client messages of protocol v1 written with Valibot 1, as close to
+ * The client messages of protocol v1 written with Valibot 1, as close to
  * `src/schemas.ts` as Valibot allows, for the decode benchmark only.
  *
  * `v.number()` lets Infinity through (JSON's 1e400), so `v.finite()` is added
@@ -23,7 +23,19 @@ export const ValibotClientMessage = v.variant('type', [
     epoch: v.optional(v.string()),
   }),
   v.object({ type: v.literal('leave'), room: v.string() }),
-  v.object({ type: v.literal('rooms') }),
+  v.object({
+    type: v.literal('rooms'),
+    prefix: v.optional(v.pipe(v.string(), v.maxLength(LIMITS.MAX_PREFIX_CHARS), v.regex(/^[a-z0-9_-]*$/))),
+    after: v.optional(v.pipe(v.string(), v.maxLength(LIMITS.MAX_PREFIX_CHARS))),
+    limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(LIMITS.ROOMS_PAGE_LIMIT))),
+  }),
+  v.object({
+    type: v.literal('members'),
+    room: v.string(),
+    prefix: v.optional(v.pipe(v.string(), v.maxLength(2 * LIMITS.MAX_PREFIX_CHARS))),
+    after: v.optional(v.pipe(v.string(), v.maxLength(256))),
+    limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(LIMITS.MEMBERS_PAGE_LIMIT))),
+  }),
   v.object({
     type: v.literal('send'),
     room: v.string(),

@@ -1,5 +1,5 @@
 /**
- * The 8 client messages of protocol v1 written with Zod 4, as close to
+ * The client messages of protocol v1 written with Zod 4, as close to
  * `src/schemas.ts` as Zod allows, for the decode benchmark only.
  *
  * Differences that remain (none affects the benchmark frames):
@@ -22,7 +22,26 @@ export const ZodClientMessage = z.discriminatedUnion('type', [
     epoch: z.string().optional(),
   }),
   z.object({ type: z.literal('leave'), room: z.string() }),
-  z.object({ type: z.literal('rooms') }),
+  z.object({
+    type: z.literal('rooms'),
+    prefix: z
+      .string()
+      .max(LIMITS.MAX_PREFIX_CHARS)
+      .regex(/^[a-z0-9_-]*$/)
+      .optional(),
+    after: z.string().max(LIMITS.MAX_PREFIX_CHARS).optional(),
+    limit: z.int().min(1).max(LIMITS.ROOMS_PAGE_LIMIT).optional(),
+  }),
+  z.object({
+    type: z.literal('members'),
+    room: z.string(),
+    prefix: z
+      .string()
+      .max(2 * LIMITS.MAX_PREFIX_CHARS)
+      .optional(),
+    after: z.string().max(256).optional(),
+    limit: z.int().min(1).max(LIMITS.MEMBERS_PAGE_LIMIT).optional(),
+  }),
   z.object({
     type: z.literal('send'),
     room: z.string(),

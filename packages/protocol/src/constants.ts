@@ -32,6 +32,39 @@ export const LIMITS = {
   TYPING_DISPLAY_MS: 3000,
   /** At most one `typing` per user per room per this many ms is relayed. */
   TYPING_THROTTLE_MS: 1000,
+  /**
+   * Most bytes of items (messages, rooms, members, as JSON) in one paged
+   * answer (`joined`, `history`, `rooms`, `members`). An answer stops at
+   * whichever comes first, this or its count, and says whether more exist;
+   * one item always goes, however big. Well under SLOW_CONSUMER_BYTES, so a
+   * legitimate question never gets a client cut off.
+   */
+  MAX_PAGE_BYTES: 512 * 1024,
+  /**
+   * While more than this many bytes to a connection are not yet sent, the
+   * server takes no further request of that connection: a client that does
+   * not read its answers waits instead of being cut off as a slow consumer.
+   */
+  ANSWER_BACKLOG_BYTES: 1024 * 1024,
+  /** Default and largest `limit` of a `rooms` page. */
+  ROOMS_PAGE_LIMIT: 100,
+  /** Default and largest `limit` of a `members` page; also the members in `joined` of a big room. */
+  MEMBERS_PAGE_LIMIT: 100,
+  /** Longest `prefix` of `rooms` and `members`, in code points. */
+  MAX_PREFIX_CHARS: 32,
+  /**
+   * A room with more members than this is big: its `joined` carries the first
+   * page of members and the count, and presence reaches its members as a
+   * `roster` count at most once per ROSTER_INTERVAL_MS instead of a frame per
+   * join or leave.
+   */
+  SMALL_ROOM_MAX_MEMBERS: 500,
+  /** A big room is small again at this many members or fewer (so it does not flip at the edge). */
+  SMALL_AGAIN_MEMBERS: 400,
+  /** Least time between two `roster` frames of one room. */
+  ROSTER_INTERVAL_MS: 1000,
+  /** At most this many `typing` relays a second in one big room; the rest are dropped silently. */
+  BIG_ROOM_TYPING_PER_SEC: 10,
   /** Abuse thresholds: beyond these within ABUSE_WINDOW_MS, close 1008. */
   ABUSE_WINDOW_MS: 60_000,
   MAX_BAD_REQUESTS_PER_WINDOW: 20,
@@ -46,6 +79,10 @@ export const RECONNECT = {
   RESET_AFTER_MS: 10_000,
   /** After a 1013 close the next attempt waits at least this long. */
   TRY_AGAIN_LATER_MIN_MS: 5000,
+  /** After a restart hint, retry at its pace for at most this long, then back off as usual. */
+  RESTART_PACE_MAX_MS: 30_000,
+  /** While waiting to reconnect, ask GET /readyz at most this often. */
+  READY_PROBE_INTERVAL_MS: 1000,
 } as const;
 
 export const ERROR_CODES = {

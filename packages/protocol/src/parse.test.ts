@@ -28,6 +28,13 @@ const VALID_CLIENT: readonly [string, ClientMessage][] = [
   ['join with since 0', { type: 'join', room: 'general', since: 0, epoch: 'e_1' }],
   ['leave', { type: 'leave', room: 'general' }],
   ['rooms', { type: 'rooms' }],
+  ['rooms with prefix, after and limit', { type: 'rooms', prefix: 'gen', after: 'general', limit: 50 }],
+  ['rooms with an empty prefix', { type: 'rooms', prefix: '' }],
+  ['members', { type: 'members', room: 'general' }],
+  [
+    'members with prefix, after and limit',
+    { type: 'members', room: 'general', prefix: 'Al', after: 'x', limit: 1 },
+  ],
   ['send', { type: 'send', room: 'general', id: 'c_8f', text: 'hi' }],
   ['send with a 64-character id', { type: 'send', room: 'general', id: 'a'.repeat(64), text: 'hi' }],
   ['history', { type: 'history', room: 'general' }],
@@ -134,6 +141,45 @@ describe('parseClientMessage', () => {
         message,
         room: 'general',
       });
+    });
+  });
+
+  describe('pages of rooms and members', () => {
+    test.each([
+      ['rooms limit 0', { type: 'rooms', limit: 0 }, 'limit: Expected integer to be greater or equal to 1'],
+      [
+        'rooms limit 101',
+        { type: 'rooms', limit: 101 },
+        'limit: Expected integer to be less or equal to 100',
+      ],
+      [
+        'rooms prefix with a capital',
+        { type: 'rooms', prefix: 'Gen' },
+        "prefix: Expected string to match '^[a-z0-9_-]*$'",
+      ],
+      [
+        'rooms prefix of 33',
+        { type: 'rooms', prefix: 'a'.repeat(33) },
+        'prefix: Expected string length less or equal to 32',
+      ],
+      [
+        'rooms after of 33',
+        { type: 'rooms', after: 'a'.repeat(33) },
+        'after: Expected string length less or equal to 32',
+      ],
+      [
+        'members limit 101',
+        { type: 'members', room: 'general', limit: 101 },
+        'limit: Expected integer to be less or equal to 100',
+      ],
+      [
+        'members after of 257',
+        { type: 'members', room: 'general', after: 'a'.repeat(257) },
+        'after: Expected string length less or equal to 256',
+      ],
+      ['members without room', { type: 'members' }, 'room: Expected required property'],
+    ])('refuses %s with bad_request', (_, frame, message) => {
+      expect(expectError(json(frame))).toMatchObject({ code: ERROR_CODES.BAD_REQUEST, message });
     });
   });
 
@@ -320,7 +366,16 @@ describe('parseClientMessage', () => {
     });
 
     test('of any JSON type are ignored, including ones named like known fields of other messages', () => {
-      const frame = { type: 'rooms', room: 5, id: [], text: {}, v: 'x', since: -1, limit: 1000 };
+      const frame = {
+        type: 'typing',
+        room: 'general',
+        id: [],
+        text: {},
+        v: 'x',
+        since: -1,
+        limit: 1000,
+        t: 'x',
+      };
       expect(parseClientMessage(json(frame)).ok).toBe(true);
     });
   });
@@ -479,6 +534,16 @@ const VALID_SERVER: readonly [string, ServerMessage][] = [
   ],
   ['rooms', { type: 'rooms', rooms: [{ name: 'general', members: 3, seq: 118 }] }],
   ['rooms, empty', { type: 'rooms', rooms: [] }],
+  [
+    'rooms, a page with more after it',
+    { type: 'rooms', rooms: [{ name: 'a', members: 0, seq: 0 }], hasMore: true },
+  ],
+  [
+    'members, a page',
+    { type: 'members', room: 'general', members: [alice], count: 600, hasMore: true, next: 'YQ' },
+  ],
+  ['roster, a count', { type: 'roster', room: 'general', count: 5012 }],
+  ['roster, every member', { type: 'roster', room: 'general', count: 1, members: [alice] }],
   [
     'joined',
     {

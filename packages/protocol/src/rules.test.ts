@@ -8,7 +8,9 @@ import {
   isValidMessageId,
   isValidRoomName,
   isWellFormed,
+  encodeRestartHint,
   nameKey,
+  parseRestartHint,
   trimWhiteSpace,
 } from './rules.js';
 
@@ -222,5 +224,29 @@ describe('isValidMessageId', () => {
 
   test.each(['', 'a'.repeat(65), 'a b', 'a.b', 'é', 'abc\n'])('refuses %j', (id) => {
     expect(isValidMessageId(id)).toBe(false);
+  });
+});
+
+describe('restart hint', () => {
+  test('reads what the server writes', () => {
+    const reason = encodeRestartHint({ retryInMs: 500, spreadMs: 1000 });
+    expect(reason).toBe('{"restart":true,"retryInMs":500,"spreadMs":1000}');
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123); // a close reason's limit
+    expect(parseRestartHint(reason)).toEqual({ restart: true, retryInMs: 500, spreadMs: 1000 });
+  });
+
+  test.each([
+    ['plain text', 'server is restarting'],
+    ['empty', ''],
+    ['not an object', '[1]'],
+    ['restart false', '{"restart":false,"retryInMs":500,"spreadMs":1000}'],
+    ['restart as a string', '{"restart":"true","retryInMs":500,"spreadMs":1000}'],
+    ['a missing number', '{"restart":true,"retryInMs":500}'],
+    ['a negative number', '{"restart":true,"retryInMs":-1,"spreadMs":1000}'],
+    ['a fraction', '{"restart":true,"retryInMs":0.5,"spreadMs":1000}'],
+    ['a wait beyond a minute', '{"restart":true,"retryInMs":600000,"spreadMs":1000}'],
+    ['broken JSON', '{"restart":true,'],
+  ])('refuses %s: the client backs off as usual', (_, reason) => {
+    expect(parseRestartHint(reason)).toBeNull();
   });
 });

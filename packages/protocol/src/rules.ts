@@ -107,3 +107,41 @@ export function checkText(text: string): TextCheck {
   }
   return { ok: true };
 }
+
+/** The reason of a 1001 close from a server that stops to be restarted. */
+export interface RestartHint {
+  restart: true;
+  /** About how long until the new process is ready. */
+  retryInMs: number;
+  /** Spread the first attempt over this long after `retryInMs`. */
+  spreadMs: number;
+}
+
+/** Largest wait a hint may ask for: a bigger number is a broken hint, not a plan. */
+const MAX_HINT_MS = 60_000;
+
+/**
+ * The restart hint in a close reason, or null when the reason is anything
+ * else (plain text, other JSON, numbers out of range): then the client backs
+ * off as usual.
+ */
+export function parseRestartHint(reason: string): RestartHint | null {
+  if (!reason.startsWith('{')) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(reason);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { restart, retryInMs, spreadMs } = value as Record<string, unknown>;
+  const ms = (n: unknown): n is number =>
+    typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_HINT_MS;
+  if (restart !== true || !ms(retryInMs) || !ms(spreadMs)) return null;
+  return { restart: true, retryInMs, spreadMs };
+}
+
+/** The close reason a server sends with 1001 when it stops to be restarted. */
+export function encodeRestartHint(hint: Omit<RestartHint, 'restart'>): string {
+  return JSON.stringify({ restart: true, retryInMs: hint.retryInMs, spreadMs: hint.spreadMs });
+}

@@ -59,6 +59,21 @@ export const LeaveSchema = Type.Object({
 
 export const ListRoomsSchema = Type.Object({
   type: Type.Literal('rooms'),
+  /** Only rooms whose name starts with this (room-name characters only; empty matches all). */
+  prefix: Type.Optional(Type.String({ maxLength: LIMITS.MAX_PREFIX_CHARS, pattern: '^[a-z0-9_-]*$' })),
+  /** Only rooms whose name sorts after this one: the last name of the previous page. */
+  after: Type.Optional(Type.String({ maxLength: LIMITS.MAX_PREFIX_CHARS })),
+  limit: Type.Optional(Int({ minimum: 1, maximum: LIMITS.ROOMS_PAGE_LIMIT })),
+});
+
+export const MembersRequestSchema = Type.Object({
+  type: Type.Literal('members'),
+  room: Type.String(),
+  /** Only members whose name starts with this, compared as names are (case and width folded). */
+  prefix: Type.Optional(Type.String({ maxLength: 2 * LIMITS.MAX_PREFIX_CHARS })),
+  /** The `next` of the previous page (opaque). */
+  after: Type.Optional(Type.String({ maxLength: 256 })),
+  limit: Type.Optional(Int({ minimum: 1, maximum: LIMITS.MEMBERS_PAGE_LIMIT })),
 });
 
 export const SendSchema = Type.Object({
@@ -99,6 +114,7 @@ export const ClientMessageSchema = Type.Union([
   HistoryRequestSchema,
   TypingRequestSchema,
   PingSchema,
+  MembersRequestSchema,
 ]);
 
 /** The schema of each client message by its `type`, for O(1) dispatch. */
@@ -111,6 +127,7 @@ export const CLIENT_SCHEMAS = {
   history: HistoryRequestSchema,
   typing: TypingRequestSchema,
   ping: PingSchema,
+  members: MembersRequestSchema,
 } as const satisfies Record<string, TSchema>;
 
 // ---------- server → client ----------
@@ -142,6 +159,8 @@ export const WelcomeSchema = Type.Object({
 export const RoomListSchema = Type.Object({
   type: Type.Literal('rooms'),
   rooms: Type.Array(RoomSummarySchema),
+  /** More rooms match after the last one here: ask again with `after` set to its name. */
+  hasMore: Type.Optional(Type.Boolean()),
 });
 
 export const JoinedSchema = Type.Object({
@@ -150,6 +169,8 @@ export const JoinedSchema = Type.Object({
   epoch: Type.String(),
   seq: Int({ minimum: 0 }),
   members: Type.Array(UserSchema),
+  /** How many members the room has; more than `members.length` in a big room. */
+  memberCount: Type.Optional(Int({ minimum: 0 })),
   messages: Type.Array(MessageSchema),
   hasMore: Type.Boolean(),
 });
@@ -192,6 +213,30 @@ export const TypingEventSchema = Type.Object({
   user: UserSchema,
 });
 
+export const MemberPageSchema = Type.Object({
+  type: Type.Literal('members'),
+  room: Type.String(),
+  /** In name order (as names are compared). */
+  members: Type.Array(UserSchema),
+  /** The room's members in all. */
+  count: Int({ minimum: 0 }),
+  hasMore: Type.Boolean(),
+  /** With `hasMore`: pass it back as `after` for the next page. */
+  next: Type.Optional(Type.String()),
+});
+
+export const RosterSchema = Type.Object({
+  type: Type.Literal('roster'),
+  room: Type.String(),
+  /** The room's members in all. */
+  count: Int({ minimum: 0 }),
+  /**
+   * Present when the room is small (again): every member. Presence frames
+   * follow from here on. Absent: the room is big; page with `members`.
+   */
+  members: Type.Optional(Type.Array(UserSchema)),
+});
+
 export const PongSchema = Type.Object({
   type: Type.Literal('pong'),
   t: Type.Number(),
@@ -220,6 +265,8 @@ export const ServerMessageSchema = Type.Union([
   TypingEventSchema,
   PongSchema,
   ErrorSchema,
+  MemberPageSchema,
+  RosterSchema,
 ]);
 
 export const SERVER_SCHEMAS = {
@@ -234,4 +281,6 @@ export const SERVER_SCHEMAS = {
   typing: TypingEventSchema,
   pong: PongSchema,
   error: ErrorSchema,
+  members: MemberPageSchema,
+  roster: RosterSchema,
 } as const satisfies Record<string, TSchema>;

@@ -15,6 +15,7 @@ export type Send = Static<typeof S.SendSchema>;
 export type HistoryRequest = Static<typeof S.HistoryRequestSchema>;
 export type TypingRequest = Static<typeof S.TypingRequestSchema>;
 export type Ping = Static<typeof S.PingSchema>;
+export type MembersRequest = Static<typeof S.MembersRequestSchema>;
 export type ClientMessage = Static<typeof S.ClientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
 
@@ -29,6 +30,8 @@ export type HistoryPage = Static<typeof S.HistoryPageSchema>;
 export type Presence = Static<typeof S.PresenceSchema>;
 export type TypingEvent = Static<typeof S.TypingEventSchema>;
 export type Pong = Static<typeof S.PongSchema>;
+export type MemberPage = Static<typeof S.MemberPageSchema>;
+export type Roster = Static<typeof S.RosterSchema>;
 export type ErrorMessage = Static<typeof S.ErrorSchema>;
 export type ServerMessage = Static<typeof S.ServerMessageSchema>;
 export type ServerMessageType = ServerMessage['type'];

@@ -85,7 +85,25 @@ export const clientMessages: { [K in ClientMessageType]: fc.Arbitrary<ClientMess
     { requiredKeys: ['type', 'room'], ...NO_NULL_PROTO },
   ),
   leave: fc.record({ type: fc.constant('leave' as const), room: roomName }, NO_NULL_PROTO),
-  rooms: fc.record({ type: fc.constant('rooms' as const) }, NO_NULL_PROTO),
+  rooms: fc.record(
+    {
+      type: fc.constant('rooms' as const),
+      prefix: fc.stringMatching(/^[a-z0-9_-]{0,32}$/),
+      after: fc.string({ maxLength: LIMITS.MAX_PREFIX_CHARS }),
+      limit: fc.integer({ min: 1, max: LIMITS.ROOMS_PAGE_LIMIT }),
+    },
+    { requiredKeys: ['type'], ...NO_NULL_PROTO },
+  ),
+  members: fc.record(
+    {
+      type: fc.constant('members' as const),
+      room: roomName,
+      prefix: anyString(LIMITS.MAX_PREFIX_CHARS),
+      after: anyString(64),
+      limit: fc.integer({ min: 1, max: LIMITS.MEMBERS_PAGE_LIMIT }),
+    },
+    { requiredKeys: ['type', 'room'], ...NO_NULL_PROTO },
+  ),
   send: fc.record(
     { type: fc.constant('send' as const), room: roomName, id: messageId, text: messageText },
     NO_NULL_PROTO,
@@ -112,6 +130,7 @@ export const clientMessage = fc.oneof(
   clientMessages.history,
   clientMessages.typing,
   clientMessages.ping,
+  clientMessages.members,
 );
 
 // ---------- server → client ----------
@@ -144,8 +163,12 @@ export const serverMessages: { [K in ServerMessageType]: fc.Arbitrary<ServerMess
     { ...NO_NULL_PROTO, requiredKeys: ['type', 'v', 'user', 'token', 'heartbeat'] },
   ),
   rooms: fc.record(
-    { type: fc.constant('rooms' as const), rooms: fc.array(roomSummary, { maxLength: 5 }) },
-    NO_NULL_PROTO,
+    {
+      type: fc.constant('rooms' as const),
+      rooms: fc.array(roomSummary, { maxLength: 5 }),
+      hasMore: fc.boolean(),
+    },
+    { requiredKeys: ['type', 'rooms'], ...NO_NULL_PROTO },
   ),
   joined: fc.record(
     {
@@ -154,10 +177,11 @@ export const serverMessages: { [K in ServerMessageType]: fc.Arbitrary<ServerMess
       epoch: anyString(24),
       seq: nat,
       members: fc.array(user, { maxLength: 5 }),
+      memberCount: nat,
       messages: fc.array(message, { maxLength: 5 }),
       hasMore: fc.boolean(),
     },
-    NO_NULL_PROTO,
+    { requiredKeys: ['type', 'room', 'epoch', 'seq', 'members', 'messages', 'hasMore'], ...NO_NULL_PROTO },
   ),
   left: fc.record({ type: fc.constant('left' as const), room: roomName }, NO_NULL_PROTO),
   ack: fc.record(
@@ -195,6 +219,26 @@ export const serverMessages: { [K in ServerMessageType]: fc.Arbitrary<ServerMess
     },
     { requiredKeys: ['type', 'code', 'message'], ...NO_NULL_PROTO },
   ),
+  members: fc.record(
+    {
+      type: fc.constant('members' as const),
+      room: roomName,
+      members: fc.array(user, { maxLength: 5 }),
+      count: nat,
+      hasMore: fc.boolean(),
+      next: anyString(64),
+    },
+    { requiredKeys: ['type', 'room', 'members', 'count', 'hasMore'], ...NO_NULL_PROTO },
+  ),
+  roster: fc.record(
+    {
+      type: fc.constant('roster' as const),
+      room: roomName,
+      count: nat,
+      members: fc.array(user, { maxLength: 5 }),
+    },
+    { requiredKeys: ['type', 'room', 'count'], ...NO_NULL_PROTO },
+  ),
 };
 
 export const serverMessage = fc.oneof(
@@ -209,6 +253,8 @@ export const serverMessage = fc.oneof(
   serverMessages.typing,
   serverMessages.pong,
   serverMessages.error,
+  serverMessages.members,
+  serverMessages.roster,
 );
 
 // ---------- mutations ----------

@@ -18,13 +18,16 @@ import {
 import type { Logger } from 'pino';
 
 import type { Metrics } from '../metrics.js';
+import type { LogSampler } from '../util/log-sampler.js';
+import { Budgets } from './budgets.js';
+import { fitMessages } from './pages.js';
 import type { ChatSettings, ChatStore, Clock, JoinedEncoder, MembershipDirectory } from './ports.js';
-import { RateLimiter } from './rate-limit.js';
 import type { RoomRegistry } from './rooms.js';
 import type { ErrorContext, RequestHandler, Session } from './session.js';
 import { hashToken, newToken } from './tokens.js';
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 export interface HandlerDeps {
   store: ChatStore;
@@ -35,15 +38,17 @@ export interface HandlerDeps {
   log: Logger;
   metrics: Metrics;
   settings: ChatSettings;
+  /** Shared with the sessions: a few failures of each kind a minute are logged. */
+  failures: LogSampler;
 }
 
 export class RequestHandlers implements RequestHandler {
-  private readonly limiter: RateLimiter;
+  private readonly budgets: Budgets;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly deps: HandlerDeps) {
-    this.limiter = new RateLimiter(deps.settings.rateLimitPerSec, deps.settings.rateLimitBurst);
-    this.sweepTimer = setInterval(() => this.limiter.sweep(this.deps.clock.now()), 60_000);
+    this.budgets = new Budgets(deps.settings);
+    this.sweepTimer = setInterval(() => this.budgets.sweep(this.deps.clock.now()), 60_000);
     this.sweepTimer.unref();
   }
 
@@ -57,7 +62,7 @@ export class RequestHandlers implements RequestHandler {
         this.leave(session, message);
         return;
       case 'rooms':
-        return this.listRooms(session);
+        return this.listRooms(session, message);
       case 'send':
         return this.send(session, message);
       case 'history':
@@ -67,6 +72,9 @@ export class RequestHandlers implements RequestHandler {
         return;
       case 'ping':
         session.reply({ type: 'pong', t: message.t });
+        return;
+      case 'members':
+        this.members(session, message);
         return;
       default: {
         const unreachable: never = message;
@@ -121,6 +129,13 @@ export class RequestHandlers implements RequestHandler {
         user = { id: user.id, name: name.name };
       }
     } else {
+      // Creating a user spends the client address's budget; a name that is
+      // taken created nothing and gives it back.
+      const budget = this.budgets.newUsers.bucket(session.peer.address, now);
+      if (!budget.take(now)) {
+        session.rateLimited({}, 'too many new users from this address; try again later');
+        return false;
+      }
       token = newToken();
       user = await store.createUser({
         name: name.name,
@@ -130,6 +145,7 @@ export class RequestHandlers implements RequestHandler {
         now,
       });
       if (!user) {
+        budget.refund();
         session.error(ERROR_CODES.NAME_TAKEN, `the name ${name.name} is taken`);
         return false;
       }
@@ -163,6 +179,22 @@ export class RequestHandlers implements RequestHandler {
       );
       return;
     }
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    if (!this.budgets.joins.take(user.id, now)) {
+      session.rateLimited({ room: message.room }, 'too many joins and leaves; slow down');
+      return;
+    }
+    // A room that exists nowhere yet is created by this join: that spends the
+    // creation budgets of the user and of the client's address.
+    if (
+      !this.deps.rooms.get(message.room) &&
+      !(await store.findRoom(message.room)) &&
+      !this.budgets.takeNewRoom(user.id, session.peer.address, now)
+    ) {
+      session.rateLimited({ room: message.room }, 'too many new rooms; join an existing one or try later');
+      return;
+    }
     const room = await this.deps.rooms.open(message.room);
     if (session.ended) return;
     // Attach before reading history: what commits meanwhile is held, not lost.
@@ -171,11 +203,13 @@ export class RequestHandlers implements RequestHandler {
     const resume = message.since !== undefined && message.epoch === room.epoch;
     // Read the room's seq before the page: whatever commits after this read is
     // either in the page or held and released after `joined`, never both.
-    const { store } = this.deps;
-    const { seq: seqBefore } = await store.openRoom(room.name);
-    const page = resume
-      ? await store.after(room.name, message.since ?? 0, LIMITS.RESUME_LIMIT)
-      : await store.latest(room.name, LIMITS.JOIN_HISTORY);
+    const { seq: seqBefore } = await store.openRoom(room.name, now);
+    const page = fitMessages(
+      resume
+        ? await store.after(room.name, message.since ?? 0, LIMITS.RESUME_LIMIT)
+        : await store.latest(room.name, LIMITS.JOIN_HISTORY),
+      LIMITS.MAX_PAGE_BYTES,
+    );
     if (!room.has(session.peer)) return;
     const lastInPage = page.messages.at(-1)?.seq ?? 0;
     // Everything up to `seq` is in the page or older than it; live delivery
@@ -186,6 +220,7 @@ export class RequestHandlers implements RequestHandler {
       room: room.name,
       epoch: room.epoch,
       seq,
+      memberCount: room.memberCount,
       messages: page.messages,
       hasMore: page.hasMore,
     };
@@ -195,17 +230,65 @@ export class RequestHandlers implements RequestHandler {
 
   private leave(session: Session, message: ClientMessageOf<'leave'>): void {
     if (!this.checkInRoom(session, message.room)) return;
+    if (!this.budgets.joins.take((session.user as User).id, this.deps.clock.now())) {
+      session.rateLimited({ room: message.room }, 'too many joins and leaves; slow down');
+      return;
+    }
     session.rooms = session.rooms.filter((name) => name !== message.room);
     this.deps.rooms.get(message.room)?.detach(session.peer, true);
     session.reply({ type: 'left', room: message.room });
   }
 
-  private async listRooms(session: Session): Promise<void> {
-    const stored = await this.deps.store.listRooms();
-    const counts = await this.deps.membership.counts(stored.map((r) => r.name));
+  /** Spends a read; false (answered `rate_limited`) when the budget is empty. */
+  private takeRead(session: Session, room?: string): boolean {
+    if (this.budgets.reads.take((session.user as User).id, this.deps.clock.now())) return true;
+    session.rateLimited({ room }, 'too many reads; slow down');
+    return false;
+  }
+
+  /**
+   * A page of rooms in name order. A page is at most ROOMS_PAGE_LIMIT rooms
+   * of about 60 bytes each, far under MAX_PAGE_BYTES.
+   */
+  private async listRooms(session: Session, message: ClientMessageOf<'rooms'>): Promise<void> {
+    if (!this.takeRead(session)) return;
+    const { store, membership, clock, settings } = this.deps;
+    const listing = await store.listRooms({
+      prefix: message.prefix ?? '',
+      after: message.after,
+      limit: message.limit ?? LIMITS.ROOMS_PAGE_LIMIT,
+      activeSince: clock.now() - settings.emptyRoomTtlHours * HOUR_MS,
+    });
+    const counts = await membership.counts(listing.rooms.map((r) => r.name));
     session.reply({
       type: 'rooms',
-      rooms: stored.map((r) => ({ name: r.name, seq: r.seq, members: counts.get(r.name) ?? 0 })),
+      rooms: listing.rooms.map((r) => ({ name: r.name, seq: r.seq, members: counts.get(r.name) ?? 0 })),
+      hasMore: listing.hasMore,
+    });
+  }
+
+  /**
+   * A page of a room's members in name order, from this process's record of
+   * them. At most MEMBERS_PAGE_LIMIT members of at most a few hundred bytes
+   * each: far under MAX_PAGE_BYTES.
+   */
+  private members(session: Session, message: ClientMessageOf<'members'>): void {
+    if (!this.checkInRoom(session, message.room) || !this.takeRead(session, message.room)) return;
+    // Being in the room means this process holds it.
+    const room = this.deps.rooms.get(message.room);
+    if (!room) return;
+    const page = room.membersPage(
+      message.prefix ?? '',
+      message.after,
+      message.limit ?? LIMITS.MEMBERS_PAGE_LIMIT,
+    );
+    session.reply({
+      type: 'members',
+      room: room.name,
+      members: page.members,
+      count: room.memberCount,
+      hasMore: page.hasMore,
+      ...(page.next === undefined ? {} : { next: page.next }),
     });
   }
 
@@ -239,8 +322,9 @@ export class RequestHandlers implements RequestHandler {
     const text = checkText(message.text);
     if (!text.ok) return refuse(() => session.error(text.code, text.message, ctx));
     const started = performance.now();
-    const bucket = this.limiter.bucket(user.id, clock.now());
-    if (!bucket.take(clock.now())) return refuse(() => session.rateLimited(ctx));
+    const bucket = this.budgets.sends.bucket(user.id, clock.now());
+    if (!bucket.take(clock.now()))
+      return refuse(() => session.rateLimited(ctx, 'too many messages; slow down'));
     store
       .append({ room: message.room, id: message.id, from: user, text: message.text, ts: clock.now() })
       .then(
@@ -264,11 +348,14 @@ export class RequestHandlers implements RequestHandler {
   }
 
   private async history(session: Session, message: ClientMessageOf<'history'>): Promise<void> {
-    if (!this.checkInRoom(session, message.room)) return;
-    const page = await this.deps.store.before(
-      message.room,
-      message.before ?? Number.MAX_SAFE_INTEGER,
-      message.limit ?? LIMITS.HISTORY_DEFAULT_LIMIT,
+    if (!this.checkInRoom(session, message.room) || !this.takeRead(session, message.room)) return;
+    const page = fitMessages(
+      await this.deps.store.before(
+        message.room,
+        message.before ?? Number.MAX_SAFE_INTEGER,
+        message.limit ?? LIMITS.HISTORY_DEFAULT_LIMIT,
+      ),
+      LIMITS.MAX_PAGE_BYTES,
     );
     session.reply({ type: 'history', room: message.room, messages: page.messages, hasMore: page.hasMore });
   }
@@ -284,7 +371,13 @@ export class RequestHandlers implements RequestHandler {
   // ---------- refusals ----------
 
   private storeFailed(session: Session, error: unknown, ctx: ErrorContext): void {
-    this.deps.log.error({ err: error, room: ctx.room }, 'store failed; message not acked');
+    const sampled = this.deps.failures.take(error instanceof Error ? error.message : String(error));
+    if (sampled.log) {
+      this.deps.log.error(
+        { err: error, room: ctx.room, suppressed: sampled.suppressed },
+        'store failed; message not acked',
+      );
+    }
     session.error(ERROR_CODES.INTERNAL, 'the message could not be stored; send it again', ctx);
   }
 

@@ -8,6 +8,8 @@
  */
 import type { User } from '@tether/protocol';
 
+import { NameOrder, type NamePage } from './name-order.js';
+
 /** Members per block: small enough to re-encode on each change, big enough to keep the chunk count low. */
 const BLOCK_SIZE = 128;
 
@@ -24,6 +26,10 @@ interface Block {
 export class MemberList {
   private readonly blocks: Block[] = [];
   private readonly blockOf = new Map<string, Block>();
+  /** The same members in name order, for pages and search (big rooms). */
+  private readonly byName = new NameOrder();
+  /** The first page by name as JSON array chunks, until a change reaches it. */
+  private firstPage: { limit: number; chunks: Buffer[] } | undefined;
 
   constructor(users: Iterable<User> = []) {
     for (const user of users) this.set(user);
@@ -46,10 +52,14 @@ export class MemberList {
     const block = this.blockOf.get(user.id);
     if (block) {
       const at = block.users.findIndex((u) => u.id === user.id);
+      const previous = block.users[at] as User;
       block.users[at] = user;
       block.bytes = undefined;
+      this.reorder(this.byName.remove(previous));
+      this.reorder(this.byName.add(user));
       return;
     }
+    this.reorder(this.byName.add(user));
     let last = this.blocks.at(-1);
     if (!last || last.users.length >= BLOCK_SIZE) {
       last = { users: [], bytes: undefined };
@@ -69,7 +79,28 @@ export class MemberList {
     const [user] = block.users.splice(at, 1);
     block.bytes = undefined;
     if (block.users.length === 0) this.blocks.splice(this.blocks.indexOf(block), 1);
+    if (user) this.reorder(this.byName.remove(user));
     return user;
+  }
+
+  /** A change at `position` of the name order: the cached first page is stale if it reached there. */
+  private reorder(position: number): void {
+    if (this.firstPage && position >= 0 && position < this.firstPage.limit) this.firstPage = undefined;
+  }
+
+  /** A page of members in name order (see NameOrder.page). */
+  page(prefix: string, after: string | undefined, limit: number): NamePage {
+    return this.byName.page(prefix, after, limit);
+  }
+
+  /** The first `limit` members by name as one JSON array in chunks (a big room's `joined`). */
+  encodedFirstPage(limit: number): Buffer[] {
+    if (this.firstPage?.limit !== limit) {
+      const { members } = this.byName.page('', undefined, limit);
+      const json = members.map(({ id, name }) => JSON.stringify({ id, name })).join(',');
+      this.firstPage = { limit, chunks: [OPEN, Buffer.from(json), CLOSE] };
+    }
+    return this.firstPage.chunks;
   }
 
   /** Every member, in the order they were added. */

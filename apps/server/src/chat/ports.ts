@@ -31,6 +31,12 @@ export type JoinedEncoder = (joined: Omit<Joined, 'type' | 'members'>, members: 
 export interface Peer {
   /** Unique per process, for logs and maps. */
   readonly id: number;
+  /** The client's address (budgets that create things are kept per address). */
+  readonly address: string;
+  /** Bytes written to this peer and not yet sent. */
+  readonly unsentBytes: number;
+  /** Resolves when the peer has sent what was queued (or is gone). */
+  whenDrained(): Promise<void>;
   /**
    * Queues a frame; frames go out in the order written. A frame that may
    * wait (`soon`: presence, typing) goes out with the next urgent one, or
@@ -94,6 +100,41 @@ export type AppendOutcome =
   /** The (user, id) pair was stored before: answer with the first ack. */
   | { kind: 'duplicate'; ack: AckRecord };
 
+/** Which rooms a `rooms` page lists. */
+export interface RoomQuery {
+  /** Names starting with this (`''` for every name). */
+  prefix: string;
+  /** Only names after this one. */
+  after: string | undefined;
+  limit: number;
+  /** A room with no message is listed only if someone joined it since this time (ms). */
+  activeSince: number;
+}
+
+export interface RoomListing {
+  /** In name order. */
+  rooms: RoomState[];
+  /** More rooms match after the last one. */
+  hasMore: boolean;
+}
+
+/** What a sweep removes; see ChatStore.sweep. */
+export interface SweepPlan {
+  /** Users whose token expired before this (ms) are deleted. */
+  usersExpiredBefore: number;
+  /** These rooms are deleted if they still hold no message and nobody joined them since `emptyRoomsIdleBefore`. */
+  emptyRooms: readonly string[];
+  emptyRoomsIdleBefore: number;
+  /** Messages older than this (ms) are deleted, per room; `default` for rooms not listed. */
+  retention: { default: number | undefined; rooms: ReadonlyMap<string, number> };
+}
+
+export interface SweepResult {
+  users: number;
+  rooms: number;
+  messages: number;
+}
+
 export interface MessagePage {
   /** Ascending by seq. */
   messages: Message[];
@@ -113,9 +154,16 @@ export interface ChatStore {
   /** Renames a user; `false` when a live user holds the new key. */
   renameUser(userId: string, name: string, nameKey: string, now: number): Promise<boolean>;
 
-  /** The room's state, created (seq 0, new epoch) if it does not exist. */
-  openRoom(room: string): Promise<RoomState>;
-  listRooms(): Promise<RoomState[]>;
+  /** The room's state, created (seq 0, new epoch) if it does not exist; `now` records the join. */
+  openRoom(room: string, now: number): Promise<RoomState>;
+  /** The room's state, or null if it does not exist. */
+  findRoom(room: string): Promise<RoomState | null>;
+  /** A page of rooms in name order (empty rooms nobody joined lately left out). */
+  listRooms(query: RoomQuery): Promise<RoomListing>;
+  /** Rooms with no message that nobody joined since `idleBefore`: candidates for `sweep`. */
+  idleEmptyRooms(idleBefore: number, limit: number): Promise<string[]>;
+  /** Deletes expired users, idle empty rooms and messages past their retention. */
+  sweep(plan: SweepPlan): Promise<SweepResult>;
 
   /**
    * Stores a message durably, or finds the earlier one with the same
@@ -196,6 +244,23 @@ export interface ChatSettings {
   helloTimeoutMs: number;
   presenceGraceMs: number;
   tokenTtlDays: number;
+  /** Budgets (docs/protocol.md, "Budgets"). */
   rateLimitPerSec: number;
   rateLimitBurst: number;
+  joinLimitPerSec: number;
+  joinLimitBurst: number;
+  readLimitPerSec: number;
+  readLimitBurst: number;
+  frameLimitPerSec: number;
+  frameLimitBurst: number;
+  newUsersPerHour: number;
+  newRoomsPerHour: number;
+  /** An empty room nobody joined for this long is no longer listed, and is swept. */
+  emptyRoomTtlHours: number;
+  /** Messages older than this are swept; 0 keeps everything. */
+  historyRetentionDays: number;
+  /** The same per room, overriding it (0: keep everything in that room). */
+  roomRetentionDays: ReadonlyMap<string, number>;
+  /** Told to clients in the restart hint: about how long until a restarted server is back. */
+  restartRetryMs: number;
 }

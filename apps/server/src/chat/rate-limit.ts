@@ -50,6 +50,11 @@ export class RateLimiter {
     private readonly burst: number,
   ) {}
 
+  /** Takes one token from `key`'s bucket if there is one. */
+  take(key: string, now: number): boolean {
+    return this.bucket(key, now).take(now);
+  }
+
   bucket(key: string, now: number): TokenBucket {
     let bucket = this.buckets.get(key);
     if (!bucket) {

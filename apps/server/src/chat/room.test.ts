@@ -13,7 +13,12 @@ interface TestFrame extends Frame {
 class TestPeer implements Peer {
   static next = 1;
   readonly id = TestPeer.next++;
+  readonly address = '127.0.0.1';
+  readonly unsentBytes = 0;
   readonly got: ServerMessage[] = [];
+  whenDrained(): Promise<void> {
+    return Promise.resolve();
+  }
   write(frame: Frame): void {
     this.got.push((frame as TestFrame).message);
   }

@@ -19,9 +19,10 @@
  */
 import { LIMITS, type Message, type User } from '@tether/protocol';
 
-import { MemberList } from './member-list.js';
+import type { NamePage } from './name-order.js';
 import type { Frame, FrameEncoder, Peer } from './ports.js';
 import { Presence } from './presence.js';
+import { RoomMembers } from './room-members.js';
 
 interface Subscriber {
   user: User;
@@ -63,9 +64,12 @@ export class Room {
   readonly epoch: string;
   private readonly subscribers = new Map<Peer, Subscriber>();
   private readonly presence: Presence;
-  /** Members as this process's connections have been told. */
-  private readonly announced: MemberList;
+  /** Members as this process's connections have been told (see RoomMembers). */
+  private readonly announced: RoomMembers;
   private readonly lastTyping = new Map<string, number>();
+  /** Typing relays in the current second, for the cap of big rooms. */
+  private typingSecond = 0;
+  private typingInSecond = 0;
   private readonly encode: FrameEncoder;
   private lastSeq: number;
   private readonly early = new Map<number, Message>();
@@ -77,7 +81,11 @@ export class Room {
     this.epoch = options.epoch;
     this.encode = options.encode;
     this.lastSeq = options.seq;
-    this.announced = new MemberList(options.members);
+    this.announced = new RoomMembers(options.name, options.members, options.encode, (frame, skipUserId) => {
+      for (const [peer, subscriber] of this.subscribers) {
+        if (subscriber.user.id !== skipUserId && !subscriber.held) peer.write(frame, true);
+      }
+    });
     this.presence = new Presence(options.graceMs, (user, state) => {
       // A user who joins here is a member for certain: record and announce it
       // now, so the `joined` answer lists them. A leave waits for the
@@ -112,9 +120,19 @@ export class Room {
     return this.announced.values();
   }
 
-  /** The same, as the JSON array for the answer, in shared chunks. */
+  /** The same, as the JSON array for the answer, in shared chunks: every member, or a big room's first page. */
   encodedMembers(): Buffer[] {
-    return this.announced.encoded();
+    return this.announced.encodedForJoined();
+  }
+
+  /** How many members the room has (all processes). */
+  get memberCount(): number {
+    return this.announced.count;
+  }
+
+  /** A page of the members in name order (`members` request). */
+  membersPage(prefix: string, after: string | undefined, limit: number): NamePage {
+    return this.announced.page(prefix, after, limit);
   }
 
   /** The `joined` answer (up to `seq`) went out: release newer held messages. */
@@ -194,10 +212,22 @@ export class Room {
     );
   }
 
-  /** Whether this user may send a typing signal now (one a second per user). */
+  /**
+   * Whether this user may send a typing signal now: one a second per user,
+   * and in a big room at most BIG_ROOM_TYPING_PER_SEC a second in all.
+   */
   allowTyping(userId: string, now: number): boolean {
     const last = this.lastTyping.get(userId);
     if (last !== undefined && now - last < LIMITS.TYPING_THROTTLE_MS) return false;
+    if (this.announced.isBig) {
+      const second = Math.floor(now / 1000);
+      if (second !== this.typingSecond) {
+        this.typingSecond = second;
+        this.typingInSecond = 0;
+      }
+      if (this.typingInSecond >= LIMITS.BIG_ROOM_TYPING_PER_SEC) return false;
+      this.typingInSecond++;
+    }
     this.lastTyping.set(userId, now);
     return true;
   }
@@ -217,18 +247,8 @@ export class Room {
     const now = new Map(members.map((user) => [user.id, user]));
     // This process's own members are certain, whatever a late directory says.
     for (const user of this.presence.list()) if (!now.has(user.id)) now.set(user.id, user);
-    for (const user of this.announced.values()) {
-      if (!now.has(user.id)) {
-        this.announced.delete(user.id);
-        this.announce(user, 'left');
-      }
-    }
-    for (const [id, user] of now) {
-      if (!this.announced.has(id)) {
-        this.announced.set(user);
-        this.announce(user, 'joined');
-      }
-    }
+    for (const user of this.announced.values()) if (!now.has(user.id)) this.announced.remove(user.id);
+    for (const [id, user] of now) if (!this.announced.has(id)) this.announced.add(user);
   }
 
   /** The same for one user: what a presence event about them needs. */
@@ -236,22 +256,8 @@ export class Room {
     // A member here stays one even if the directory has not recorded it yet.
     const user = found ?? this.presence.get(userId) ?? null;
     const known = this.announced.get(userId);
-    if (user && !known) {
-      this.announced.set(user);
-      this.announce(user, 'joined');
-    } else if (!user && known) {
-      this.announced.delete(userId);
-      this.announce(known, 'left');
-    }
-  }
-
-  private announce(user: User, state: 'joined' | 'left'): void {
-    const frame = this.encode({ type: 'presence', room: this.name, user, state });
-    for (const [peer, subscriber] of this.subscribers) {
-      // A joining connection is skipped: its `joined.members` is read from
-      // `announced` when the answer is written, so it already holds this.
-      if (subscriber.user.id !== user.id && !subscriber.held) peer.write(frame, true);
-    }
+    if (user && !known) this.announced.add(user);
+    else if (!user && known) this.announced.remove(userId);
   }
 
   private writeEvent(peer: Peer, subscriber: Subscriber, frame: Frame): void {
@@ -268,6 +274,7 @@ export class Room {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.gapTimer);
+    this.announced.dispose();
     this.subscribers.clear();
     this.presence.clear();
   }

@@ -18,6 +18,7 @@ import type {
   BusEvent,
   ChatSettings,
   ChatStore,
+  Clock,
   FrameEncoder,
   MembershipDirectory,
   Peer,
@@ -29,6 +30,7 @@ export interface RoomRegistryDeps {
   bus: Bus;
   membership: MembershipDirectory;
   encode: FrameEncoder;
+  clock: Clock;
   log: Logger;
   metrics: Metrics;
   settings: ChatSettings;
@@ -84,7 +86,7 @@ export class RoomRegistry implements RoomLookup {
     let opening = this.pending.get(name);
     if (!opening) {
       const { store, settings, encode, metrics } = this.deps;
-      opening = Promise.all([store.openRoom(name), this.members.readMembers(name)])
+      opening = Promise.all([store.openRoom(name, this.deps.clock.now()), this.members.readMembers(name)])
         .then(([stored, members]) => {
           const room =
             this.rooms.get(name) ??

@@ -9,7 +9,9 @@
 import type { Logger } from 'pino';
 
 import type { Metrics } from '../metrics.js';
+import { LogSampler } from '../util/log-sampler.js';
 import { RequestHandlers } from './handlers.js';
+import { Housekeeping } from './housekeeping.js';
 import type {
   Bus,
   Chat,
@@ -20,6 +22,7 @@ import type {
   JoinedEncoder,
   MembershipDirectory,
   Peer,
+  SweepResult,
 } from './ports.js';
 import { RoomRegistry } from './rooms.js';
 import { Session, type SessionContext } from './session.js';
@@ -41,10 +44,13 @@ export class ChatService implements Chat {
   private readonly handlers: RequestHandlers;
   private readonly context: SessionContext;
   private readonly sessions = new Set<Session>();
+  private readonly housekeeping: Housekeeping;
 
   constructor(deps: ChatDeps) {
     this.rooms = new RoomRegistry(deps);
-    this.handlers = new RequestHandlers({ ...deps, rooms: this.rooms });
+    this.housekeeping = new Housekeeping({ ...deps, isOpen: (room) => this.rooms.get(room) !== undefined });
+    const failures = new LogSampler();
+    this.handlers = new RequestHandlers({ ...deps, rooms: this.rooms, failures });
     this.context = {
       handler: {
         handle: (session, message) => this.handlers.handle(session, message),
@@ -58,6 +64,9 @@ export class ChatService implements Chat {
       log: deps.log,
       metrics: deps.metrics,
       helloTimeoutMs: deps.settings.helloTimeoutMs,
+      failures,
+      frameLimitPerSec: deps.settings.frameLimitPerSec,
+      frameLimitBurst: deps.settings.frameLimitBurst,
     };
   }
 
@@ -68,8 +77,14 @@ export class ChatService implements Chat {
     return session;
   }
 
+  /** Sweeps the store now, as the hourly housekeeping does. */
+  sweep(): Promise<SweepResult> {
+    return this.housekeeping.sweep();
+  }
+
   /** Stops timers and forgets rooms without announcing anyone (process exit). */
   shutdown(): void {
+    this.housekeeping.stop();
     this.handlers.stop();
     for (const session of this.sessions) session.clearHelloTimer();
     this.rooms.shutdown();

@@ -17,6 +17,7 @@ import {
 import type { Logger } from 'pino';
 
 import type { Metrics } from '../metrics.js';
+import type { LogSampler } from '../util/log-sampler.js';
 import type { Clock, ConnectionSession, FrameEncoder, Peer } from './ports.js';
 import { WindowCounter } from './window-counter.js';
 
@@ -36,6 +37,11 @@ export interface SessionContext {
   log: Logger;
   metrics: Metrics;
   helloTimeoutMs: number;
+  /** Failures are logged whole, but a few of each kind a minute (a store outage fails every request). */
+  failures: LogSampler;
+  /** Every frame spends one from the connection's budget (docs/protocol.md, "Budgets"). */
+  frameLimitPerSec: number;
+  frameLimitBurst: number;
 }
 
 /** Where an error frame points: the request's room and, for requests that carry one, its id. */
@@ -77,6 +83,9 @@ export class Session implements ConnectionSession {
   private helloTimer: NodeJS.Timeout | undefined = undefined;
   /** The hello timer fired while a `hello` was in flight: its answer decides. */
   private helloOverdue = false;
+  /** The frame budget, as two numbers rather than a bucket object per connection. */
+  private frameTokens: number;
+  private frameTokensAt: number;
   ended = false;
 
   constructor(
@@ -84,16 +93,38 @@ export class Session implements ConnectionSession {
     readonly peer: Peer,
   ) {
     this.helloTimer = setTimeout(helloTimedOut, context.helloTimeoutMs, this);
+    this.frameTokens = context.frameLimitBurst;
+    this.frameTokensAt = context.clock.now();
+  }
+
+  /** Spends one frame of the budget; false when it is empty. */
+  private takeFrame(): boolean {
+    const { clock, frameLimitPerSec, frameLimitBurst } = this.context;
+    const now = clock.now();
+    const elapsed = Math.max(0, now - this.frameTokensAt);
+    this.frameTokensAt = now;
+    this.frameTokens = Math.min(frameLimitBurst, this.frameTokens + (elapsed * frameLimitPerSec) / 1000);
+    if (this.frameTokens < 1) return false;
+    this.frameTokens -= 1;
+    return true;
   }
 
   /** Hands one text frame from the client to the chat. */
   receive(raw: string): void {
     if (this.ended) return;
     const parsed = parseClientMessage(raw);
+    // Past the frame budget a frame is refused, but read first: the refusal
+    // echoes its id and room, so a client knows which request to send again.
+    // (Reading costs little: 100 refusals within a minute close the connection.)
+    const withinBudget = this.takeFrame();
     // Every frame, even one that fails to parse, is answered in arrival order.
     this.enqueue(() => {
       if (!parsed.ok) {
         const { code, message, room, id } = parsed.error;
+        if (!withinBudget) {
+          this.rateLimited({ room, id }, 'too many frames; slow down');
+          return;
+        }
         this.error(code, message, { room, id });
         if (code === ERROR_CODES.UNSUPPORTED_VERSION) {
           this.peer.close(CLOSE_CODES.PROTOCOL_ERROR, 'unsupported protocol version');
@@ -101,6 +132,10 @@ export class Session implements ConnectionSession {
         return;
       }
       const message = parsed.message;
+      if (!withinBudget) {
+        this.rateLimited(contextOf(message), 'too many frames; slow down');
+        return;
+      }
       if (message.type !== 'hello' && !this.user) {
         this.error(ERROR_CODES.NOT_AUTHENTICATED, 'say hello first', contextOf(message));
         return;
@@ -140,6 +175,9 @@ export class Session implements ConnectionSession {
 
   /** Runs one request; true when it went async and holds the queue. */
   private execute(task: Task): boolean {
+    // A client that does not read its answers waits for them to go out
+    // before the next is made, instead of being cut off as a slow consumer.
+    if (this.peer.unsentBytes > LIMITS.ANSWER_BACKLOG_BYTES) task = this.afterDrain(task);
     let result: void | Promise<void>;
     try {
       result = task();
@@ -163,8 +201,22 @@ export class Session implements ConnectionSession {
     return true;
   }
 
+  private afterDrain(task: Task): Task {
+    return async () => {
+      while (!this.ended && this.peer.unsentBytes > LIMITS.ANSWER_BACKLOG_BYTES)
+        await this.peer.whenDrained();
+      if (!this.ended) await task();
+    };
+  }
+
   private failed(error: unknown): void {
-    this.context.log.error({ err: error, peer: this.peer.id }, 'request failed');
+    const sampled = this.context.failures.take(error instanceof Error ? error.message : String(error));
+    if (sampled.log) {
+      this.context.log.error(
+        { err: error, peer: this.peer.id, suppressed: sampled.suppressed },
+        'request failed',
+      );
+    }
     this.error(ERROR_CODES.INTERNAL, 'internal error, try again');
   }
 
@@ -234,8 +286,8 @@ export class Session implements ConnectionSession {
   }
 
   /** Answers `rate_limited`; more than 100 within a minute close the connection (1008). */
-  rateLimited(ctx: ErrorContext): void {
-    this.error(ERROR_CODES.RATE_LIMITED, 'too many messages; slow down', ctx);
+  rateLimited(ctx: ErrorContext, text: string): void {
+    this.error(ERROR_CODES.RATE_LIMITED, text, ctx);
     if (
       (this.rateLimits ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(this.context.clock.now()) >
       LIMITS.MAX_RATE_LIMITED_PER_WINDOW

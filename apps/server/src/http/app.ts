@@ -10,6 +10,7 @@ import serve from 'koa-static';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
+import { LogSampler } from '../util/log-sampler.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface HttpAppOptions {
@@ -31,13 +32,17 @@ export function createHttpApp(options: HttpAppOptions): Koa {
     ctx.body = { status: 'ok' };
   });
 
+  // Ready or not, and nothing more: why goes to the log, not to whoever asks.
+  const notReady = new LogSampler(1);
   router.get('/readyz', async (ctx) => {
     try {
       await options.ready();
       ctx.body = { status: 'ready' };
     } catch (error) {
       ctx.status = 503;
-      ctx.body = { status: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
+      ctx.body = { status: 'unavailable' };
+      const sampled = notReady.take('readyz');
+      if (sampled.log) options.log.warn({ err: error, suppressed: sampled.suppressed }, 'not ready');
     }
   });
 
@@ -46,7 +51,22 @@ export function createHttpApp(options: HttpAppOptions): Koa {
     ctx.body = await options.registry.metrics();
   });
 
-  app.on('error', (error: unknown) => {
+  // A refused request (a 4xx: a bad path, a missing file) is the client's
+  // doing: one short line, a few per client a minute. Only the server's own
+  // failures are logged whole.
+  const refusals = new LogSampler();
+  app.on('error', (error: unknown, ctx?: Koa.Context) => {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status < 500) {
+      const sampled = refusals.take(ctx?.ip ?? 'unknown');
+      if (sampled.log) {
+        options.log.info(
+          { status, path: ctx?.path.slice(0, 200), ip: ctx?.ip, suppressed: sampled.suppressed },
+          'refused a request',
+        );
+      }
+      return;
+    }
     options.log.warn({ err: error }, 'http error');
   });
 

@@ -22,7 +22,11 @@ import type {
   MessagePage,
   NewMessage,
   NewUser,
+  RoomListing,
+  RoomQuery,
   RoomState,
+  SweepPlan,
+  SweepResult,
 } from '../chat/ports.js';
 import { randomId } from '../util/ids.js';
 import { SEGMENTS, messageEnvelope, type RedisKeys } from './keys.js';
@@ -76,11 +80,21 @@ redis.call('SET', target, id, 'PXAT', exp)
 redis.call('HSET', user, 'name', newName, 'key', newKey)
 return 1`;
 
+// An empty room records when it was last joined: it is swept once idle.
 const OPEN_ROOM = `
 redis.call('HSETNX', KEYS[1], 'epoch', ARGV[2])
 redis.call('HSETNX', KEYS[1], 'seq', 0)
+if redis.call('HGET', KEYS[1], 'seq') == '0' then redis.call('HSET', KEYS[1], 'touched', ARGV[3]) end
 redis.call('SADD', KEYS[2], ARGV[1])
 return redis.call('HMGET', KEYS[1], 'epoch', 'seq')`;
+
+// Deletes a room that still holds no message and nobody joined since ARGV[2].
+const DELETE_IDLE_ROOM = `
+local fields = redis.call('HMGET', KEYS[1], 'seq', 'touched')
+if fields[1] ~= '0' or tonumber(fields[2] or '0') >= tonumber(ARGV[2]) then return 0 end
+redis.call('DEL', KEYS[1], KEYS[3])
+redis.call('SREM', KEYS[2], ARGV[1])
+return 1`;
 
 // The message JSON is built by the caller around the seq (ARGV[3] .. seq ..
 // ARGV[4]), so the script never re-encodes text; it is published in the bus
@@ -131,6 +145,7 @@ export class RedisStore implements ChatStore {
     redis.defineCommand('tetherResume', { numberOfKeys: 1, lua: RESUME });
     redis.defineCommand('tetherRename', { numberOfKeys: 0, lua: RENAME });
     redis.defineCommand('tetherOpenRoom', { numberOfKeys: 2, lua: OPEN_ROOM });
+    redis.defineCommand('tetherDeleteIdleRoom', { numberOfKeys: 3, lua: DELETE_IDLE_ROOM });
     redis.defineCommand('tetherAppend', { numberOfKeys: 4, lua: APPEND });
   }
 
@@ -191,23 +206,83 @@ export class RedisStore implements ChatStore {
     return (await this.call<number>('tetherRename', this.keys.prefix, userId, name, nameKey)) === 1;
   }
 
-  async openRoom(room: string): Promise<RoomState> {
+  async openRoom(room: string, now: number): Promise<RoomState> {
     const [epoch, seq] = await this.call<[string, string]>(
       'tetherOpenRoom',
       this.keys.room(room),
       this.keys.rooms(),
       room,
       randomId('e'),
+      now,
     );
     return { name: room, epoch, seq: Number(seq) };
   }
 
-  async listRooms(): Promise<RoomState[]> {
-    const names = (await this.redis.smembers(this.keys.rooms())).sort();
-    const states = await Promise.all(
-      names.map((name) => this.redis.hmget(this.keys.room(name), 'epoch', 'seq')),
+  async findRoom(room: string): Promise<RoomState | null> {
+    const [epoch, seq] = await this.redis.hmget(this.keys.room(room), 'epoch', 'seq');
+    return typeof epoch === 'string' ? { name: room, epoch, seq: Number(seq ?? 0) } : null;
+  }
+
+  /** seq and last join of each room, read in one pipelined round. */
+  private async roomFields(
+    names: readonly string[],
+  ): Promise<{ name: string; epoch: string; seq: number; touched: number }[]> {
+    const rows = await Promise.all(
+      names.map((name) => this.redis.hmget(this.keys.room(name), 'epoch', 'seq', 'touched')),
     );
-    return names.map((name, i) => ({ name, epoch: states[i]?.[0] ?? '', seq: Number(states[i]?.[1] ?? 0) }));
+    return names.map((name, i) => {
+      const [epoch, seq, touched] = rows[i] ?? [];
+      return { name, epoch: epoch ?? '', seq: Number(seq ?? 0), touched: Number(touched ?? 0) };
+    });
+  }
+
+  /**
+   * Reads the set of room names and pages it here: O(rooms) per page, which
+   * the room creation budget keeps in bounds. (A database store pages with an
+   * index instead.)
+   */
+  async listRooms(query: RoomQuery): Promise<RoomListing> {
+    const after = query.after ?? '';
+    const names = (await this.redis.smembers(this.keys.rooms()))
+      .filter((name) => name > after && name.startsWith(query.prefix))
+      .sort();
+    const rooms: RoomState[] = [];
+    for (let at = 0; at < names.length && rooms.length <= query.limit; at += query.limit + 1) {
+      for (const room of await this.roomFields(names.slice(at, at + query.limit + 1))) {
+        if (room.seq > 0 || room.touched >= query.activeSince)
+          rooms.push({ name: room.name, epoch: room.epoch, seq: room.seq });
+      }
+    }
+    const hasMore = rooms.length > query.limit;
+    return { rooms: hasMore ? rooms.slice(0, query.limit) : rooms, hasMore };
+  }
+
+  async idleEmptyRooms(idleBefore: number, limit: number): Promise<string[]> {
+    const rooms = await this.roomFields(await this.redis.smembers(this.keys.rooms()));
+    return rooms
+      .filter((room) => room.seq === 0 && room.touched < idleBefore)
+      .slice(0, limit)
+      .map((room) => room.name);
+  }
+
+  /**
+   * Users expire on their own (their keys carry the token's expiry). History
+   * is capped by HISTORY_MAX, not by age: retention by days needs a database
+   * store.
+   */
+  async sweep(plan: SweepPlan): Promise<SweepResult> {
+    let rooms = 0;
+    for (const room of plan.emptyRooms) {
+      rooms += await this.call<number>(
+        'tetherDeleteIdleRoom',
+        this.keys.room(room),
+        this.keys.rooms(),
+        this.keys.messages(room),
+        room,
+        plan.emptyRoomsIdleBefore,
+      );
+    }
+    return { users: 0, rooms, messages: 0 };
   }
 
   async append(m: NewMessage): Promise<AppendOutcome> {

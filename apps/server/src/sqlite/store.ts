@@ -29,10 +29,15 @@ import type {
   MessagePage,
   NewMessage,
   NewUser,
+  RoomListing,
+  RoomQuery,
   RoomState,
+  SweepPlan,
+  SweepResult,
 } from '../chat/ports.js';
 import { InlineChannel, WorkerChannel, type WriteChannel } from './threads.js';
-import { SCHEMA, openDatabase, type Committed } from './writer.js';
+import { migrate } from './schema.js';
+import { openDatabase, type Committed } from './writer.js';
 
 interface MessageRow {
   room: string;
@@ -94,13 +99,15 @@ export class SqliteStore implements ChatStore {
   private readonly stmt;
   /** User id → new token expiry, written with the next group commit. */
   private touches = new Map<string, number>();
+  /** Empty room → when someone last joined it, written with the next group commit. */
+  private roomTouches = new Map<string, number>();
 
   constructor(file: string) {
     const memory = file === ':memory:';
     if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = openDatabase(file);
-    // The schema is created before the writer opens its connection.
-    this.db.exec(SCHEMA);
+    // The schema is brought up to date before the writer opens its connection.
+    migrate(this.db);
     this.writer = memory ? new InlineChannel(this.db) : new WorkerChannel(file);
 
     const db = this.db;
@@ -109,7 +116,14 @@ export class SqliteStore implements ChatStore {
         'SELECT id, name, expires_at FROM users WHERE token_hash = ? AND expires_at > ?',
       ),
       room: db.prepare<[string], RoomState>('SELECT name, epoch, seq FROM rooms WHERE name = ?'),
-      rooms: db.prepare<[], RoomState>('SELECT name, epoch, seq FROM rooms ORDER BY name'),
+      rooms: db.prepare<[string, string, string, number, number], RoomState>(
+        // Names are ASCII: a prefix range is [prefix, prefix + DEL).
+        'SELECT name, epoch, seq FROM rooms WHERE name > ? AND name >= ? AND name < ? AND (seq > 0 OR touched_at >= ?) ' +
+          'ORDER BY name LIMIT ?',
+      ),
+      idleEmptyRooms: db.prepare<[number, number], { name: string }>(
+        'SELECT name FROM rooms WHERE seq = 0 AND touched_at < ? LIMIT ?',
+      ),
       ackById: db.prepare<[string, string], AckRecord>(
         'SELECT room, client_id AS id, seq, ts FROM messages WHERE user_id = ? AND client_id = ?',
       ),
@@ -148,18 +162,47 @@ export class SqliteStore implements ChatStore {
     return this.writer.write({ kind: 'renameUser', userId, name, nameKey, now });
   }
 
-  openRoom(room: string): Promise<RoomState> {
+  openRoom(room: string, now: number): Promise<RoomState> {
+    let existing: RoomState | undefined;
     try {
-      const existing = this.stmt.room.get(room);
-      if (existing) return Promise.resolve(existing);
+      existing = this.stmt.room.get(room);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    return this.writer.write({ kind: 'openRoom', room });
+    if (!existing) return this.writer.write({ kind: 'openRoom', room, now });
+    // Only an empty room's last join matters (it is swept when idle); it goes
+    // out with the next group commit rather than in a transaction of its own.
+    if (existing.seq === 0) {
+      this.roomTouches.set(room, now);
+      this.scheduleFlush();
+    }
+    return Promise.resolve(existing);
   }
 
-  listRooms(): Promise<RoomState[]> {
-    return this.run(() => this.stmt.rooms.all());
+  findRoom(room: string): Promise<RoomState | null> {
+    return this.run(() => this.stmt.room.get(room) ?? null);
+  }
+
+  listRooms(query: RoomQuery): Promise<RoomListing> {
+    return this.run(() => {
+      const rows = this.stmt.rooms.all(
+        query.after ?? '',
+        query.prefix,
+        `${query.prefix}\u007f`,
+        query.activeSince,
+        query.limit + 1,
+      );
+      const hasMore = rows.length > query.limit;
+      return { rooms: hasMore ? rows.slice(0, query.limit) : rows, hasMore };
+    });
+  }
+
+  idleEmptyRooms(idleBefore: number, limit: number): Promise<string[]> {
+    return this.run(() => this.stmt.idleEmptyRooms.all(idleBefore, limit).map((row) => row.name));
+  }
+
+  sweep(plan: SweepPlan): Promise<SweepResult> {
+    return this.writer.write({ kind: 'sweep', plan });
   }
 
   append(message: NewMessage): Promise<AppendOutcome> {
@@ -187,11 +230,18 @@ export class SqliteStore implements ChatStore {
     if (this.committing) return this.committing;
     const batch = this.pending;
     const touches = this.touches;
-    if (batch.length === 0 && touches.size === 0) return Promise.resolve();
+    const roomTouches = this.roomTouches;
+    if (batch.length === 0 && touches.size === 0 && roomTouches.size === 0) return Promise.resolve();
     this.pending = [];
     this.touches = new Map();
+    this.roomTouches = new Map();
     const commit = this.writer
-      .write({ kind: 'commit', messages: batch.map((p) => p.message), touches: [...touches] })
+      .write({
+        kind: 'commit',
+        messages: batch.map((p) => p.message),
+        touches: [...touches],
+        roomTouches: [...roomTouches],
+      })
       .then(
         (outcomes) => {
           this.lastCommitFailed = false;
@@ -209,10 +259,14 @@ export class SqliteStore implements ChatStore {
       .finally(() => {
         this.committing = undefined;
         if (this.closed) return;
-        if (this.pending.length > 0 || this.touches.size > 0) this.scheduleFlush();
+        if (this.hasPending()) this.scheduleFlush();
       });
     this.committing = commit;
     return commit;
+  }
+
+  private hasPending(): boolean {
+    return this.pending.length > 0 || this.touches.size > 0 || this.roomTouches.size > 0;
   }
 
   findAck(userId: string, id: string): Promise<AckRecord | null> {
@@ -244,7 +298,7 @@ export class SqliteStore implements ChatStore {
     if (this.closed) return;
     this.closed = true;
     // What is pending is committed before the writer stops.
-    while (this.committing || this.pending.length > 0 || this.touches.size > 0) await this.flush();
+    while (this.committing || this.hasPending()) await this.flush();
     // The writer's connection closes last, so its thread does the final checkpoint.
     this.db.close();
     await this.writer.close();

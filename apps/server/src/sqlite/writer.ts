@@ -10,34 +10,7 @@ import Database from 'better-sqlite3';
 import type { User } from '@tether/protocol';
 
 import { randomId } from '../util/ids.js';
-import type { AckRecord, NewMessage, NewUser, RoomState } from '../chat/ports.js';
-
-export const SCHEMA = `
-CREATE TABLE IF NOT EXISTS users (
-  id         TEXT PRIMARY KEY,
-  name       TEXT NOT NULL,
-  name_key   TEXT NOT NULL UNIQUE,
-  token_hash TEXT NOT NULL UNIQUE,
-  expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rooms (
-  name  TEXT PRIMARY KEY,
-  epoch TEXT NOT NULL,
-  seq   INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-  room      TEXT NOT NULL,
-  seq       INTEGER NOT NULL,
-  ts        INTEGER NOT NULL,
-  client_id TEXT NOT NULL,
-  user_id   TEXT NOT NULL,
-  user_name TEXT NOT NULL,
-  text      TEXT NOT NULL,
-  PRIMARY KEY (room, seq)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_sender_id ON messages (user_id, client_id);
-CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
-`;
+import type { AckRecord, NewMessage, NewUser, RoomState, SweepPlan, SweepResult } from '../chat/ports.js';
 
 /** Opens `file` with the settings both connections need. */
 export function openDatabase(file: string): Database.Database {
@@ -52,10 +25,18 @@ export function openDatabase(file: string): Database.Database {
 
 /** A write, as posted to the writer (plain data: it crosses a thread). */
 export type WriteRequest =
-  | { kind: 'commit'; messages: NewMessage[]; touches: [userId: string, expiresAt: number][] }
+  | {
+      kind: 'commit';
+      messages: NewMessage[];
+      /** Token expiries pushed forward. */
+      touches: [userId: string, expiresAt: number][];
+      /** Empty rooms someone joined, and when. */
+      roomTouches: [room: string, at: number][];
+    }
   | { kind: 'createUser'; input: NewUser }
   | { kind: 'renameUser'; userId: string; name: string; nameKey: string; now: number }
-  | { kind: 'openRoom'; room: string }
+  | { kind: 'openRoom'; room: string; now: number }
+  | { kind: 'sweep'; plan: SweepPlan }
   | { kind: 'probe'; at: number };
 
 /**
@@ -70,6 +51,7 @@ export interface WriteResults {
   createUser: User | null;
   renameUser: boolean;
   openRoom: RoomState;
+  sweep: SweepResult;
   probe: null;
 }
 
@@ -87,6 +69,7 @@ export class SqliteWriter {
   private readonly commitBatch: (
     messages: readonly NewMessage[],
     touches: readonly (readonly [string, number])[],
+    roomTouches: readonly (readonly [string, number])[],
   ) => Committed[];
 
   constructor(private readonly db: Database.Database) {
@@ -101,9 +84,18 @@ export class SqliteWriter {
         'UPDATE users SET name = ?, name_key = ? WHERE id = ?',
       ),
       room: db.prepare<[string], RoomState>('SELECT name, epoch, seq FROM rooms WHERE name = ?'),
-      insertRoom: db.prepare<[string, string]>(
-        'INSERT OR IGNORE INTO rooms (name, epoch, seq) VALUES (?, ?, 0)',
+      insertRoom: db.prepare<[string, string, number]>(
+        'INSERT OR IGNORE INTO rooms (name, epoch, seq, touched_at) VALUES (?, ?, 0, ?)',
       ),
+      touchRoom: db.prepare<[number, string]>(
+        'UPDATE rooms SET touched_at = max(touched_at, ?) WHERE name = ?',
+      ),
+      deleteExpiredUsers: db.prepare<[number]>('DELETE FROM users WHERE expires_at < ?'),
+      deleteIdleRoom: db.prepare<[string, number]>(
+        'DELETE FROM rooms WHERE name = ? AND seq = 0 AND touched_at < ?',
+      ),
+      trimRoom: db.prepare<[string, number]>('DELETE FROM messages WHERE room = ? AND ts < ?'),
+      roomNames: db.prepare<[], { name: string }>('SELECT name FROM rooms'),
       setSeq: db.prepare<[number, string]>('UPDATE rooms SET seq = ? WHERE name = ?'),
       ackById: db.prepare<[string, string], AckRecord>(
         'SELECT room, client_id AS id, seq, ts FROM messages WHERE user_id = ? AND client_id = ?',
@@ -116,8 +108,13 @@ export class SqliteWriter {
       probe: db.prepare<[number]>('INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)'),
     };
     this.commitBatch = db.transaction(
-      (messages: readonly NewMessage[], touches: readonly (readonly [string, number])[]) => {
+      (
+        messages: readonly NewMessage[],
+        touches: readonly (readonly [string, number])[],
+        roomTouches: readonly (readonly [string, number])[],
+      ) => {
         for (const [id, expiresAt] of touches) this.stmt.touchUser.run(expiresAt, id);
+        for (const [room, at] of roomTouches) this.stmt.touchRoom.run(at, room);
         // Seqs are counted here and each room's row is written once per batch:
         // this and the insert that detects resends made a commit ~30 % cheaper.
         const seqs = new Map<string, number>();
@@ -160,13 +157,15 @@ export class SqliteWriter {
   handle(request: WriteRequest): WriteResult {
     switch (request.kind) {
       case 'commit':
-        return this.commitBatch(request.messages, request.touches);
+        return this.commitBatch(request.messages, request.touches, request.roomTouches);
       case 'createUser':
         return this.createUser(request.input);
       case 'renameUser':
         return this.renameUser(request.userId, request.name, request.nameKey, request.now);
       case 'openRoom':
-        return this.openRoom(request.room);
+        return this.openRoom(request.room, request.now);
+      case 'sweep':
+        return this.sweep(request.plan);
       case 'probe':
         this.stmt.probe.run(request.at);
         return null;
@@ -174,7 +173,7 @@ export class SqliteWriter {
   }
 
   private appendOne(m: NewMessage, seqs: Map<string, number>): Committed {
-    const last = seqs.get(m.room) ?? (this.stmt.room.get(m.room) ?? this.openRoom(m.room)).seq;
+    const last = seqs.get(m.room) ?? (this.stmt.room.get(m.room) ?? this.openRoom(m.room, m.ts)).seq;
     const seq = last + 1;
     const inserted = this.stmt.insertMessage.run(m.room, seq, m.ts, m.id, m.from.id, m.from.name, m.text);
     if (inserted.changes > 0) {
@@ -209,8 +208,29 @@ export class SqliteWriter {
     })();
   }
 
-  private openRoom(room: string): RoomState {
-    this.stmt.insertRoom.run(room, randomId('e'));
+  /** Expired users, idle empty rooms and messages past retention, in one transaction. */
+  private sweep(plan: SweepPlan): SweepResult {
+    return this.db.transaction(() => {
+      const users = this.stmt.deleteExpiredUsers.run(plan.usersExpiredBefore).changes;
+      let rooms = 0;
+      for (const room of plan.emptyRooms)
+        rooms += this.stmt.deleteIdleRoom.run(room, plan.emptyRoomsIdleBefore).changes;
+      let messages = 0;
+      const { retention } = plan;
+      if (retention.default !== undefined) {
+        for (const { name } of this.stmt.roomNames.all()) {
+          messages += this.stmt.trimRoom.run(name, retention.rooms.get(name) ?? retention.default).changes;
+        }
+      } else {
+        for (const [room, before] of retention.rooms)
+          messages += this.stmt.trimRoom.run(room, before).changes;
+      }
+      return { users, rooms, messages };
+    })();
+  }
+
+  private openRoom(room: string, now: number): RoomState {
+    this.stmt.insertRoom.run(room, randomId('e'), now);
     const state = this.stmt.room.get(room);
     if (!state) throw new Error(`room ${room} could not be created`);
     return state;

@@ -126,6 +126,8 @@ export class Connection implements Peer {
     /** The raw socket under `ws`: complete frames are written to it directly. */
     readonly socket: Duplex,
     readonly events: ConnectionEvents,
+    /** The client's address (the socket's, or the one a trusted proxy named). */
+    readonly address: string,
   ) {
     this.lastSeen = events.now();
     (ws as Owned<WebSocket>)[CONNECTION] = this;
@@ -171,6 +173,27 @@ export class Connection implements Peer {
     this.socket.cork();
     for (const bytes of queue) this.socket.write(bytes);
     this.socket.uncork();
+  }
+
+  /**
+   * Resolves once the socket took what it was waiting to send ('drain'), or
+   * the connection closed. With nothing backed up in the socket, what is
+   * queued goes out on the next turn: it resolves after that.
+   */
+  whenDrained(): Promise<void> {
+    if (this.ws.readyState !== WebSocket.OPEN) return Promise.resolve();
+    if (!this.awaitingDrain && !this.socket.writableNeedDrain) {
+      return new Promise((resolve) => setImmediate(resolve));
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.ws.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.ws.once('close', done);
+    });
   }
 
   /** The socket took what it had buffered: send what waited meanwhile. */

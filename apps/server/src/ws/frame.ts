@@ -55,8 +55,10 @@ export function encodeJoinedFrame(
   const prefix =
     `{"type":"joined","room":${JSON.stringify(joined.room)},"epoch":${JSON.stringify(joined.epoch)}` +
     `,"seq":${JSON.stringify(joined.seq)},"members":`;
+  const count =
+    joined.memberCount === undefined ? '' : `,"memberCount":${JSON.stringify(joined.memberCount)}`;
   const suffix = Buffer.from(
-    `,"messages":${JSON.stringify(joined.messages)},"hasMore":${JSON.stringify(joined.hasMore)}}`,
+    `${count},"messages":${JSON.stringify(joined.messages)},"hasMore":${JSON.stringify(joined.hasMore)}}`,
   );
   const prefixLength = Buffer.byteLength(prefix);
   let length = prefixLength + suffix.length;

@@ -7,12 +7,13 @@ import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-import { CLOSE_CODES, LIMITS, WS_PATH } from '@tether/protocol';
+import { CLOSE_CODES, LIMITS, WS_PATH, encodeRestartHint } from '@tether/protocol';
 import type { Logger } from 'pino';
 import WebSocket, { WebSocketServer } from 'ws';
 
 import type { Chat, Clock } from '../chat/ports.js';
 import type { Metrics } from '../metrics.js';
+import { ClientAddresses } from './client-address.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { Heartbeat } from './heartbeat.js';
 import { isOriginAllowed } from './origin.js';
@@ -26,6 +27,19 @@ export interface GatewayOptions {
   maxConnections: number;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** Proxies whose X-Forwarded-For names the client. */
+  trustedProxies: readonly string[];
+  /** The restart hint's `retryInMs`: about how long a restarted server takes to be back. */
+  restartRetryMs: number;
+}
+
+/**
+ * The restart hint's `spreadMs` for `connections` clients: 1 s per 2,000, at
+ * least 1 s (a second is what a reconnect storm of a few thousand needs to be
+ * served smoothly) and at most 10 s.
+ */
+export function restartSpreadMs(connections: number): number {
+  return Math.min(10_000, Math.max(1000, Math.round(connections / 2)));
 }
 
 /**
@@ -77,13 +91,17 @@ export class Gateway {
   private readonly heartbeat: Heartbeat;
   private readonly connections = new Set<Connection>();
   private shuttingDown = false;
+  /** From the shutdown on: the 1001 close reason, a restart hint. */
+  private goodbye = 'server is shutting down';
   private upgradesThisTurn = 0;
   private readonly waiting: [IncomingMessage, Duplex, Buffer][] = [];
   private turnScheduled = false;
   /** One for every connection (not a closure each). */
   private readonly connectionEvents: ConnectionEvents;
+  private readonly addresses: ClientAddresses;
 
   constructor(private readonly options: GatewayOptions) {
+    this.addresses = new ClientAddresses(options.trustedProxies);
     this.connectionEvents = {
       now: () => options.clock.now(),
       onText: (connection, text) => connection.session?.receive(text),
@@ -159,7 +177,7 @@ export class Gateway {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.upgradesThisTurn += 1;
     this.scheduleTurn();
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, req));
   }
 
   /** On the next turn: a new allowance of handshakes, spent on those waiting first. */
@@ -179,15 +197,15 @@ export class Gateway {
     });
   }
 
-  private accept(ws: WebSocket, socket: Duplex): void {
+  private accept(ws: WebSocket, socket: Duplex, req: IncomingMessage): void {
     // ws has its own error listener on the socket from here on.
     socket.off('error', destroyOnError);
     if (this.connections.size >= this.options.maxConnections || this.shuttingDown) {
       const code = this.shuttingDown ? CLOSE_CODES.GOING_AWAY : CLOSE_CODES.TRY_AGAIN_LATER;
-      ws.close(code, this.shuttingDown ? 'server is shutting down' : 'server is full, try again later');
+      ws.close(code, this.shuttingDown ? this.goodbye : 'server is full, try again later');
       return;
     }
-    const connection = new Connection(ws, socket, this.connectionEvents);
+    const connection = new Connection(ws, socket, this.connectionEvents, this.addresses.of(req));
     this.connections.add(connection);
     this.heartbeat.add(connection);
     this.options.metrics.connections.set(this.connections.size);
@@ -206,7 +224,12 @@ export class Gateway {
 
   /** Refuses new upgrades from now on (HTTP 503). */
   stopAccepting(): void {
+    if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.goodbye = encodeRestartHint({
+      retryInMs: this.options.restartRetryMs,
+      spreadMs: restartSpreadMs(this.connections.size),
+    });
   }
 
   /**
@@ -214,7 +237,7 @@ export class Gateway {
    * (bounded) for the close handshakes; stragglers are terminated.
    */
   async closeAll(timeoutMs: number): Promise<void> {
-    this.shuttingDown = true;
+    this.stopAccepting();
     this.heartbeat.stop();
     const open = [...this.connections];
     const closed = open.map(
@@ -225,7 +248,7 @@ export class Gateway {
             return;
           }
           connection.ws.once('close', () => resolve());
-          connection.close(CLOSE_CODES.GOING_AWAY, 'server is restarting');
+          connection.close(CLOSE_CODES.GOING_AWAY, this.goodbye);
         }),
     );
     let timer: NodeJS.Timeout | undefined;

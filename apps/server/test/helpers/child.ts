@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 
 import { freePort } from './ports.js';
-import { makeTempDir, storeEnv, type Env } from './server.js';
+import { OPEN_BUDGETS, makeTempDir, storeEnv, type Env } from './server.js';
 
 export const SERVER_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -195,6 +195,7 @@ export async function launchServer(overrides: Env = {}): Promise<ServerProcess> 
     PORT: String(port),
     HOST: '127.0.0.1',
     ...storeEnv(dir),
+    ...OPEN_BUDGETS,
     LOG_LEVEL: 'info',
     ...overrides,
   };

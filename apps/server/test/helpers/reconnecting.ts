@@ -9,8 +9,10 @@
  * - `reconnect: 'backoff'` (the default), by itself, as a browser would:
  *   attempt n waits a random time in [0, min(10 s, 0.5 s × 2^(n-1))] (full
  *   jitter); the count resets once a connection stayed up 10 s; after 1013
- *   the next attempt waits at least 5 s; 1002, 1003, 1008 and 1009 end the
- *   client (reported in `fatal`, not retried);
+ *   the next attempt waits at least 5 s; after a 1001 with a restart hint
+ *   every attempt waits `retryInMs` plus a random share of `spreadMs`, until
+ *   one is welcomed (for at most RESTART_PACE_MAX_MS); 1002, 1003, 1008 and
+ *   1009 end the client (reported in `fatal`, not retried);
  * - `reconnect: 'manual'`, only when the test calls `start()`: the test can
  *   read what a killed server kept before anyone resends, or bring every
  *   client back in the same instant (a restart storm).
@@ -23,7 +25,9 @@ import {
   FATAL_CLOSE_CODES,
   PROTOCOL_VERSION,
   RECONNECT,
+  parseRestartHint,
   parseServerMessage,
+  type RestartHint,
   type ServerMessage,
 } from '@tether/protocol';
 import WebSocket from 'ws';
@@ -35,6 +39,8 @@ export interface Attempt {
   n: number;
   /** The delay drawn before it. */
   delayMs: number;
+  /** Paced by a restart hint rather than the backoff ladder. */
+  hinted: boolean;
   ok: boolean;
 }
 
@@ -207,7 +213,10 @@ export class ReconnectingClient {
     return this.isOpen() && this.token !== undefined && this.joinedRooms.size === this.rooms.size;
   }
 
-  private closed(code: number): void {
+  /** The restart hint in force, and until when. */
+  private hint: { hint: RestartHint; until: number } | undefined;
+
+  private closed(code: number, reason = ''): void {
     if (this.mode === 'manual') {
       for (const waiter of [...this.readyWaiters]) {
         waiter.reject(new Error(`${this.name}: closed ${code} before ready`));
@@ -222,14 +231,20 @@ export class ReconnectingClient {
     // A connection that stayed up long enough starts the count again.
     if (this.upSince > 0 && Date.now() - this.upSince >= RECONNECT.RESET_AFTER_MS) this.attempt = 0;
     this.attempt += 1;
-    let delay = backoffDelay(this.attempt, this.random);
+    const hint = code === 1001 ? parseRestartHint(reason) : null;
+    if (hint) this.hint = { hint, until: Date.now() + RECONNECT.RESTART_PACE_MAX_MS };
+    if (this.hint && Date.now() > this.hint.until) this.hint = undefined;
+    const paced = this.hint?.hint;
+    let delay = paced
+      ? paced.retryInMs + this.random() * paced.spreadMs
+      : backoffDelay(this.attempt, this.random);
     if (code === 1013) delay = Math.max(delay, RECONNECT.TRY_AGAIN_LATER_MIN_MS);
-    this.timer = setTimeout(() => this.connect(delay), delay);
+    this.timer = setTimeout(() => this.connect(delay, paced !== undefined), delay);
   }
 
-  private connect(delayMs: number): void {
+  private connect(delayMs: number, hinted = false): void {
     if (this.stopped) return;
-    const attempt: Attempt = { at: Date.now(), n: Math.max(1, this.attempt), delayMs, ok: false };
+    const attempt: Attempt = { at: Date.now(), n: Math.max(1, this.attempt), delayMs, hinted, ok: false };
     this.attempts.push(attempt);
     const ws = new WebSocket(this.url, { handshakeTimeout: this.handshakeTimeoutMs });
     this.ws = ws;
@@ -248,9 +263,9 @@ export class ReconnectingClient {
     });
     ws.on('message', (data: Buffer) => this.onFrame(data.toString('utf8')));
     ws.on('error', () => undefined);
-    ws.on('close', (code: number) => {
+    ws.on('close', (code: number, reason: Buffer) => {
       if (opened) this.closes.push(code);
-      if (this.ws === ws) this.closed(opened ? code : 1006);
+      if (this.ws === ws) this.closed(opened ? code : 1006, reason.toString('utf8'));
     });
   }
 
@@ -280,6 +295,8 @@ export class ReconnectingClient {
     const m: ServerMessage = parsed.message;
     switch (m.type) {
       case 'welcome':
+        // Back: a restart hint has done its job.
+        this.hint = undefined;
         this.token = m.token;
         this.userId = m.user.id;
         if (this.rooms.size === 0) this.becameReady();

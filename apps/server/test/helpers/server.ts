@@ -59,12 +59,27 @@ export function storeEnv(dir: string): Env {
   };
 }
 
+/**
+ * Budgets no test spends by accident: tests open hundreds of connections from
+ * loopback and send hundreds of requests. The budgets have tests of their
+ * own (protocol/budgets.test.ts), which set them as they need; the send rate
+ * keeps its default, which many tests rely on.
+ */
+export const OPEN_BUDGETS: Env = {
+  FRAME_LIMIT_BURST: '1000000',
+  JOIN_LIMIT_BURST: '1000000',
+  READ_LIMIT_BURST: '1000000',
+  NEW_USERS_PER_HOUR: '1000000',
+  NEW_ROOMS_PER_HOUR: '1000000',
+};
+
 /** Settings every test server starts with; a test's own `env` wins. */
 export function baseEnv(dir: string): Env {
   return {
     PORT: '0',
     HOST: '127.0.0.1',
     ...storeEnv(dir),
+    ...OPEN_BUDGETS,
     LOG_LEVEL: 'silent',
   };
 }

@@ -18,7 +18,7 @@ import { expect, it, onTestFinished } from 'vitest';
 import { SERVER_DIR, spawnServer } from '../helpers/child.js';
 import { freePort } from '../helpers/ports.js';
 import { percentile, sample, scrape } from '../helpers/metrics.js';
-import { makeTempDir } from '../helpers/server.js';
+import { OPEN_BUDGETS, makeTempDir } from '../helpers/server.js';
 
 const CLIENTS = Number(process.env.STORM_CLIENTS ?? 2000);
 const ROOMS = 20;
@@ -75,6 +75,7 @@ it(
       PORT: String(port),
       HOST: '127.0.0.1',
       DATABASE_PATH: join(dir, 'chat.db'),
+      ...OPEN_BUDGETS,
       LOG_LEVEL: 'info',
     };
     let child = spawnServer(env);

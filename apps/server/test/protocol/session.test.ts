@@ -8,24 +8,16 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { SqliteStore } from '../../src/sqlite/store.js';
 import type { ChatStore } from '../../src/chat/ports.js';
+import { interceptStore } from '../helpers/intercepted-store.js';
 import { makeTempDir, startTestServer, testRedisUrl } from '../helpers/server.js';
 
 /** A real SqliteStore whose `createUser` answers `delayMs` late: a disk slower than the hello timeout. */
 async function slowSignupStore(delayMs: number): Promise<ChatStore> {
   const dir = await makeTempDir();
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  const inner = new SqliteStore(join(dir, 'chat.db'));
-  return new Proxy(inner, {
-    get(target, property, receiver): unknown {
-      if (property === 'createUser') {
-        return async (...args: Parameters<ChatStore['createUser']>) => {
-          await sleep(delayMs);
-          return target.createUser(...args);
-        };
-      }
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
+  return interceptStore(new SqliteStore(join(dir, 'chat.db')), async (method, call) => {
+    if (method === 'createUser') await sleep(delayMs);
+    return call();
   });
 }
 

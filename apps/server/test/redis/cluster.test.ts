@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type ChildServer } from '../helpers/child.js';
 import { TestClient, isAck, isMessage, newId } from '../helpers/client.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer, OPEN_BUDGETS } from '../helpers/server.js';
 
 let redis: RedisServer;
 
@@ -30,6 +30,7 @@ function clusterEnv(extra: Record<string, string> = {}): Record<string, string> 
     REDIS_PREFIX: `c${randomBytes(5).toString('hex')}:`,
     RATE_LIMIT_PER_SEC: '10000',
     RATE_LIMIT_BURST: '10000',
+    ...OPEN_BUDGETS,
     ...extra,
   };
 }

@@ -12,63 +12,39 @@ import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { ERROR_CODES, type Message, type ServerMessageOf, type User } from '@tether/protocol';
+import { ERROR_CODES, type Message, type ServerMessageOf } from '@tether/protocol';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { SqliteStore } from '../../src/sqlite/store.js';
-import type { AppendOutcome, ChatStore, NewMessage, NewUser, RoomState } from '../../src/chat/ports.js';
+import type { ChatStore } from '../../src/chat/ports.js';
 import { isAck, isError, isMessage, type TestClient } from '../helpers/client.js';
+import { interceptStore, type StoreMethod } from '../helpers/intercepted-store.js';
 import { waitFor } from '../helpers/metrics.js';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 
+/** Calls that write (or, for `check`, prove writing works): they fail while `failing` is set. */
+const WRITES: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
+  'createUser',
+  'resumeSession',
+  'renameUser',
+  'openRoom',
+  'append',
+  'sweep',
+  'check',
+]);
+
 /** SqliteStore whose writes (and readiness) fail while `failing` is set; reads keep working. */
-class FailingStore implements ChatStore {
-  failing = false;
-  constructor(private readonly inner: SqliteStore) {}
-
-  private write<T>(work: () => Promise<T>): Promise<T> {
-    return this.failing ? Promise.reject(new Error('SQLITE_IOERR: disk I/O error (injected)')) : work();
-  }
-
-  createUser(input: NewUser): Promise<User | null> {
-    return this.write(() => this.inner.createUser(input));
-  }
-  resumeSession(tokenHash: string, now: number, expiresAt: number): Promise<User | null> {
-    return this.write(() => this.inner.resumeSession(tokenHash, now, expiresAt));
-  }
-  renameUser(userId: string, name: string, nameKey: string, now: number): Promise<boolean> {
-    return this.write(() => this.inner.renameUser(userId, name, nameKey, now));
-  }
-  openRoom(room: string): Promise<RoomState> {
-    return this.write(() => this.inner.openRoom(room));
-  }
-  listRooms(): Promise<RoomState[]> {
-    return this.inner.listRooms();
-  }
-  append(message: NewMessage): Promise<AppendOutcome> {
-    return this.write(() => this.inner.append(message));
-  }
-  findAck(userId: string, id: string) {
-    return this.inner.findAck(userId, id);
-  }
-  latest(room: string, limit: number) {
-    return this.inner.latest(room, limit);
-  }
-  after(room: string, since: number, limit: number) {
-    return this.inner.after(room, since, limit);
-  }
-  before(room: string, before: number, limit: number) {
-    return this.inner.before(room, before, limit);
-  }
-  check(): Promise<void> {
-    return this.write(() => this.inner.check());
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
+function failingStore(inner: SqliteStore): { store: ChatStore; failing: { on: boolean } } {
+  const failing = { on: false };
+  const store = interceptStore(inner, (method, call) =>
+    failing.on && WRITES.has(method)
+      ? Promise.reject(new Error('SQLITE_IOERR: disk I/O error (injected)'))
+      : call(),
+  );
+  return { store, failing };
 }
 
 async function readyz(srv: TestServer): Promise<number> {
@@ -116,7 +92,7 @@ describe('the store fails (a store that fails on purpose)', () => {
   it('answers internal and never acks while writes fail, says 503, loses nothing, and comes back', async () => {
     const dir = await makeTempDir();
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const store = new FailingStore(new SqliteStore(join(dir, 'chat.db')));
+    const { store, failing } = failingStore(new SqliteStore(join(dir, 'chat.db')));
     await using srv = await startTestServer({}, { store });
     const alice = await srv.user('alice');
     const bob = await srv.user('bob');
@@ -127,7 +103,7 @@ describe('the store fails (a store that fails on purpose)', () => {
     await bob.collect(3, isMessage);
     expect(await readyz(srv)).toBe(200);
 
-    store.failing = true;
+    failing.on = true;
     const during = await sendAll(alice, 'general', ['f1', 'f2', 'f3', 'f4', 'f5']);
     expect(during.map((f) => (f.type === 'error' ? f.code : f.type))).toEqual(
       Array(5).fill(ERROR_CODES.INTERNAL),
@@ -144,7 +120,7 @@ describe('the store fails (a store that fails on purpose)', () => {
     expect(newcomer.isOpen()).toBe(true);
     expect(alice.isOpen() && bob.isOpen()).toBe(true);
 
-    store.failing = false;
+    failing.on = false;
     await waitFor(async () => ((await readyz(srv)) === 200 ? true : undefined), 5000, 'readyz 200');
     // The refused ids were not used up: resent, they are stored now, in order, without gaps.
     const after = await sendAll(alice, 'general', ['f1', 'f2', 'f3', 'f4', 'f5', 'a4']);

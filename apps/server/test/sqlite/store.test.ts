@@ -82,10 +82,15 @@ describe('SqliteStore (a file: writer thread)', () => {
       name: 'Alicia',
     });
 
-    const room = await store.openRoom('general');
+    const room = await store.openRoom('general', 5);
     expect(room.seq).toBe(0);
-    expect(await store.openRoom('general')).toEqual(room);
-    expect(await store.listRooms()).toEqual([room]);
+    expect(await store.openRoom('general', 6)).toEqual(room);
+    expect(await store.findRoom('general')).toEqual(room);
+    expect(await store.findRoom('random')).toBeNull();
+    expect(await store.listRooms({ prefix: '', after: undefined, limit: 10, activeSince: 0 })).toEqual({
+      rooms: [room],
+      hasMore: false,
+    });
   });
 
   it('commits the appends of one turn together, with gapless seqs per room and the first ack for a resend', async () => {
@@ -124,7 +129,7 @@ describe('SqliteStore (a file: writer thread)', () => {
       [3, 'a2'],
       [4, 'a3'],
     ]);
-    expect((await store.openRoom('general')).seq).toBe(4);
+    expect((await store.findRoom('general'))?.seq).toBe(4);
   });
 
   it('keeps appends that were pending at close', async () => {
@@ -163,5 +168,69 @@ describe('SqliteStore (a file: writer thread)', () => {
       }
     }
     expect(inMainFile).toBe(1000);
+  });
+});
+
+describe('SqliteStore sweep', () => {
+  it('deletes expired users, the idle empty rooms it is given, and messages past retention, and nothing else', async () => {
+    const { store } = await tempStore();
+    const user = (name: string, expiresAt: number) =>
+      store.createUser({ now: 1, name, nameKey: name, tokenHash: `hash-${name}`, expiresAt });
+    await user('gone', 100);
+    const kept = await user('kept', 10_000);
+    await store.openRoom('idle', 50);
+    await store.openRoom('recent', 500);
+    await store.openRoom('occupied', 50);
+    const at = (id: string, room: string, ts: number): NewMessage => ({ ...message(id, room), ts });
+    await Promise.all(
+      [at('old', 'logs', 100), at('new', 'logs', 900), at('g-old', 'general', 100)].map((m) =>
+        store.append(m),
+      ),
+    );
+
+    const result = await store.sweep({
+      usersExpiredBefore: 200,
+      // `occupied` has members somewhere: the caller leaves it out.
+      emptyRooms: ['idle', 'recent', 'logs'],
+      emptyRoomsIdleBefore: 400,
+      retention: { default: undefined, rooms: new Map([['logs', 500]]) },
+    });
+    expect(result).toEqual({ users: 1, rooms: 1, messages: 1 });
+    expect(await store.resumeSession('hash-gone', 0, 1)).toBeNull();
+    expect(await store.resumeSession('hash-kept', 0, 10_000)).toEqual(kept);
+    expect(await store.findRoom('idle')).toBeNull();
+    expect(await store.findRoom('recent')).not.toBeNull();
+    expect(await store.findRoom('occupied')).not.toBeNull();
+    // A room with messages is never swept as empty, even when named.
+    expect(await store.findRoom('logs')).not.toBeNull();
+    expect((await store.latest('logs', 10)).messages.map((m) => m.id)).toEqual(['new']);
+    // Retention by default reaches every room.
+    await store.sweep({
+      usersExpiredBefore: 0,
+      emptyRooms: [],
+      emptyRoomsIdleBefore: 0,
+      retention: { default: 500, rooms: new Map([['logs', -1]]) },
+    });
+    expect((await store.latest('general', 10)).messages).toEqual([]);
+    expect((await store.latest('logs', 10)).messages.map((m) => m.id)).toEqual(['new']);
+  });
+
+  it('migrates a database made before schema versions, keeping what it holds', async () => {
+    const { file, store } = await tempStore();
+    await store.append(message('m1'));
+    await store.close();
+    // Back to how an older server left it: version 0, no touched_at column.
+    const db = new Database(file);
+    db.exec('DROP INDEX users_by_expiry; ALTER TABLE rooms DROP COLUMN touched_at; PRAGMA user_version = 0;');
+    db.close();
+    const reopened = new SqliteStore(file);
+    onTestFinished(() => reopened.close());
+    expect((await reopened.latest('general', 10)).messages.map((m) => m.id)).toEqual(['m1']);
+    expect(await reopened.findRoom('general')).toMatchObject({ seq: 1 });
+    const check = new Database(file, { readonly: true });
+    onTestFinished(() => {
+      check.close();
+    });
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
   });
 });
