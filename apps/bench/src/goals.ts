@@ -5,12 +5,25 @@
  *
  * A ratio goal divides a figure of one server by the same figure of a peer
  * measured in the same run (Tether ÷ ws-naive >= 5 ×); an absolute goal
- * compares one server's figure with a fixed bound (<= 25 ms).
+ * compares one server's figure with a fixed bound (<= 25 ms). A goal may
+ * also check that the figure means what it says (every client of the storm
+ * joined): a judged server that fails the check misses the goal, a peer that
+ * fails it leaves the goal without data.
  */
 import { int, ms } from './format.js';
 import type { FanoutPhase, Results } from './results.js';
-import { fanoutAt, generatorSaturated, ingestOf, largestFanout, redisRoundTrips } from './results.js';
-import type { ServerId } from './servers/types.js';
+import {
+  fanoutAt,
+  generatorSaturated,
+  ingestOf,
+  largestFanout,
+  redisRoundTrips,
+  resumeOf,
+  resumeProblem,
+  stormOf,
+  stormProblem,
+} from './results.js';
+import type { RestartKind, ServerId } from './servers/types.js';
 
 /** What the goals are judged on: the run, and the fan-out size they judge (the largest). */
 export interface Run {
@@ -34,6 +47,11 @@ interface GoalRowBase {
   bound: number;
   /** Context for the reader, e.g. that the generator set the number; '' for none. */
   note?: (run: Run) => string;
+  /**
+   * What makes a server's figure wrong to compare (not every client joined),
+   * or undefined when it is sound or was not measured.
+   */
+  check?: (run: Run, server: ServerId) => string | undefined;
 }
 
 /** figure(server) ÷ figure(peer), both from the same run; shown as `1.23 ×`. */
@@ -100,6 +118,43 @@ const floorNote = (run: Run): string => {
 };
 
 const FANOUT_SERVERS: ServerId[] = ['tether', 'ws-naive', 'socketio'];
+
+/** The connect storm's size in the run (Tether's row; 0 without one). */
+const stormSize = (run: Run): number => stormOf(run.results, 'tether')?.result.requested ?? 0;
+
+const stormCheck = (run: Run, server: ServerId): string | undefined => {
+  const row = stormOf(run.results, server);
+  return row && stormProblem(row);
+};
+
+/** Tether's storm as checked: every client joined, and the member count it reported. */
+const stormNote = (run: Run): string => {
+  const row = stormOf(run.results, 'tether');
+  if (!row || stormProblem(row)) return '';
+  return `Tether: all ${int(row.result.joined)} joined, 0 failed, the last joined's memberCount ${int(row.result.lastMemberCount ?? 0)}`;
+};
+
+/** The resume goal for one way of restarting: Tether's time until all rejoined ÷ Socket.IO + SQLite's. */
+function resumeGoal(kind: RestartKind): GoalRow {
+  return {
+    text: `resume after ${kind}: time until all rejoined, Tether ÷ Socket.IO + SQLite`,
+    server: 'tether',
+    peer: 'socketio-sqlite',
+    figure: (run, s) => resumeOf(run.results, s, kind)?.resumed.allResumedMs,
+    compare: '<=',
+    bound: 1,
+    check: (run, s) => {
+      const row = resumeOf(run.results, s, kind);
+      return row && resumeProblem(row);
+    },
+    note: (run) => {
+      const row = resumeOf(run.results, 'tether', kind);
+      return row
+        ? `Tether: ${int(row.verify.missing)} missing, ${int(row.verify.duplicates)} duplicates`
+        : '';
+    },
+  };
+}
 
 /** The goals, in the order the report lists them. Fan-out goals judge the largest size of the run. */
 export const GOALS: readonly GoalRow[] = [
@@ -196,6 +251,18 @@ export const GOALS: readonly GoalRow[] = [
     unit: 'ms',
   },
   {
+    text: (run) => `connect storm of ${int(stormSize(run))}: time until all joined, Tether ÷ ws-naive`,
+    server: 'tether',
+    peer: 'ws-naive',
+    figure: (run, s) => stormOf(run.results, s)?.result.elapsedMs,
+    compare: '<=',
+    bound: 1,
+    check: stormCheck,
+    note: stormNote,
+  },
+  resumeGoal('SIGTERM'),
+  resumeGoal('SIGKILL'),
+  {
     text: 'Redis round trips per send (Tether, 1 node)',
     server: 'tether-redis-1',
     figure: (run) => redisRoundTrips(run.results)?.perSend,
@@ -238,14 +305,23 @@ function style(row: GoalRow): { unit?: string; show: (v: number) => string; targ
 export function evaluateGoal(row: GoalRow, run: Run): Goal {
   const { unit, show, target } = style(row);
   const withUnit = (s: string): string => (unit === undefined ? s : `${s} ${unit}`);
-  const value = judged(row, run);
-  return {
+  const judgedAs = (measured: string, pass: boolean | undefined, note: string): Goal => ({
     goal: typeof row.text === 'string' ? row.text : row.text(run),
-    measured: value === undefined ? 'no data' : withUnit(show(value)),
+    measured,
     target: target ?? withUnit(`${row.compare} ${row.bound}`),
-    pass: value === undefined ? undefined : HOLDS[row.compare](value, row.bound),
-    note: row.note?.(run) ?? '',
-  };
+    pass,
+    note,
+  });
+  const note = row.note?.(run) ?? '';
+  // A judged server whose figure is unsound misses; a peer's leaves nothing to compare with.
+  const own = row.check?.(run, row.server);
+  if (own !== undefined) return judgedAs(own, false, note);
+  const peer = row.peer === undefined ? undefined : row.check?.(run, row.peer);
+  if (peer !== undefined) return judgedAs('no data', undefined, `${row.peer}: ${peer}`);
+  const value = judged(row, run);
+  return value === undefined
+    ? judgedAs('no data', undefined, note)
+    : judgedAs(withUnit(show(value)), HOLDS[row.compare](value, row.bound), note);
 }
 
 /** Every goal of the table, judged on the run's results. */

@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { FULL, QUICK, TETHER_FANOUT_RATE_LIMIT, TETHER_RATE_LIMIT } from './config.js';
+import { FULL, QUICK, TETHER_ENV, TETHER_FANOUT_ENV, envText } from './config.js';
 import { machineInfo } from './metrics/proc.js';
 import { REPO_ROOT, RESULTS_DIR } from './paths.js';
 import {
@@ -111,6 +111,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'tether-bench-'));
   const pinned = hasTaskset();
+  /** Fan-out's settings where they differ from the other scenarios'. */
+  const fanoutOnly = Object.fromEntries(
+    Object.entries(TETHER_FANOUT_ENV).filter(([k, v]) => TETHER_ENV[k as keyof typeof TETHER_ENV] !== v),
+  );
   const results: Results = {
     mode:
       cli.profile === 'ingest' ? 'profile-ingest' : cli.profile ? 'profile' : cli.quick ? 'quick' : 'full',
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
       pinning: pinned
         ? 'servers (and redis-server) on core 0, load generator on core 1 (taskset)'
         : 'taskset not found: processes are not pinned',
-      'tether rate limit': `RATE_LIMIT_PER_SEC=${TETHER_RATE_LIMIT.RATE_LIMIT_PER_SEC}, RATE_LIMIT_BURST=${TETHER_RATE_LIMIT.RATE_LIMIT_BURST} (fan-out: ${TETHER_FANOUT_RATE_LIMIT.RATE_LIMIT_PER_SEC}/${TETHER_FANOUT_RATE_LIMIT.RATE_LIMIT_BURST})`,
+      'tether settings': `${envText(TETHER_ENV)} (fan-out and Redis: ${envText(fanoutOnly)}); every other setting at its default`,
       'tether logging': 'LOG_LEVEL=info (the default), to a file',
       redis: REDIS_SETTINGS,
       'text size': '128 bytes',

@@ -104,6 +104,13 @@ export async function stopProcess(p: ManagedProcess, graceMs = 12_000): Promise<
   }
 }
 
+/** SIGKILL (a crash: no shutdown code runs) and wait for the exit. */
+export async function killProcess(p: ManagedProcess): Promise<void> {
+  if (p.hasExited()) return;
+  p.child.kill('SIGKILL');
+  await p.exited;
+}
+
 /** Kills every child still running (synchronous: safe in an 'exit' handler). */
 export function killAll(): void {
   for (const p of live) {

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import type { GoalRow } from './goals.js';
 import { evaluateGoals, renderGoals } from './goals.js';
-import { renderMarkdown } from './report.js';
-import type { FanoutPhase, FanoutRow, Results, StormRow } from './results.js';
-import type { ServerId } from './servers/types.js';
+import { renderMarkdown, resumeTable, stormTable } from './report.js';
+import type { FanoutPhase, FanoutRow, ResumeRow, Results, StormRow } from './results.js';
+import type { RestartKind, ServerId } from './servers/types.js';
 
 const latency = (p99: number) => ({ count: 100, p50: p99 / 2, p90: p99, p99, max: p99, mean: p99 / 2 });
 
@@ -58,13 +58,50 @@ function row(
   };
 }
 
-function storm(server: ServerId, elapsedMs: number): StormRow {
+function storm(server: ServerId, elapsedMs: number, more: Partial<StormRow['result']> = {}): StormRow {
   return {
     server,
     label: server,
-    result: connectResult(elapsedMs),
+    result: {
+      ...connectResult(elapsedMs),
+      ...(server === 'tether' ? { lastMemberCount: 5000, roomClients: 5000 } : {}),
+      ...more,
+    },
     cpu: { server: 90, generator: 40, serverSeconds: 9, generatorSeconds: 4 },
     peakRss: 0,
+  };
+}
+
+function resume(
+  server: ServerId,
+  restart: RestartKind,
+  allResumedMs: number,
+  more: { resumed?: number; missing?: number; duplicates?: number } = {},
+): ResumeRow {
+  return {
+    server,
+    label: server,
+    restart,
+    clients: 2000,
+    rooms: 10,
+    downMs: 800,
+    resumed: {
+      clients: 2000,
+      resumed: more.resumed ?? 2000,
+      allResumedMs,
+      resumeMs: latency(allResumedMs),
+      attempts: latency(2),
+      closes: restart === 'SIGTERM' && server === 'tether' ? { '1001 hint': 2000 } : { 1006: 2000 },
+      retries: { paced: 2000, backoff: 10, probes: 5, hits: 3 },
+    },
+    verify: {
+      sentPerRoom: [30],
+      missing: more.missing ?? 0,
+      clientsMissing: more.missing ? 1 : 0,
+      duplicates: more.duplicates ?? 0,
+      unackedSends: 0,
+      waitedMs: 10,
+    },
   };
 }
 
@@ -223,5 +260,124 @@ describe('evaluateGoals', () => {
     const goals = evaluateGoals(results([row('tether', 1_000_000, 30, 30, 20_000), naive]));
     expect(goals[0]?.note).toBe('generator saturated: the load generator, not the server, set this number');
     expect(goals.find((g) => g.goal.startsWith('p99 latency'))?.note).toBe('');
+  });
+
+  it('judges the connect storm against ws-naive only when every client joined and Tether counted them all', () => {
+    const judge = (tether: StormRow, naive: StormRow) =>
+      evaluateGoals(results([], { storm: [tether, naive, storm('socketio', 9000)] })).find((g) =>
+        g.goal.startsWith('connect storm'),
+      );
+    expect(judge(storm('tether', 2000), storm('ws-naive', 4000))).toEqual({
+      goal: 'connect storm of 5,000: time until all joined, Tether ÷ ws-naive',
+      measured: '0.50 ×',
+      target: '<= 1 ×',
+      pass: true,
+      note: "Tether: all 5,000 joined, 0 failed, the last joined's memberCount 5,000",
+    });
+    expect(judge(storm('tether', 5000), storm('ws-naive', 4000))).toMatchObject({
+      measured: '1.25 ×',
+      pass: false,
+    });
+    // A count that is wrong, or missing, misses the goal however fast the storm was.
+    expect(judge(storm('tether', 1000, { lastMemberCount: 100 }), storm('ws-naive', 4000))).toMatchObject({
+      measured: 'memberCount 100 (expected 5000)',
+      pass: false,
+    });
+    expect(
+      judge(storm('tether', 1000, { lastMemberCount: undefined }), storm('ws-naive', 4000)),
+    ).toMatchObject({ measured: 'memberCount missing (expected 5000)', pass: false });
+    expect(judge(storm('tether', 1000, { joined: 4990, failed: 10 }), storm('ws-naive', 4000))).toMatchObject(
+      { measured: '4990/5000 joined, 10 failed', pass: false },
+    );
+    // A peer that did not get everyone in is no yardstick.
+    expect(
+      judge(storm('tether', 1000), storm('ws-naive', 4000, { joined: 4000, failed: 1000 })),
+    ).toMatchObject({
+      measured: 'no data',
+      pass: undefined,
+      note: 'ws-naive: 4000/5000 joined, 1000 failed',
+    });
+  });
+
+  it('judges resume after SIGTERM and after SIGKILL against Socket.IO + SQLite, each in its own row', () => {
+    const rows = [
+      resume('tether', 'SIGTERM', 1500),
+      resume('tether', 'SIGKILL', 3000, { duplicates: 2 }),
+      resume('socketio-sqlite', 'SIGTERM', 3000),
+      resume('socketio-sqlite', 'SIGKILL', 2000),
+      resume('ws-naive', 'SIGTERM', 1000, { missing: 40 }),
+    ];
+    const goals = evaluateGoals(results([], { resume: rows }));
+    const sigterm = goals.find((g) => g.goal.startsWith('resume after SIGTERM'));
+    const sigkill = goals.find((g) => g.goal.startsWith('resume after SIGKILL'));
+    expect(sigterm).toEqual({
+      goal: 'resume after SIGTERM: time until all rejoined, Tether ÷ Socket.IO + SQLite',
+      measured: '0.50 ×',
+      target: '<= 1 ×',
+      pass: true,
+      note: 'Tether: 0 missing, 0 duplicates',
+    });
+    expect(sigkill).toMatchObject({
+      measured: '1.50 ×',
+      pass: false,
+      note: 'Tether: 0 missing, 2 duplicates',
+    });
+
+    const stuck = evaluateGoals(
+      results([], {
+        resume: [
+          resume('tether', 'SIGTERM', 900, { resumed: 1990 }),
+          resume('socketio-sqlite', 'SIGTERM', 3000),
+        ],
+      }),
+    ).find((g) => g.goal.startsWith('resume after SIGTERM'));
+    expect(stuck).toMatchObject({ measured: '1990/2000 rejoined within the timeout', pass: false });
+    expect(
+      evaluateGoals(results([], { resume: [resume('tether', 'SIGKILL', 900)] })).find((g) =>
+        g.goal.startsWith('resume after SIGKILL'),
+      ),
+    ).toMatchObject({ measured: 'no data', pass: undefined });
+  });
+
+  it('renders every server of the storm and of both restarts side by side, SIGTERM rows first', () => {
+    const table = resumeTable([
+      resume('tether', 'SIGTERM', 1500),
+      resume('tether', 'SIGKILL', 3000),
+      resume('socketio-sqlite', 'SIGTERM', 3000),
+      resume('socketio-sqlite', 'SIGKILL', 2000, { resumed: 1999 }),
+      resume('ws-naive', 'SIGTERM', 1000, { missing: 40 }),
+      resume('ws-naive', 'SIGKILL', 1000),
+      resume('socketio', 'SIGTERM', 1200, { duplicates: 3 }),
+      resume('socketio', 'SIGKILL', 1200),
+    ]);
+    expect(table[0]).toMatch(
+      /^\| server \| restart \| clients \/ rooms \| clients back in \(s\) \| server down \(s\) \| missing \(clients\) \| duplicates \|/,
+    );
+    const body = table.slice(2).map((line) => line.split(' | ').slice(0, 7).join(' | '));
+    expect(body).toEqual([
+      '| tether | SIGTERM | 2000 / 10 | 1.50 | 0.80 | 0 (0) | 0',
+      '| socketio-sqlite | SIGTERM | 2000 / 10 | 3.00 | 0.80 | 0 (0) | 0',
+      '| ws-naive | SIGTERM | 2000 / 10 | 1.00 | 0.80 | 40 (1) | 0',
+      '| socketio | SIGTERM | 2000 / 10 | 1.20 | 0.80 | 0 (0) | 3',
+      '| tether | SIGKILL | 2000 / 10 | 3.00 | 0.80 | 0 (0) | 0',
+      '| socketio-sqlite | SIGKILL | 2000 / 10 | ✗ 1999/2000 in 2.00 | 0.80 | 0 (0) | 0',
+      '| ws-naive | SIGKILL | 2000 / 10 | 1.00 | 0.80 | 0 (0) | 0',
+      '| socketio | SIGKILL | 2000 / 10 | 1.20 | 0.80 | 0 (0) | 0',
+    ]);
+    expect(table[2]).toContain('| 2,000 / 10 / 5 (3) | 1001 hint 2,000 |');
+
+    const storms = stormTable([
+      storm('tether', 2000),
+      storm('ws-naive', 4000),
+      storm('socketio', 9000, { joined: 4999, failed: 1, closes: { '1006 before open': 7 } }),
+    ]);
+    expect(storms.slice(2).map((line) => line.split(' | ').slice(0, 7).join(' | '))).toEqual([
+      '| tether | 5,000 | 2.00 | 5.00 / 10.0 | ✓ all 5,000 joined, memberCount 5,000 | 0 | ',
+      '| ws-naive | 5,000 | 4.00 | 5.00 / 10.0 | ✓ all 5,000 joined | 0 | ',
+      '| socketio | 5,000 | 9.00 | 5.00 / 10.0 | ✗ 4999/5000 joined, 1 failed | 0 | 1006 before open 7',
+    ]);
+    const markdown = renderMarkdown(results([], { storm: [storm('tether', 2000)] }));
+    expect(markdown).toContain('## Goals');
+    expect(markdown).toContain('## 3. Connect storm');
   });
 });

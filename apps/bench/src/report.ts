@@ -8,13 +8,15 @@ import path from 'node:path';
 import { int, kib, mib, ms, pct } from './format.js';
 import { evaluateGoals, renderGoals } from './goals.js';
 import type { Percentiles } from './metrics/samples.js';
-import type { CpuPair, FanoutPhase, FanoutRow, IngestRow, Results } from './results.js';
+import type { CpuPair, FanoutPhase, FanoutRow, IngestRow, ResumeRow, Results, StormRow } from './results.js';
 import {
   SATURATED_PERCENT,
   fanoutAt,
   generatorSaturated,
   largestFanout,
   redisRoundTrips,
+  resumeProblem,
+  stormProblem,
 } from './results.js';
 import type { ServerId } from './servers/types.js';
 
@@ -88,6 +90,55 @@ function fanoutTable(rows: FanoutRow[], loads: number[]): string[] {
   return out;
 }
 
+/** `{"1006 before open": 3}` as `1006 before open 3`; '' for none. */
+const tally = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .map(([k, v]) => `${k} ${int(v)}`)
+    .join(', ');
+
+/** The storm's check: what is wrong, or what was verified. */
+function stormCheck(r: StormRow): string {
+  const problem = stormProblem(r);
+  if (problem !== undefined) return `✗ ${problem}`;
+  return r.result.lastMemberCount === undefined
+    ? `✓ all ${int(r.result.joined)} joined`
+    : `✓ all ${int(r.result.joined)} joined, memberCount ${int(r.result.lastMemberCount)}`;
+}
+
+export function stormTable(rows: readonly StormRow[]): string[] {
+  const out = [
+    '| server | clients | all joined in (s) | join p50 / p99 ms | check | retries | closes before joining | errors answered | server / generator CPU | peak RSS (MiB) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    out.push(
+      `| ${r.label} | ${int(r.result.requested)} | ${(r.result.elapsedMs / 1000).toFixed(2)} | ${p5099(r.result.joinMs)} | ${stormCheck(r)} | ${int(r.result.retries)} | ${tally(r.result.closes)} | ${tally(r.result.refusals)} | ${cpu(r.cpu)} | ${mib(r.peakRss)} |`,
+    );
+  }
+  return out;
+}
+
+const RESTART_ORDER = ['SIGTERM', 'SIGKILL'];
+
+/** Every server's resume, grouped by how the server was restarted (SIGTERM rows, then SIGKILL rows). */
+export function resumeTable(rows: readonly ResumeRow[]): string[] {
+  const out = [
+    '| server | restart | clients / rooms | clients back in (s) | server down (s) | missing (clients) | duplicates | rejoin p50 / p99 ms | attempts p50 / p99 | waits: hint-paced / backoff / readyz probes (200) | closes after the restart | unacked sends |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  const sorted = [...rows].sort(
+    (a, b) => RESTART_ORDER.indexOf(a.restart) - RESTART_ORDER.indexOf(b.restart),
+  );
+  for (const r of sorted) {
+    const back = `${resumeProblem(r) === undefined ? '' : `✗ ${r.resumed.resumed}/${r.clients} in `}${(r.resumed.allResumedMs / 1000).toFixed(2)}`;
+    const w = r.resumed.retries;
+    out.push(
+      `| ${r.label} | ${r.restart} | ${r.clients} / ${r.rooms} | ${back} | ${(r.downMs / 1000).toFixed(2)} | ${int(r.verify.missing)} (${r.verify.clientsMissing}) | ${int(r.verify.duplicates)} | ${p5099(r.resumed.resumeMs)} | ${r.resumed.attempts.p50} / ${r.resumed.attempts.p99} | ${int(w.paced)} / ${int(w.backoff)} / ${int(w.probes)} (${int(w.hits)}) | ${tally(r.resumed.closes)} | ${int(r.verify.unackedSends)} |`,
+    );
+  }
+  return out;
+}
+
 export function renderMarkdown(results: Results): string {
   const m = results.machine;
   const lines: string[] = [];
@@ -116,7 +167,8 @@ export function renderMarkdown(results: Results): string {
     '',
   );
 
-  if (results.fanout.length > 0 || results.ingest.length > 0) {
+  const judged = [results.fanout, results.ingest, results.storm, results.resume, results.redis];
+  if (judged.some((rows) => rows.length > 0)) {
     lines.push('## Goals', '');
     lines.push(...renderGoals(evaluateGoals(results)), '');
     const n = largestFanout(results);
@@ -193,34 +245,26 @@ export function renderMarkdown(results: Results): string {
   if (results.storm.length > 0) {
     lines.push('## 3. Connect storm: connect, hello and join at once', '');
     lines.push(
-      '| server | clients | all joined in (s) | join p50 / p99 ms | retries | failed | server / generator CPU | peak RSS (MiB) |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      "Every client opens its connection at the same moment; a failed attempt is retried with the client's own policy. " +
+        'Check: every client joined, none failed, and for Tether the `joined` of the last client to join has `memberCount` equal to the number of clients ' +
+        '(in a room over 500 members `members` lists only the first 100).',
+      '',
     );
-    for (const r of results.storm) {
-      lines.push(
-        `| ${r.label} | ${int(r.result.requested)} | ${(r.result.elapsedMs / 1000).toFixed(2)} | ${p5099(r.result.joinMs)} | ${r.result.retries} | ${r.result.failed} | ${cpu(r.cpu)} | ${mib(r.peakRss)} |`,
-      );
-    }
-    lines.push('');
+    lines.push(...stormTable(results.storm), '');
   }
 
   if (results.resume.length > 0) {
-    lines.push('## 4. Resume after restart (SIGTERM, start again)', '');
+    lines.push('## 4. Resume after restart: SIGTERM (graceful) and SIGKILL (crash), start again', '');
     lines.push(
-      'One sender per room sends throughout; clients reconnect with full-jitter backoff [0, min(10 s, 0.5 s × 2^(n-1))]. ' +
-        '"Missing": messages a client never received (gaps in the sender counters, over all clients).',
+      'One sender per room sends throughout; each server and each restart gets a fresh server and fresh clients. ' +
+        '"Clients back in": from the signal until every client has joined again; "server down": from the signal until the new process is ready. ' +
+        'Tether clients follow docs/protocol.md §9: full-jitter backoff [0, min(10 s, 0.5 s × 2^(n-1))]; after a 1001 with a restart hint, attempts at retryInMs + random × spreadMs until welcomed; ' +
+        'while a backoff wait is longer than 1 s, GET /readyz once a second and try at once on 200. ' +
+        "Socket.IO clients follow socket.io-client's defaults (1 s × 2^k ± 50 %, at most 5 s); ws-naive clients the protocol's backoff. " +
+        '"Missing": messages a client never received (gaps in the sender counters, over all clients); "duplicates": messages a client received twice.',
       '',
     );
-    lines.push(
-      '| server | clients / rooms | server down (s) | all rejoined (s) | rejoin p50 / p99 ms | attempts p50 / p99 | missing (clients) | duplicates | unacked sends |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    );
-    for (const r of results.resume) {
-      lines.push(
-        `| ${r.label} | ${r.clients} / ${r.rooms} | ${(r.downMs / 1000).toFixed(2)} | ${r.resumed.resumed < r.clients ? `${r.resumed.resumed}/${r.clients} in ` : ''}${(r.resumed.allResumedMs / 1000).toFixed(2)} | ${p5099(r.resumed.resumeMs)} | ${r.resumed.attempts.p50} / ${r.resumed.attempts.p99} | ${int(r.verify.missing)} (${r.verify.clientsMissing}) | ${r.verify.duplicates} | ${r.verify.unackedSends} |`,
-      );
-    }
-    lines.push('');
+    lines.push(...resumeTable(results.resume), '');
   }
 
   if (results.redis.length > 0) {

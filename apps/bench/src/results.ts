@@ -11,7 +11,7 @@ import type {
 } from './loadgen/commands.js';
 import type { MachineInfo } from './metrics/proc.js';
 import type { TetherMemory } from './metrics/tether-metrics.js';
-import type { ServerId } from './servers/types.js';
+import type { RestartKind, ServerId } from './servers/types.js';
 
 export interface CpuPair {
   /** % of one core (all server processes added up). */
@@ -72,9 +72,11 @@ export interface StormRow {
 export interface ResumeRow {
   server: ServerId;
   label: string;
+  /** SIGTERM (graceful) or SIGKILL (crash), then started again on the same port and data. */
+  restart: RestartKind;
   clients: number;
   rooms: number;
-  /** SIGTERM to ready again. */
+  /** The signal to ready again. */
   downMs: number;
   resumed: AwaitResumedResult;
   verify: VerifyResult;
@@ -156,6 +158,38 @@ export function fanoutAt(results: Results, server: ServerId, clients: number): F
 
 export function ingestOf(results: Results, server: ServerId): IngestRow | undefined {
   return results.ingest.find((r) => r.server === server);
+}
+
+export function stormOf(results: Results, server: ServerId): StormRow | undefined {
+  return results.storm.find((r) => r.server === server);
+}
+
+/**
+ * What is wrong with a storm, or undefined when it is right: every client
+ * joined, none failed, and (Tether) the last `joined` counted every client as
+ * a member.
+ */
+export function stormProblem(row: StormRow): string | undefined {
+  const r = row.result;
+  const problems: string[] = [];
+  if (r.joined < r.requested) problems.push(`${r.joined}/${r.requested} joined`);
+  if (r.failed > 0) problems.push(`${r.failed} failed`);
+  const expected = r.roomClients ?? r.requested;
+  if (row.server === 'tether' && r.lastMemberCount !== expected) {
+    problems.push(`memberCount ${r.lastMemberCount ?? 'missing'} (expected ${expected})`);
+  }
+  return problems.length > 0 ? problems.join(', ') : undefined;
+}
+
+export function resumeOf(results: Results, server: ServerId, restart: RestartKind): ResumeRow | undefined {
+  return results.resume.find((r) => r.server === server && r.restart === restart);
+}
+
+/** What is wrong with a resume, or undefined when every client came back. */
+export function resumeProblem(row: ResumeRow): string | undefined {
+  return row.resumed.resumed < row.clients
+    ? `${row.resumed.resumed}/${row.clients} rejoined within the timeout`
+    : undefined;
 }
 
 /** Redis round trips per send, measured on the 1-node run only. */

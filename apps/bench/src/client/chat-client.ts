@@ -31,6 +31,11 @@ export interface ChatClientOptions {
 }
 
 export interface ChatClientEvents {
+  /**
+   * The connection counts as made, for the reconnect policy: welcomed
+   * (tether), Engine.IO open (socketio), upgraded (naive).
+   */
+  connected(client: ChatClient): void;
   /** The room was joined (first time or after a reconnect); `page` holds a resumed join's messages. */
   ready(client: ChatClient, page: readonly HistoryMessage[]): void;
   /** A chat message frame (only in `inspect` mode). */
@@ -38,7 +43,8 @@ export interface ChatClientEvents {
   ack(client: ChatClient, id: string): void;
   /** An error frame answering a send (Tether), with the send's id when given. */
   refused(client: ChatClient, id: string | undefined, code: string): void;
-  closed(client: ChatClient, code: number, opened: boolean): void;
+  /** `reason`: the close frame's reason ('' if none), e.g. a Tether restart hint. */
+  closed(client: ChatClient, code: number, opened: boolean, reason: string): void;
 }
 
 export interface HistoryMessage {
@@ -48,6 +54,7 @@ export interface HistoryMessage {
 
 const SEQ_KEY = Buffer.from('"seq":');
 const ROW_KEY = Buffer.from('"id":');
+const MEMBER_COUNT_KEY = Buffer.from('"memberCount":');
 
 interface TetherJoined {
   epoch?: string;
@@ -61,6 +68,8 @@ export class ChatClient implements WsHandler {
   /** Last seq (Tether) or row id (Socket.IO + SQLite) seen in the room. */
   cursor = 0;
   epoch: string | undefined;
+  /** `memberCount` of the last Tether `joined` (undefined before one, or if it had none). */
+  memberCount: number | undefined;
   /** Set by the owner: which read mode to switch to once joined. */
   modeAfterJoin: ReadMode = 'inspect';
   private nextAckId = 1;
@@ -115,6 +124,7 @@ export class ChatClient implements WsHandler {
         ws.sendText(helloFrame(this.name, this.token));
         return;
       case 'naive':
+        this.events.connected(this);
         this.join();
         return;
       case 'socketio':
@@ -163,6 +173,7 @@ export class ChatClient implements WsHandler {
       case 'welcome': {
         const welcome = JSON.parse(buf.toString('utf8', start, end)) as { token?: string };
         this.token = welcome.token;
+        this.events.connected(this);
         this.join();
         return;
       }
@@ -170,6 +181,7 @@ export class ChatClient implements WsHandler {
         this.onJoined(buf, start, end);
         return;
       case 'eio-open':
+        this.events.connected(this);
         (this.ws as LeanWs).sendText('40');
         return;
       case 'eio-ping':
@@ -226,6 +238,10 @@ export class ChatClient implements WsHandler {
 
   private onJoined(buf: Buffer, start: number, end: number): void {
     if (this.joined) return; // a repeated answer
+    if (this.options.dialect === 'tether') {
+      const count = numberAfter(buf, start, end, MEMBER_COUNT_KEY);
+      this.memberCount = count < 0 ? undefined : count;
+    }
     if (!this.options.trackCursor || this.options.dialect !== 'tether') {
       this.becomeReady([]);
       return;
@@ -240,8 +256,8 @@ export class ChatClient implements WsHandler {
     this.becomeReady(page);
   }
 
-  onClose(code: number, opened: boolean): void {
+  onClose(code: number, opened: boolean, reason: string): void {
     this.joined = false;
-    this.events.closed(this, code, opened);
+    this.events.closed(this, code, opened, reason);
   }
 }

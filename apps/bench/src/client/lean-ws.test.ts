@@ -107,18 +107,28 @@ async function rawServer(): Promise<Fixture> {
   return fixture;
 }
 
-function collector(): WsHandler & { texts: string[]; opened: Promise<void>; closed: Promise<number> } {
+function collector(): WsHandler & {
+  texts: string[];
+  opened: Promise<void>;
+  closed: Promise<number>;
+  reason: string | undefined;
+} {
   let open: () => void = () => undefined;
   let close: (code: number) => void = () => undefined;
   const texts: string[] = [];
-  return {
+  const handler = {
     texts,
+    reason: undefined as string | undefined,
     opened: new Promise<void>((resolve) => (open = resolve)),
     closed: new Promise<number>((resolve) => (close = resolve)),
     onOpen: () => open(),
-    onText: (buf, start, end) => texts.push(buf.toString('utf8', start, end)),
-    onClose: (code) => close(code),
+    onText: (buf: Buffer, start: number, end: number) => texts.push(buf.toString('utf8', start, end)),
+    onClose: (code: number, _opened: boolean, reason: string) => {
+      handler.reason = reason;
+      close(code);
+    },
   };
+  return handler;
 }
 
 const until = async (check: () => boolean, timeoutMs = 5000): Promise<void> => {
@@ -171,7 +181,7 @@ describe('LeanWs', () => {
     ws.destroy();
   });
 
-  it('sends masked text frames and reports the close code the server sent', async () => {
+  it('sends masked text frames and reports the close code and reason the server sent', async () => {
     const server = await rawServer();
     const handler = collector();
     const ws = new LeanWs(
@@ -185,10 +195,12 @@ describe('LeanWs', () => {
       opcode: 0x1,
       payload: Buffer.from('{"type":"hello"}'),
     });
+    const hint = '{"restart":true,"retryInMs":500,"spreadMs":1000}';
     const code = Buffer.alloc(2);
     code.writeUInt16BE(1001, 0);
-    await server.trickle(serverFrame(0x8, code));
+    await server.trickle(serverFrame(0x8, Buffer.concat([code, Buffer.from(hint)])));
     expect(await handler.closed).toBe(1001);
+    expect(handler.reason).toBe(hint);
   });
 
   it('reports a failed handshake as a close before open', async () => {

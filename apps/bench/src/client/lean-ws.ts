@@ -24,8 +24,11 @@ export interface WsHandler {
   onOpen(): void;
   /** A text frame in `inspect` mode (or a small one): `buf[start, end)`, valid only during the call. */
   onText(buf: Buffer, start: number, end: number): void;
-  /** Called once. `opened` is false when the connection or handshake failed. */
-  onClose(code: number, opened: boolean): void;
+  /**
+   * Called once. `opened` is false when the connection or handshake failed;
+   * `reason` is the close frame's reason ('' without one, or without a close frame).
+   */
+  onClose(code: number, opened: boolean, reason: string): void;
 }
 
 export interface LeanWsOptions {
@@ -122,13 +125,13 @@ export class LeanWs {
     this.finish(1006);
   }
 
-  private finish(code: number): void {
+  private finish(code: number, reason = ''): void {
     if (this.state === State.Closed) return;
     const opened = this.state !== State.Connecting;
     this.state = State.Closed;
     clearTimeout(this.connectTimer);
     this.socket.destroy();
-    this.handler.onClose(code, opened);
+    this.handler.onClose(code, opened, reason);
   }
 
   private onRead(buf: Buffer, length: number): void {
@@ -235,12 +238,15 @@ export class LeanWs {
         return;
       case 0x8: {
         const code = end - start >= 2 ? buf.readUInt16BE(start) : 1005;
+        // The reason (a Tether server's restart hint, say) is read before the
+        // shared buffer is reused.
+        const reason = end - start > 2 ? buf.toString('utf8', start + 2, end) : '';
         if (this.state === State.Open) {
           const payload = Buffer.alloc(2);
           payload.writeUInt16BE(code === 1005 ? 1000 : code, 0);
           this.socket.end(frame(0x8, payload));
         }
-        this.finish(code);
+        this.finish(code, reason);
         return;
       }
       case 0x9:

@@ -4,7 +4,16 @@
  * one scenario; its clients live between commands.
  */
 import type { DialectName } from '../client/dialect.js';
+import type { ProbeCounters } from '../client/reconnect.js';
 import type { Percentiles } from '../metrics/samples.js';
+
+/** How the waits before reconnecting went, since the counters were last reset. */
+export interface RetryStats extends ProbeCounters {
+  /** Waits paced by a restart hint (Tether). */
+  paced: number;
+  /** Waits on the backoff ladder (or Socket.IO's backoff). */
+  backoff: number;
+}
 
 export interface ConnectArgs {
   dialect: DialectName;
@@ -34,6 +43,10 @@ export interface ConnectResult {
   /** How connections ended before joining ("1006 before open", …), and errors answered. */
   closes: Record<string, number>;
   refusals: Record<string, number>;
+  /** Tether: `memberCount` in the `joined` of the last client to join (undefined for other servers). */
+  lastMemberCount?: number | undefined;
+  /** Clients of the generator in that client's room, itself included: what `lastMemberCount` should be. */
+  roomClients?: number;
 }
 
 export interface QuiesceArgs {
@@ -113,6 +126,10 @@ export interface AwaitResumedResult {
   allResumedMs: number;
   resumeMs: Percentiles;
   attempts: Percentiles;
+  /** How connections ended after the restart: "1001 hint", "1001", "1006 before open", … */
+  closes: Record<string, number>;
+  /** The waits before reconnecting: paced by a restart hint, on the backoff, and the /readyz probes. */
+  retries: RetryStats;
 }
 
 export interface VerifyArgs {

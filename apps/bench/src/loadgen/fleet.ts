@@ -1,27 +1,31 @@
 /**
- * Every client of one generator process, their counters, and the reconnect
- * policy of docs/protocol.md: after the n-th failed attempt in a row, wait a
- * random time in [0, min(10 s, 0.5 s × 2^(n-1))]; the count resets once a
- * connection has stayed up for 10 s; a 1013 close waits at least 5 s.
+ * Every client of one generator process, their counters, and their
+ * reconnect policy: each client waits as a real client of its server would
+ * (client/reconnect.ts: docs/protocol.md §9 for Tether, restart hint and
+ * /readyz probe included; socket.io-client's defaults for Socket.IO).
  */
 import { ChatClient, type ChatClientEvents, type HistoryMessage } from '../client/chat-client.js';
 import { counted } from '../client/lean-ws.js';
+import { readyz } from '../client/ready-probe.js';
+import {
+  reconnectPolicy,
+  waitThenRetry,
+  type PendingRetry,
+  type ReconnectPolicy,
+  type Wait,
+} from '../client/reconnect.js';
 import { Samples } from '../metrics/samples.js';
-import type { ConnectArgs, ConnectResult, QuiesceArgs, QuiesceResult } from './commands.js';
+import type { ConnectArgs, ConnectResult, QuiesceArgs, QuiesceResult, RetryStats } from './commands.js';
 
 export interface FleetHooks {
   message?: (client: ChatClient, buf: Buffer, start: number, end: number) => void;
   ack?: (client: ChatClient, id: string) => void;
   refused?: (client: ChatClient, id: string | undefined, code: string) => void;
   ready?: (client: ChatClient, page: readonly HistoryMessage[]) => void;
-  closed?: (client: ChatClient, code: number, opened: boolean) => void;
+  closed?: (client: ChatClient, code: number, opened: boolean, reason: string) => void;
 }
 
-const STABLE_MS = 10_000;
-
-export function backoffMs(attempt: number): number {
-  return Math.random() * Math.min(10_000, 500 * 2 ** (attempt - 1));
-}
+export const noRetries = (): RetryStats => ({ paced: 0, backoff: 0, probes: 0, hits: 0 });
 
 interface PendingConnect {
   started: Map<ChatClient, number>;
@@ -40,12 +44,12 @@ export class Fleet implements ChatClientEvents {
   private inspected = 0;
   /** Frames of any kind seen by inspecting clients, for quiescence. */
   private activity = 0;
-  private readonly attempts: number[] = [];
-  private readonly upSince: (number | undefined)[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly policies: ReconnectPolicy[] = [];
+  private readonly waiting = new Map<ChatClient, PendingRetry>();
   private pending: PendingConnect | undefined;
   retries = 0;
   reconnectAttempts: number[] = [];
+  retryStats: RetryStats = noRetries();
 
   /** Every message frame received so far, inspected or counted. */
   get deliveries(): number {
@@ -79,7 +83,7 @@ export class Fleet implements ChatClientEvents {
       );
       client.modeAfterJoin = i < args.senders || i % args.probeEvery === 0 ? 'inspect' : 'count';
       this.clients.push(client);
-      this.attempts[i] = 0;
+      this.policies[i] = reconnectPolicy(args.dialect);
       added.push(client);
     }
     const joinMs = new Samples();
@@ -101,6 +105,7 @@ export class Fleet implements ChatClientEvents {
           client.connect();
         }
       };
+      let last: ChatClient | undefined;
       const finish = (): void => {
         clearTimeout(deadlineTimer);
         this.pending = undefined;
@@ -113,6 +118,8 @@ export class Fleet implements ChatClientEvents {
           joinMs: joinMs.summary(),
           closes,
           refusals,
+          lastMemberCount: last?.memberCount,
+          roomClients: last ? this.clients.filter((c) => c.room === last?.room).length : 0,
         });
       };
       const deadlineTimer = setTimeout(finish, args.timeoutMs);
@@ -126,6 +133,7 @@ export class Fleet implements ChatClientEvents {
           joinMs.add(at - (started.get(client) ?? at));
           started.delete(client);
           lastJoinAt = at;
+          last = client;
           joined++;
           inFlight--;
           if (joined === args.count) finish();
@@ -157,8 +165,8 @@ export class Fleet implements ChatClientEvents {
   closeAll(graceful: boolean): number {
     this.reconnect = false;
     this.pending = undefined;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const retry of this.waiting.values()) retry.cancel();
+    this.waiting.clear();
     let n = 0;
     for (const client of this.clients) {
       if (graceful) client.close();
@@ -168,24 +176,34 @@ export class Fleet implements ChatClientEvents {
     return n;
   }
 
-  private schedule(client: ChatClient, code: number): void {
+  private schedule(client: ChatClient, wait: Wait): void {
     const i = client.index;
-    const attempt = (this.attempts[i] = (this.attempts[i] ?? 0) + 1);
     this.reconnectAttempts[i] = (this.reconnectAttempts[i] ?? 0) + 1;
-    let delay = backoffMs(attempt);
-    if (code === 1013) delay = Math.max(delay, 5000);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      client.connect();
-    }, delay);
-    this.timers.add(timer);
+    if (wait.paced) this.retryStats.paced++;
+    else this.retryStats.backoff++;
+    this.waiting.get(client)?.cancel();
+    this.waiting.set(
+      client,
+      waitThenRetry(
+        wait,
+        () => {
+          this.waiting.delete(client);
+          client.connect();
+        },
+        () => readyz(client.options.host, client.options.port),
+        this.retryStats,
+      ),
+    );
   }
 
   // ChatClientEvents
 
+  connected(client: ChatClient): void {
+    this.policies[client.index]?.connected(performance.now());
+  }
+
   ready(client: ChatClient, page: readonly HistoryMessage[]): void {
     this.activity++;
-    this.upSince[client.index] = performance.now();
     const pending = this.pending;
     if (pending?.started.has(client)) pending.onJoined(client);
     this.hooks.ready?.(client, page);
@@ -208,26 +226,19 @@ export class Fleet implements ChatClientEvents {
     this.hooks.refused?.(client, id, code);
   }
 
-  closed(client: ChatClient, code: number, opened: boolean): void {
-    const i = client.index;
-    const up = this.upSince[i];
-    if (up !== undefined && performance.now() - up >= STABLE_MS) this.attempts[i] = 0;
-    this.upSince[i] = undefined;
-    this.hooks.closed?.(client, code, opened);
+  closed(client: ChatClient, code: number, opened: boolean, reason: string): void {
+    this.hooks.closed?.(client, code, opened, reason);
     const pending = this.pending;
     if (pending?.started.has(client)) {
       const key = `${code}${opened ? '' : ' before open'}`;
       pending.closes[key] = (pending.closes[key] ?? 0) + 1;
     }
     const connecting = pending?.started.has(client) === true && performance.now() < pending.deadline;
-    // Closes the protocol says are not retried in a loop.
-    const final = code === 1002 || code === 1003 || code === 1008 || code === 1009;
-    if (final) return;
-    if (connecting) {
-      this.retries++;
-      this.schedule(client, code);
-    } else if (this.reconnect) {
-      this.schedule(client, code);
-    }
+    if (!connecting && !this.reconnect) return;
+    // undefined: a close the client's policy does not retry (1002, 1003, 1008, 1009).
+    const wait = this.policies[client.index]?.closed({ code, reason, opened }, performance.now());
+    if (wait === undefined) return;
+    if (connecting) this.retries++;
+    this.schedule(client, wait);
   }
 }

@@ -6,6 +6,8 @@
  * without gaps; senders with acks keep an outbox and resend what was not
  * acked, with the original id, after reconnecting.
  */
+import { parseRestartHint } from '@tether/protocol/rules';
+
 import type { ChatClient, HistoryMessage } from '../client/chat-client.js';
 import { makeText, nowMicros, parseText, readCounter } from '../client/payload.js';
 import { Samples } from '../metrics/samples.js';
@@ -16,7 +18,7 @@ import type {
   VerifyArgs,
   VerifyResult,
 } from './commands.js';
-import type { Fleet } from './fleet.js';
+import { noRetries, type Fleet } from './fleet.js';
 
 export class ResumeRun {
   private readonly senders: ChatClient[];
@@ -29,6 +31,7 @@ export class ResumeRun {
   private timer: NodeJS.Timeout | undefined;
   private restartAt: number | undefined;
   private readonly closedAfterRestart = new Set<ChatClient>();
+  private closesAfterRestart: Record<string, number> = {};
   private readonly resumedAt = new Map<ChatClient, number>();
 
   constructor(private readonly fleet: Fleet) {
@@ -83,8 +86,11 @@ export class ResumeRun {
       ack: (client, id) => {
         this.outboxes[this.roomOf.get(client.room) as number]?.delete(id);
       },
-      closed: (client) => {
-        if (this.restartAt !== undefined) this.closedAfterRestart.add(client);
+      closed: (client, code, opened, reason) => {
+        if (this.restartAt === undefined) return;
+        this.closedAfterRestart.add(client);
+        const key = `${code}${code === 1001 && parseRestartHint(reason) ? ' hint' : ''}${opened ? '' : ' before open'}`;
+        this.closesAfterRestart[key] = (this.closesAfterRestart[key] ?? 0) + 1;
       },
     };
     this.timer = setInterval(() => this.tick(), 1000 / args.perRoomPerSec);
@@ -107,8 +113,10 @@ export class ResumeRun {
   markRestart(): { clientsOpen: number } {
     this.restartAt = performance.now();
     this.closedAfterRestart.clear();
+    this.closesAfterRestart = {};
     this.resumedAt.clear();
     this.fleet.reconnectAttempts = [];
+    this.fleet.retryStats = noRetries();
     return { clientsOpen: this.fleet.openCount };
   }
 
@@ -133,6 +141,8 @@ export class ResumeRun {
       allResumedMs: lastAt - restartAt,
       resumeMs: times.summary(),
       attempts: attempts.summary(),
+      closes: { ...this.closesAfterRestart },
+      retries: { ...this.fleet.retryStats },
     };
   }
 

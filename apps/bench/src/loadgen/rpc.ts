@@ -32,7 +32,8 @@ export class LoadGenerator {
     const proc = spawnManaged({
       name: `loadgen-${label}`,
       command: globalThis.process.execPath,
-      args: ['--import', 'tsx', path.join(BENCH_ROOT, 'src/loadgen/main.ts')],
+      // @tether/protocol from its TypeScript sources (as the tests read it), not its dist.
+      args: ['--conditions=@tether/source', '--import', 'tsx', path.join(BENCH_ROOT, 'src/loadgen/main.ts')],
       cwd: BENCH_ROOT,
       cpu,
       logFile: path.join(workDir, `loadgen-${label}.log`),

@@ -5,7 +5,7 @@
  * fixed offered loads, then deliveries per second at saturation with the
  * peak RSS during that burst.
  */
-import { TETHER_FANOUT_RATE_LIMIT } from '../config.js';
+import { TETHER_FANOUT_ENV } from '../config.js';
 import type { FanoutArgs } from '../loadgen/commands.js';
 import type { LoadGenerator } from '../loadgen/rpc.js';
 import { rssAfterGc } from '../metrics/proc.js';
@@ -85,7 +85,7 @@ export async function runFanout(ctx: ScenarioContext): Promise<void> {
       ctx.log(`fan-out: ${id}, ${clients} clients`);
       const row = await withServer(
         ctx,
-        () => startServer(ctx, id, TETHER_FANOUT_RATE_LIMIT),
+        () => startServer(ctx, id, TETHER_FANOUT_ENV),
         `fanout-${id}-${clients}`,
         async (server, generator) => {
           const pid = (server.processes[0] as { pid: number }).pid;

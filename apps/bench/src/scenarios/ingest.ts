@@ -4,7 +4,7 @@
  * Tether (SQLite, group commit) against Socket.IO + SQLite (one INSERT, so
  * one fsync, per message), both WAL with synchronous = FULL.
  */
-import { TETHER_RATE_LIMIT } from '../config.js';
+import { TETHER_ENV } from '../config.js';
 import type { IngestArgs } from '../loadgen/commands.js';
 import type { LoadGenerator } from '../loadgen/rpc.js';
 import type { IngestPhase, IngestRow } from '../results.js';
@@ -59,7 +59,7 @@ export async function runIngest(ctx: ScenarioContext): Promise<void> {
     ctx.log(`durable ingest: ${id}, ${cfg.senders} senders in ${cfg.rooms} rooms`);
     const row = await withServer(
       ctx,
-      () => startServer(ctx, id, TETHER_RATE_LIMIT),
+      () => startServer(ctx, id, TETHER_ENV),
       `ingest-${id}`,
       async (server, generator) => {
         await connectIngestSenders(ctx, server, generator);

@@ -10,7 +10,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { TETHER_FANOUT_RATE_LIMIT, TETHER_RATE_LIMIT } from '../config.js';
+import { TETHER_FANOUT_ENV, TETHER_ENV } from '../config.js';
 import { RESULTS_DIR } from '../paths.js';
 import type { ProfileEntry, ProfileSummary } from '../results.js';
 import { startTether } from '../servers/tether.js';
@@ -127,7 +127,7 @@ export async function runProfile(ctx: ScenarioContext, target: ProfileTarget = '
   const windows: { phase: string; from: number; to: number; deliveriesPerSec: number }[] = [];
   await withServer(
     ctx,
-    () => startProfiledTether(ctx, TETHER_FANOUT_RATE_LIMIT, dir),
+    () => startProfiledTether(ctx, TETHER_FANOUT_ENV, dir),
     'profile',
     async (server, generator) => {
       await fillRoom(ctx, server, generator, clients);
@@ -186,7 +186,7 @@ async function runIngestProfile(ctx: ScenarioContext): Promise<void> {
   let ackedPerSec = 0;
   await withServer(
     ctx,
-    () => startProfiledTether(ctx, TETHER_RATE_LIMIT, dir),
+    () => startProfiledTether(ctx, TETHER_ENV, dir),
     'profile-ingest',
     async (server, generator) => {
       await connectIngestSenders(ctx, server, generator);

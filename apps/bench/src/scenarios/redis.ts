@@ -4,7 +4,7 @@
  * trips per send, counted with MONITOR during paced sends, net of the idle
  * rate (membership refreshes and re-reads run on timers).
  */
-import { TETHER_FANOUT_RATE_LIMIT } from '../config.js';
+import { TETHER_FANOUT_ENV } from '../config.js';
 import { CpuMeter } from '../metrics/proc.js';
 import { RedisMonitor, total } from '../metrics/redis-monitor.js';
 import type { RedisRow, RoundTrips } from '../results.js';
@@ -93,7 +93,7 @@ export async function runRedis(ctx: ScenarioContext): Promise<void> {
         startTether(ctx.start, {
           id,
           label: `Tether on Redis, ${nodes} node${nodes > 1 ? 's' : ''}`,
-          env: { ...TETHER_FANOUT_RATE_LIMIT, REDIS_URL: redis.url, REDIS_PREFIX: `bench${nodes}:` },
+          env: { ...TETHER_FANOUT_ENV, REDIS_URL: redis.url, REDIS_PREFIX: `bench${nodes}:` },
           nodes,
         });
       const row = await withServer(ctx, start, `redis-${nodes}`, async (server, generator) => {

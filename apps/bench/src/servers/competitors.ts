@@ -10,7 +10,7 @@ import path from 'node:path';
 import ts from 'typescript';
 
 import { BENCH_ROOT, SERVER_NODE_FLAGS } from '../paths.js';
-import { spawnManaged, stopProcess, type ManagedProcess } from '../processes.js';
+import { killProcess, spawnManaged, stopProcess, type ManagedProcess } from '../processes.js';
 import { freePort, waitReady } from './ready.js';
 import type { ServerInstance, StartContext } from './types.js';
 
@@ -73,8 +73,9 @@ export async function startCompetitor(ctx: StartContext, id: CompetitorId): Prom
     processes,
     ports: [port],
     stop: () => stopProcess(processes[0] as ManagedProcess),
-    restart: async (onStopped) => {
-      await stopProcess(processes[0] as ManagedProcess);
+    restart: async (kind, onStopped) => {
+      const running = processes[0] as ManagedProcess;
+      await (kind === 'SIGKILL' ? killProcess(running) : stopProcess(running));
       onStopped?.();
       processes[0] = launch();
       await waitReady(processes[0], port, undefined);

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { BENCH_ROOT, REPO_ROOT, SERVER_NODE_FLAGS, TETHER_ENTRY } from '../paths.js';
-import { spawnManaged, stopProcess, type ManagedProcess } from '../processes.js';
+import { killProcess, spawnManaged, stopProcess, type ManagedProcess } from '../processes.js';
 import { freePort, waitReady } from './ready.js';
 import type { ServerId, ServerInstance, StartContext } from './types.js';
 
@@ -111,8 +111,8 @@ export async function startTether(ctx: StartContext, options: TetherOptions): Pr
     stop: async () => {
       await Promise.all(processes.map((p) => stopProcess(p)));
     },
-    restart: async (onStopped) => {
-      await Promise.all(processes.map((p) => stopProcess(p)));
+    restart: async (kind, onStopped) => {
+      await Promise.all(processes.map((p) => (kind === 'SIGKILL' ? killProcess(p) : stopProcess(p))));
       onStopped?.();
       for (let node = 0; node < processes.length; node++) processes[node] = launch(node);
       await Promise.all(processes.map((p, node) => waitReady(p, ports[node] as number, '/readyz')));

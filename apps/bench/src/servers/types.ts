@@ -18,9 +18,16 @@ export interface ServerInstance {
   readonly ports: readonly number[];
   /** SIGTERM (SIGKILL after a grace period) and wait for the exit. */
   stop(): Promise<void>;
-  /** Stops and starts again on the same port and data; resolves once it is ready again. */
-  restart?(onStopped?: () => void): Promise<void>;
+  /**
+   * Stops the server, gracefully (SIGTERM, as `stop`) or as a crash
+   * (SIGKILL), and starts it again on the same port and data; resolves once
+   * it is ready again.
+   */
+  restart?(kind: RestartKind, onStopped?: () => void): Promise<void>;
 }
+
+/** A graceful restart (SIGTERM, then start again) or a crash (SIGKILL, then start again). */
+export type RestartKind = 'SIGTERM' | 'SIGKILL';
 
 export interface StartContext {
   /** Folder for this run's databases, logs and profiles. */
