@@ -36,7 +36,12 @@ export type Figure = (run: Run, server: ServerId) => number | undefined;
 
 export type Comparison = '<' | '<=' | '>=' | '>';
 
+/** The scenarios goals are judged on (`--only` names). */
+export type GoalScenario = 'fanout' | 'ingest' | 'storm' | 'resume' | 'redis';
+
 interface GoalRowBase {
+  /** The scenario whose results the figure reads; the report lists a goal only if its scenario ran. */
+  scenario?: GoalScenario;
   /** The goal as the report words it. */
   text: string | ((run: Run) => string);
   /** The server judged (the numerator of a ratio). */
@@ -138,6 +143,7 @@ const stormNote = (run: Run): string => {
 function resumeGoal(kind: RestartKind): GoalRow {
   return {
     text: `resume after ${kind}: time until all rejoined, Tether ÷ Socket.IO + SQLite`,
+    scenario: 'resume',
     server: 'tether',
     peer: 'socketio-sqlite',
     figure: (run, s) => resumeOf(run.results, s, kind)?.resumed.allResumedMs,
@@ -160,6 +166,7 @@ function resumeGoal(kind: RestartKind): GoalRow {
 export const GOALS: readonly GoalRow[] = [
   {
     text: (run) => `fan-out deliveries/s at saturation, Tether ÷ ws-naive (N = ${run.clients})`,
+    scenario: 'fanout',
     server: 'tether',
     peer: 'ws-naive',
     figure: (run, s) => saturation(run, s)?.result.deliveriesPerSec,
@@ -169,6 +176,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   {
     text: (run) => `fan-out deliveries/s at saturation, Tether ÷ Socket.IO (N = ${run.clients})`,
+    scenario: 'fanout',
     server: 'tether',
     peer: 'socketio',
     figure: (run, s) => saturation(run, s)?.result.deliveriesPerSec,
@@ -178,6 +186,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   {
     text: 'p99 latency at 100,000 deliveries/s, Tether ÷ ws-naive',
+    scenario: 'fanout',
     server: 'tether',
     peer: 'ws-naive',
     figure: (run, s) => atLoad(100_000)(run, s)?.result.latencyMs.p99,
@@ -187,6 +196,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   {
     text: 'p99 latency at 100,000 deliveries/s, Tether',
+    scenario: 'fanout',
     server: 'tether',
     figure: (run, s) => atLoad(100_000)(run, s)?.result.latencyMs.p99,
     compare: '<=',
@@ -195,6 +205,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   {
     text: 'server CPU at 50,000 deliveries/s, Tether ÷ ws-naive',
+    scenario: 'fanout',
     server: 'tether',
     peer: 'ws-naive',
     figure: (run, s) => atLoad(50_000)(run, s)?.cpu.server,
@@ -204,6 +215,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   {
     text: 'RSS per idle joined connection, Tether ÷ ws-naive',
+    scenario: 'fanout',
     server: 'tether',
     peer: 'ws-naive',
     figure: (run, s) => fanout(run, s)?.rssPerConnection,
@@ -212,6 +224,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   {
     text: 'RSS per idle joined connection, Tether ÷ Socket.IO',
+    scenario: 'fanout',
     server: 'tether',
     peer: 'socketio',
     figure: (run, s) => fanout(run, s)?.rssPerConnection,
@@ -220,6 +233,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   {
     text: 'peak RSS during the burst, Tether ÷ ws-naive',
+    scenario: 'fanout',
     server: 'tether',
     peer: 'ws-naive',
     figure: (run, s) => saturation(run, s)?.peakRss,
@@ -228,6 +242,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   {
     text: 'peak RSS during the burst, Tether ÷ Socket.IO',
+    scenario: 'fanout',
     server: 'tether',
     peer: 'socketio',
     figure: (run, s) => saturation(run, s)?.peakRss,
@@ -236,6 +251,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   {
     text: 'durable ingest acked messages/s (burst), Tether ÷ Socket.IO + SQLite',
+    scenario: 'ingest',
     server: 'tether',
     peer: 'socketio-sqlite',
     figure: (run, s) => ingestBurst(run, s)?.result.ackedPerSec,
@@ -244,6 +260,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   {
     text: (run) => `ack p99 at ${int(ingestTopRate(run, 'tether')?.offeredPerSec ?? 0)} messages/s, Tether`,
+    scenario: 'ingest',
     server: 'tether',
     figure: (run, s) => ingestTopRate(run, s)?.result.ackMs.p99,
     compare: '<=',
@@ -252,6 +269,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   {
     text: (run) => `connect storm of ${int(stormSize(run))}: time until all joined, Tether ÷ ws-naive`,
+    scenario: 'storm',
     server: 'tether',
     peer: 'ws-naive',
     figure: (run, s) => stormOf(run.results, s)?.result.elapsedMs,
@@ -264,6 +282,7 @@ export const GOALS: readonly GoalRow[] = [
   resumeGoal('SIGKILL'),
   {
     text: 'Redis round trips per send (Tether, 1 node)',
+    scenario: 'redis',
     server: 'tether-redis-1',
     figure: (run) => redisRoundTrips(run.results)?.perSend,
     // One round trip; the count is net of an idle window, so allow for its noise.
@@ -328,6 +347,19 @@ export function evaluateGoal(row: GoalRow, run: Run): Goal {
 export function evaluateGoals(results: Results, rows: readonly GoalRow[] = GOALS): Goal[] {
   const run: Run = { results, clients: largestFanout(results) };
   return rows.map((row) => evaluateGoal(row, run));
+}
+
+/** The goals of the scenarios that ran (with any results), or every goal when none did. */
+export function goalsOfRun(results: Results, rows: readonly GoalRow[] = GOALS): GoalRow[] {
+  const ran: Record<GoalScenario, boolean> = {
+    fanout: results.fanout.length > 0,
+    ingest: results.ingest.length > 0,
+    storm: results.storm.length > 0,
+    resume: results.resume.length > 0,
+    redis: results.redis.length > 0,
+  };
+  if (!Object.values(ran).some(Boolean)) return [...rows];
+  return rows.filter((row) => row.scenario === undefined || ran[row.scenario]);
 }
 
 /** The goals as a Markdown table. */

@@ -376,8 +376,13 @@ describe('evaluateGoals', () => {
       '| ws-naive | 5,000 | 4.00 | 5.00 / 10.0 | ✓ all 5,000 joined | 0 | ',
       '| socketio | 5,000 | 9.00 | 5.00 / 10.0 | ✗ 4999/5000 joined, 1 failed | 0 | 1006 before open 7',
     ]);
+    // A run of the storm alone lists the storm's goal, not the fan-out's.
     const markdown = renderMarkdown(results([], { storm: [storm('tether', 2000)] }));
     expect(markdown).toContain('## Goals');
+    expect(markdown).toContain(
+      '| connect storm of 5,000: time until all joined, Tether ÷ ws-naive | no data |',
+    );
+    expect(markdown).not.toContain('fan-out deliveries/s');
     expect(markdown).toContain('## 3. Connect storm');
   });
 });

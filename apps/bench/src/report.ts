@@ -6,7 +6,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { int, kib, mib, ms, pct } from './format.js';
-import { evaluateGoals, renderGoals } from './goals.js';
+import { evaluateGoals, goalsOfRun, renderGoals } from './goals.js';
 import type { Percentiles } from './metrics/samples.js';
 import type { CpuPair, FanoutPhase, FanoutRow, IngestRow, ResumeRow, Results, StormRow } from './results.js';
 import {
@@ -170,7 +170,8 @@ export function renderMarkdown(results: Results): string {
   const judged = [results.fanout, results.ingest, results.storm, results.resume, results.redis];
   if (judged.some((rows) => rows.length > 0)) {
     lines.push('## Goals', '');
-    lines.push(...renderGoals(evaluateGoals(results)), '');
+    // The goals of the scenarios this run measured (all of them in the JSON).
+    lines.push(...renderGoals(evaluateGoals(results, goalsOfRun(results))), '');
     const n = largestFanout(results);
     const perDeliveryAt = (server: ServerId): string =>
       perDelivery(fanoutAt(results, server, n)?.saturation, ' µs');
