@@ -10,6 +10,7 @@ export interface Metrics {
   framesRejected: Counter<'code'>;
   heartbeatTerminations: Counter;
   slowConsumerTerminations: Counter;
+  abuseCloses: Counter<'reason'>;
   transportErrors: Counter<'reason'>;
   fanoutSeconds: Histogram;
   storeSeconds: Histogram;
@@ -70,6 +71,12 @@ export function createMetrics(): Metrics {
     slowConsumerTerminations: new Counter({
       name: 'tether_slow_consumer_terminations_total',
       help: 'Connections terminated for leaving more than 4 MiB unsent',
+      registers: [registry],
+    }),
+    abuseCloses: new Counter({
+      name: 'tether_abuse_closes_total',
+      help: 'Connections closed with 1008 for abuse: bad_requests, rate_limited, or too many requests waiting',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     transportErrors: new Counter({

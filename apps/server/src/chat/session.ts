@@ -164,7 +164,7 @@ export class Session implements ConnectionSession {
     if (this.busy || this.backlog) {
       this.backlog ??= [];
       if (this.backlog.length >= MAX_BACKLOG) {
-        this.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many requests in flight');
+        this.abuse('backlog', 'too many requests in flight');
         return;
       }
       this.backlog.push(task);
@@ -281,8 +281,14 @@ export class Session implements ConnectionSession {
       (this.badRequests ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(clock.now()) >
         LIMITS.MAX_BAD_REQUESTS_PER_WINDOW
     ) {
-      this.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many bad requests');
+      this.abuse('bad_request', 'too many bad requests');
     }
+  }
+
+  /** Closes with 1008 for abuse, counted by reason. */
+  private abuse(reason: 'backlog' | 'bad_request' | 'rate_limited', text: string): void {
+    this.context.metrics.abuseCloses.inc({ reason });
+    this.peer.close(CLOSE_CODES.POLICY_VIOLATION, text);
   }
 
   /** Answers `rate_limited`; more than 100 within a minute close the connection (1008). */
@@ -292,7 +298,7 @@ export class Session implements ConnectionSession {
       (this.rateLimits ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(this.context.clock.now()) >
       LIMITS.MAX_RATE_LIMITED_PER_WINDOW
     ) {
-      this.peer.close(CLOSE_CODES.POLICY_VIOLATION, 'too many messages');
+      this.abuse('rate_limited', 'too many requests beyond their budget');
     }
   }
 }

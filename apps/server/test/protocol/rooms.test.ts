@@ -59,6 +59,7 @@ describe('join', () => {
       epoch: expect.any(String) as unknown,
       seq: 0,
       members: [alice.user],
+      memberCount: 1,
       messages: [],
       hasMore: false,
     });
@@ -346,7 +347,7 @@ describe('rooms', () => {
     await using srv = await startTestServer();
     const viewer = await srv.user('viewer');
     viewer.send({ type: 'rooms' });
-    expect(await viewer.next('rooms')).toEqual({ type: 'rooms', rooms: [] });
+    expect(await viewer.next('rooms')).toEqual({ type: 'rooms', rooms: [], hasMore: false });
   });
 
   it('still lists rooms after a restart', async () => {
