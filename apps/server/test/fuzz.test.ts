@@ -12,7 +12,7 @@
  * - nothing throws, nothing is logged at warn or above (a caught internal
  *   error logs there), no unhandled rejection (vitest fails on those);
  * - every frame is a final unmasked text frame that `parseServerMessage`
- *   accepts (PROTOCOL.md's shapes), and every close code is in its table;
+ *   accepts (the protocol reference's shapes), and every close code is in its table;
  * - answers are ones this connection asked for: a welcome after a hello, a
  *   joined for a join, an ack for an id it sent, a pong with a t it sent;
  *   before its welcome a connection gets only errors and the welcome;
@@ -304,7 +304,7 @@ class FakePeer implements Peer {
     }
     const parsed = parseServerMessage(text);
     if (!parsed.ok) {
-      this.violate(`not a PROTOCOL.md frame (${parsed.error.message})`, text);
+      this.violate(`not a frame of the protocol (${parsed.error.message})`, text);
       return;
     }
     this.frames += 1;
@@ -313,7 +313,7 @@ class FakePeer implements Peer {
   }
 
   close(code: number): void {
-    if (!CLOSE_CODE_VALUES.has(code)) this.violate(`close code ${code} is not in PROTOCOL.md`, '');
+    if (!CLOSE_CODE_VALUES.has(code)) this.violate(`close code ${code} is not in the protocol reference`, '');
     if (!this.open) return;
     this.open = false;
     // ws reports the close a moment later; only 1000/1001 from the client are clean.

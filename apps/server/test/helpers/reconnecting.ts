@@ -1,5 +1,5 @@
 /**
- * The one test client that reconnects as PROTOCOL.md › Reconnect asks: on
+ * The one test client that reconnects as docs/protocol.md › Reconnect asks: on
  * each connection, hello with its token, join every room (with since and
  * epoch once it has them), then resend every unacked send with its original
  * id. Tests of what happens around a restart or a crash use it.
@@ -89,7 +89,7 @@ export class ReconnectingClient {
   readonly sent = new Map<string, Sent>();
   /** id → room and seq of its first ack. */
   readonly acked = new Map<string, Acked>();
-  /** Frames that are not in PROTOCOL.md, errors, and resends acked with another room or seq. */
+  /** Frames that are not in the protocol, errors, and resends acked with another room or seq. */
   readonly problems: string[] = [];
   /** Set when a close it must not retry ended the client. */
   fatal: number | undefined;

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md › Messages: "A message that was acked is never lost: not by a
+ * docs/protocol.md › Messages: "A message that was acked is never lost: not by a
  * reconnect, not by the server being killed", and the idempotent resend that
  * makes that work without duplicates.
  *
@@ -9,7 +9,7 @@
  * the whole history is read back: every message acked so far must be there
  * exactly once, in the room, at the seq and with the text it was acked with,
  * and each room's seqs must run 1..N without a gap. Then the clients resume
- * as PROTOCOL.md › Reconnect says (hello with token, join with since and
+ * as docs/protocol.md › Reconnect says (hello with token, join with since and
  * epoch, resend every unacked id) and the next cycle sends new messages.
  *
  * CRASH_KILLS (default 20) and CRASH_SEED (default: random, printed) make a

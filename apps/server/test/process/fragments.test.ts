@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md › Transport › Frames, and the heartbeat, against the server as
+ * docs/protocol.md › Transport › Frames, and the heartbeat, against the server as
  * a child process: a flood of tiny fragments of a message that never ends is
  * closed with 1008 while the server's RSS (read from /proc) stays within
  * bounds, and a message still arriving after heartbeat interval + timeout is

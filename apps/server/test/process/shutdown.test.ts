@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md › HTTP routes and shutdown, close 1001: graceful shutdown, of
+ * docs/protocol.md › HTTP routes and shutdown, close 1001: graceful shutdown, of
  * the server in this process (`close()`) and of the server as a child process
  * getting SIGTERM, alone and under load. Under load, 40 clients that follow
  * docs/protocol.md › Reconnect stream messages into one room: every client

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md › Errors › Abuse limits: what one client may do to the others.
+ * docs/protocol.md › Errors › Abuse limits: what one client may do to the others.
  * More than 20 `bad_request` or 100 `rate_limited` within a minute close its
  * connection with 1008; a flood of sends or of pings, and attempts to act as
  * someone else or to read a room it is not in, leave everyone else served.
@@ -343,7 +343,7 @@ describe('no impersonation', () => {
       const mentions = client.received.filter((f) => /secret (one|two|three)/.test(JSON.stringify(f)));
       expect(mentions, who).toEqual([]);
     }
-    // The rooms list shows the room exists (PROTOCOL.md: every room is listed), not its messages.
+    // The rooms list shows the room exists (docs/protocol.md: rooms are listed), not its messages.
     spectators.neverJoined.send({ type: 'rooms' });
     const rooms = await spectators.neverJoined.next('rooms');
     expect(rooms.rooms.find((r) => r.name === 'secret')).toMatchObject({ seq: 3 });

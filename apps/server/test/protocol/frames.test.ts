@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md › Transport › Frames: text frames of at most 64 KiB, valid
+ * docs/protocol.md › Transport › Frames: text frames of at most 64 KiB, valid
  * UTF-8, uncompressed and masked; anything else closes the connection with
  * the code the protocol names for it (1002, 1003, 1007, 1008, 1009). Raw
  * sockets send frames no WebSocket library would. (Fragment floods and

@@ -1,4 +1,4 @@
-/** PROTOCOL.md › Heartbeat: server pings, dead-peer termination, app-level ping/pong. */
+/** docs/protocol.md › Heartbeat: server pings, dead-peer termination, app-level ping/pong. */
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { describe, expect, it } from 'vitest';

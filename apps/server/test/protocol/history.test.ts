@@ -1,4 +1,4 @@
-/** PROTOCOL.md › Messages › history: paging backwards with before/limit. */
+/** docs/protocol.md › Messages › history: paging backwards with before/limit. */
 import { ERROR_CODES, type Message } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 

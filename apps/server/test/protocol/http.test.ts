@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md › HTTP routes: /healthz, /readyz and /metrics, the web UI from
+ * docs/protocol.md › HTTP routes: /healthz, /readyz and /metrics, the web UI from
  * STATIC_DIR, and what no request may get: a file outside STATIC_DIR or a
  * dotfile inside it (secrets are placed above, beside and inside the folder
  * to prove it). Every answer carries the security headers, every HTML page a
@@ -47,7 +47,7 @@ describe('http', () => {
     expect(names.some((n) => /room/i.test(n))).toBe(true);
   });
 
-  it('names the metrics PROTOCOL.md lists', async () => {
+  it('names the metrics the protocol reference lists', async () => {
     await using srv = await startTestServer();
     const text = await (await fetch(`${srv.url}/metrics`)).text();
     const names = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]!} ${m[2]!}`);

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md › Transport › JSON rules: a text frame that is not a request
+ * docs/protocol.md › Transport › JSON rules: a text frame that is not a request
  * the protocol names (not JSON, the wrong shape, a field out of range, JSON
  * built to hurt a parser) is answered `bad_request`, and the connection is
  * served on; fields the protocol does not name are ignored.

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md › Close codes: a connection beyond MAX_CONNECTIONS is closed
+ * docs/protocol.md › Close codes: a connection beyond MAX_CONNECTIONS is closed
  * with 1013 (try again later); those admitted are unaffected, and a freed
  * slot admits the next one.
  */

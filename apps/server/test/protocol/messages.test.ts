@@ -1,4 +1,4 @@
-/** PROTOCOL.md › Messages: send, ack, fan-out, ordering, idempotency, text rules. */
+/** docs/protocol.md › Messages: send, ack, fan-out, ordering, idempotency, text rules. */
 import { ERROR_CODES, LIMITS } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md › Transport › Origin: an upgrade whose `Origin` is present and
+ * docs/protocol.md › Transport › Origin: an upgrade whose `Origin` is present and
  * is neither the server's own origin (same host and port as the request's
  * `Host`) nor in ALLOWED_ORIGINS gets HTTP 403 before any handshake. Raw
  * requests send what no WebSocket library would.

@@ -1,4 +1,4 @@
-/** PROTOCOL.md › Presence and typing. */
+/** docs/protocol.md › Presence and typing. */
 import { ERROR_CODES, type ServerMessage } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 

@@ -1,4 +1,4 @@
-/** PROTOCOL.md › Limits: the send rate per user, and what does not count toward it. */
+/** docs/protocol.md › Limits: the send rate per user, and what does not count toward it. */
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { ERROR_CODES } from '@tether/protocol';

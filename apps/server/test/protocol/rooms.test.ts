@@ -1,4 +1,4 @@
-/** PROTOCOL.md › Rooms: names, join/joined, history on join, resume, leave, the room list. */
+/** docs/protocol.md › Rooms: names, join/joined, history on join, resume, leave, the room list. */
 import { ERROR_CODES, LIMITS, type Message } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 

@@ -1,4 +1,4 @@
-/** PROTOCOL.md › Session: hello, welcome, names, tokens. */
+/** docs/protocol.md › Session: hello, welcome, names, tokens. */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

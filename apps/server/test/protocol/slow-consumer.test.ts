@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md › Limits: a connection with more than 4 MiB unsent (a slow
+ * docs/protocol.md › Limits: a connection with more than 4 MiB unsent (a slow
  * consumer) is terminated; the room's other members keep receiving, the
  * room hears after the grace period that it left, and the client resumes
  * with every message.

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md › Transport › Endpoint and upgrade: a WebSocket opens on `/ws`
+ * docs/protocol.md › Transport › Endpoint and upgrade: a WebSocket opens on `/ws`
  * only, and a malformed or slow handshake gets its 4xx and costs nothing
  * else: the server serves the next client. Raw TCP sockets send what no
  * WebSocket library would. (Origin: origin.test.ts; the connection cap:
