@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { App } from './App';
 import { mockListLayout, renderWithLocale } from './components/test-utils';
-import { FakeEnvironment, MemoryStorage, fakeSocketFactory, silentLog } from './test/fakes';
+import { FakeEnvironment, FakeFetch, MemoryStorage, fakeSocketFactory, silentLog } from './test/fakes';
 import { alice, bob, joinedFrame, welcomeFrame } from './test/frames';
 
 function message(room: string, seq: number, from: User, text: string, id = `m${seq}`): Message {
@@ -20,6 +20,7 @@ function setup() {
       connection={{
         url: 'ws://chat.test/ws',
         WebSocket: factory.WebSocket,
+        fetch: new FakeFetch().fetch,
         storage,
         environment: new FakeEnvironment(),
         log: silentLog,

@@ -199,17 +199,20 @@ describe('ChatClient', () => {
       expect(h.client.loadOlder('general')).toBe(false);
     });
 
-    it('lists the rooms on the server', () => {
+    it('lists the rooms on the server, a first page of them', () => {
       const h = setupClient();
       const socket = h.signIn();
       h.client.listRooms();
-      expect(socket.framesOf('rooms')).toEqual([{ type: 'rooms' }]);
+      expect(socket.framesOf('rooms')).toEqual([{ type: 'rooms', limit: 20 }]);
       expect(h.state.directory.loading).toBe(true);
       socket.deliver({ type: 'rooms', rooms: [{ name: 'general', members: 2, seq: 0 }] });
       expect(h.state.directory).toEqual({
         rooms: [{ name: 'general', members: 2, seq: 0 }],
+        prefix: '',
+        hasMore: false,
         loading: false,
         updatedAt: Date.now(),
+        error: null,
       });
     });
   });

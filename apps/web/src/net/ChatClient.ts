@@ -8,19 +8,19 @@
  * The parts, one concern each: `ReconnectingSocket` (socket.ts) keeps a link
  * up, `Session` (session.ts) knows who we are, `OutboxPump` (outboxPump.ts)
  * paces and tracks sends, `Typing` (typing.ts) throttles and expires typing
- * signals; this file ties them to the store and to the UI's calls.
+ * signals, `Reads` (reads.ts) asks for history, rooms and a big room's
+ * members and tries a refused read again, `Joins` (joins.ts) joins and
+ * resumes rooms and joins again what the server refused for now; this file
+ * ties them to the store and to the UI's calls.
  */
-import type { ErrorMessage, Welcome } from '@tether/protocol';
+import type { ClientMessage, ErrorMessage, Welcome } from '@tether/protocol';
 import { CLOSE_CODES, ERROR_CODES, LIMITS } from '@tether/protocol/constants';
 
-import { contiguousEnd, oldestSeq } from '../state/messages';
 import { ChatStorage, bindPersistence, restoreState } from '../state/persistence';
 import type { PersistenceBinding } from '../state/persistence';
 import {
   ackReceived,
   connectionLost,
-  historyReceived,
-  historyRequested,
   joinedReceived,
   messageReceived,
   presenceReceived,
@@ -29,19 +29,23 @@ import {
   roomRemoved,
   roomSelected,
 } from '../state/reducers';
+import { rosterReceived } from '../state/members';
 import type { StatePatch } from '../state/reducers';
 import { createChatStateStore, resetChatStateStore } from '../state/store';
 import type { ChatStateStore } from '../state/store';
 import { OUTBOX_LIMIT } from '../state/types';
 import type { ChatState } from '../state/types';
-import { browserEnvironment, browserStorage, systemClock, systemTimers } from './env';
+import { browserEnvironment, browserStorage, readyUrl, systemClock, systemFetch, systemTimers } from './env';
 import type { BrowserEnvironment, Clock, Logger } from './env';
 import type { SessionFrame } from './frames';
 import { createMessageId } from './ids';
 import type { RandomValues } from './ids';
+import { Joins } from './joins';
+
 import { HANDSHAKE_TIMEOUT_MS, RATE_LIMIT_RETRY_MS } from './options';
 import type { ChatClientOptions } from './options';
 import { OutboxPump } from './outboxPump';
+import { Reads } from './reads';
 import { Session } from './session';
 import { ReconnectingSocket } from './socket';
 import { checkText, isValidRoomName } from './text';
@@ -72,10 +76,10 @@ export class ChatClient {
   readonly #socket: ReconnectingSocket;
   readonly #outbox: OutboxPump;
   readonly #typing: Typing;
+  readonly #reads: Reads;
+  readonly #joins: Joins;
 
   #unsubscribeEnvironment: (() => void) | null = null;
-  /** Rooms whose `join` went out on the current connection: sends to them may follow. */
-  readonly #joinSent = new Set<string>();
 
   constructor(options: ChatClientOptions) {
     this.#clock = options.clock ?? systemClock;
@@ -100,6 +104,8 @@ export class ChatClient {
     this.#socket = new ReconnectingSocket({
       url: options.url,
       WebSocket: options.WebSocket,
+      readyUrl: readyUrl(options.url),
+      fetch: () => options.fetch ?? systemFetch(),
       clock: this.#clock,
       timers,
       random,
@@ -123,9 +129,17 @@ export class ChatClient {
       rateLimitRetryMs: options.rateLimitRetryMs ?? RATE_LIMIT_RETRY_MS,
       outboxLimit: options.outboxLimit ?? OUTBOX_LIMIT,
       send: (frame) => this.#socket.send(frame),
-      joined: (room) => this.#joinSent.has(room),
+      joined: (room) => this.#joins.has(room),
     });
     this.#typing = new Typing(this.store, this.#clock, timers);
+    const retryMs = options.rateLimitRetryMs ?? RATE_LIMIT_RETRY_MS;
+    const send = (frame: ClientMessage) => this.#socket.send(frame);
+    const store = this.store;
+    this.#joins = new Joins({ store, timers, random, retryMs, send, welcomed: () => this.#welcomed });
+    // A room's reads need it joined on this connection.
+    const canRead = (room: string) =>
+      this.#welcomed && this.#joins.has(room) && store.getState().rooms.byName[room]?.joined === true;
+    this.#reads = new Reads({ store, clock: this.#clock, timers, random, retryMs, send, canRead });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -199,7 +213,7 @@ export class ChatClient {
         return { ok: false, reason: 'too_many_rooms' };
       }
       this.#update((s) => roomAdded(s, room));
-      if (this.#welcomed) this.#sendJoin(room);
+      if (this.#welcomed) this.#joins.send(room);
     }
     this.#update((s) => roomSelected(s, room));
     return { ok: true };
@@ -208,9 +222,10 @@ export class ChatClient {
   /** Leaves a room; its messages and unsent messages are dropped. */
   readonly leave = (room: string): void => {
     if (!this.store.getState().rooms.byName[room]) return;
-    if (this.#joinSent.delete(room)) this.#socket.send({ type: 'leave', room });
+    this.#joins.leave(room);
     this.#outbox.forgetRoom(room);
     this.#typing.forget(room);
+    this.#reads.forget(room);
     this.#update((s) => roomRemoved(s, room));
   };
 
@@ -219,33 +234,31 @@ export class ChatClient {
     this.#update((s) => roomSelected(s, room));
   };
 
-  /** Asks for the list of every room on the server (see `directory`). */
+  /** Asks for the first page of the rooms directory again (its current search): see `directory`. */
   readonly listRooms = (): void => {
-    if (!this.#welcomed) return;
-    if (this.#socket.send({ type: 'rooms' })) {
-      this.store.setState((s) => ({ directory: { ...s.directory, loading: true } }));
-    }
+    if (this.#welcomed) this.#reads.directory.refresh();
   };
 
-  /** Asks for up to 50 messages before the oldest one held. Returns whether a request went out. */
-  readonly loadOlder = (room: string): boolean => {
-    const state = this.store.getState();
-    const view = state.rooms.byName[room];
-    if (!this.#welcomed || !view?.joined || !view.hasMore || view.loadingOlder) return false;
-    const before = oldestSeq(state.messages.byRoom[room] ?? {});
-    const sent = this.#socket.send({
-      type: 'history',
-      room,
-      limit: LIMITS.HISTORY_DEFAULT_LIMIT,
-      ...(before === null ? {} : { before }),
-    });
-    if (sent) this.#update((s) => historyRequested(s, room));
-    return sent;
+  /** Lists the rooms whose name starts with `text` (made a room-name prefix), from the first page. */
+  readonly searchRooms = (text: string): void => this.#reads.directory.search(text);
+
+  /** The next page of the rooms directory. */
+  readonly moreRooms = (): void => {
+    if (this.#welcomed) this.#reads.directory.more();
   };
+
+  /** The first page of a room's members whose name starts with `text` ('' for all): a big room's panel. */
+  readonly searchMembers = (room: string, text: string): void => this.#reads.searchMembers(room, text);
+
+  /** The next page of the room's members. */
+  readonly moreMembers = (room: string): void => this.#reads.moreMembers(room);
+
+  /** Asks for up to 50 messages before the oldest one held. Returns whether a request went out. */
+  readonly loadOlder = (room: string): boolean => this.#reads.loadOlder(room);
 
   /** Tells the room we are typing. At most one per room per 2 s; never queued. */
   readonly typing = (room: string): void => {
-    if (!this.#welcomed || !this.#joinSent.has(room)) return;
+    if (!this.#welcomed || !this.#joins.has(room)) return;
     this.#typing.signal(room, () => this.#socket.send({ type: 'typing', room }));
   };
 
@@ -285,26 +298,13 @@ export class ChatClient {
     if (hello && this.#socket.send(hello)) this.#socket.startHandshakeTimer();
   }
 
-  #sendJoin(room: string): void {
-    const state = this.store.getState();
-    const view = state.rooms.byName[room];
-    if (!view) return;
-    const since = contiguousEnd(state.messages.byRoom[room] ?? {});
-    // `since` counts only with the epoch it belongs to; without both the server
-    // answers with the latest messages.
-    const resume = since !== null && view.epoch !== null ? { since, epoch: view.epoch } : {};
-    if (this.#socket.send({ type: 'join', room, ...resume })) this.#joinSent.add(room);
-  }
-
   /** The socket the joins and sends went out on is gone: on the next one they all go out again. */
   #onConnectionLost(): void {
     this.#outbox.stop();
-    this.#joinSent.clear();
+    this.#joins.connectionLost();
     this.#typing.forget();
-    this.#update((s) => {
-      const patch = connectionLost(s);
-      return s.directory.loading ? { ...patch, directory: { ...s.directory, loading: false } } : patch;
-    });
+    this.#reads.connectionLost();
+    this.#update(connectionLost);
   }
 
   // ------------------------------------------------------------------- frames
@@ -324,6 +324,7 @@ export class ChatClient {
       case 'welcome':
         return this.#onWelcome(frame);
       case 'joined':
+        this.#joins.joined(frame.room);
         return this.#update((s) => joinedReceived(s, frame, selfId));
       case 'left':
         // Leaving is local and immediate; the answer confirms only that.
@@ -336,15 +337,17 @@ export class ChatClient {
         return this.#update((s) => messageReceived(s, { room, seq, ts, id, from, text }, selfId));
       }
       case 'history':
-        return this.#update((s) => historyReceived(s, frame));
+        return this.#reads.historyReceived(frame);
       case 'presence':
         return this.#update((s) => presenceReceived(s, frame));
       case 'typing':
         return this.#typing.received(frame, selfId);
       case 'rooms':
-        return this.store.setState({
-          directory: { rooms: frame.rooms, loading: false, updatedAt: this.#clock.now() },
-        });
+        return this.#reads.directory.received(frame);
+      case 'members':
+        return this.#reads.members.received(frame);
+      case 'roster':
+        return this.#update((s) => rosterReceived(s, frame));
       case 'error':
         return this.#onError(frame);
       default: {
@@ -363,7 +366,7 @@ export class ChatClient {
       this.#update((s) => roomSelected(s, DEFAULT_ROOM));
     }
     const { rooms } = this.store.getState();
-    for (const room of rooms.order) this.#sendJoin(room);
+    for (const room of rooms.order) this.#joins.send(room);
     this.#outbox.failOrphans((room) => rooms.byName[room] !== undefined);
     // An older server announces no limits; the pump then paces by its fallback.
     this.#outbox.start(welcome.limits);
@@ -399,9 +402,22 @@ export class ChatClient {
         this.#socket.reportFailure(error.code, CLOSE_CODES.PROTOCOL_ERROR);
         return;
       default:
-        if (error.room !== undefined) this.#update((s) => roomFailed(s, error.room ?? '', error.code));
-        else this.#log.warn(`tether: server error ${error.code}: ${error.message}`);
+        if (error.room !== undefined) this.#onRoomError(error.room, error.code);
+        else if (!this.#reads.refusedRoomless(error.code)) {
+          this.#log.warn(`tether: server error ${error.code}: ${error.message}`);
+        }
     }
+  }
+
+  /**
+   * An error about a room answers its join while that is on its way (joins
+   * come first on a connection), else its oldest read. `rate_limited` means
+   * "not now": a join is sent again after a pause, a read retried once.
+   */
+  #onRoomError(room: string, code: string): void {
+    if (this.#joins.refused(room, code)) return;
+    if (!this.#joins.joining(room) && this.#reads.refused(room, code)) return;
+    this.#update((s) => roomFailed(s, room, code));
   }
 
   // -------------------------------------------------------------------- state

@@ -42,6 +42,12 @@ export interface SocketLike {
 
 export type SocketConstructor = new (url: string) => SocketLike;
 
+/** The part of `fetch` the readiness probe uses; the browser's fits. */
+export type Fetch = (
+  url: string,
+  init: { cache: RequestCache; signal: AbortSignal },
+) => Promise<{ readonly status: number }>;
+
 /** `WebSocket.OPEN`, without touching the global (absent in some test setups). */
 export const SOCKET_OPEN = 1;
 
@@ -110,6 +116,20 @@ export function browserStorage(): KeyValueStorage | null {
   } catch {
     return null;
   }
+}
+
+/** The browser's `fetch`, looked up at call time; undefined where there is none. */
+export function systemFetch(): Fetch | undefined {
+  return typeof globalThis.fetch === 'function' ? (url, init) => globalThis.fetch(url, init) : undefined;
+}
+
+/** The server's readiness route beside the chat endpoint: `ws://host/ws` → `http://host/readyz`. */
+export function readyUrl(socketUrl: string): string {
+  const url = new URL(socketUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  url.pathname = '/readyz';
+  url.search = '';
+  return url.href;
 }
 
 /** The chat endpoint on the origin that served the page (docs/protocol.md, "Transport"). */

@@ -18,6 +18,8 @@ const SERVER_TYPES: ReadonlySet<string> = new Set<ServerMessageType>([
   'typing',
   'pong',
   'error',
+  'members',
+  'roster',
 ]);
 
 /** A server frame, or null when it is not a JSON object with a known `type`. */

@@ -8,7 +8,15 @@ import type { WelcomeLimits } from '@tether/protocol';
 
 import type { ChatStateStore } from '../state/store';
 import type { ConnectionStatus } from '../state/types';
-import type { BrowserEnvironment, Clock, KeyValueStorage, Logger, SocketConstructor, Timers } from './env';
+import type {
+  BrowserEnvironment,
+  Clock,
+  Fetch,
+  KeyValueStorage,
+  Logger,
+  SocketConstructor,
+  Timers,
+} from './env';
 import type { SessionFrame } from './frames';
 import type { RandomValues } from './ids';
 
@@ -41,6 +49,8 @@ export interface ChatClientOptions {
   storage?: KeyValueStorage | null;
   /** @default globalThis.WebSocket */
   WebSocket?: SocketConstructor;
+  /** For GET /readyz while waiting to reconnect. @default globalThis.fetch, looked up at each probe */
+  fetch?: Fetch;
   /** @default Date.now */
   clock?: Clock;
   /** @default globalThis.setTimeout / clearTimeout, looked up at call time */
@@ -81,6 +91,10 @@ export interface ReconnectingSocketOptions {
   url: string;
   /** @default globalThis.WebSocket, looked up at each connect */
   WebSocket?: SocketConstructor | undefined;
+  /** The server's readiness route, asked while waiting to reconnect (see `readyUrl`). */
+  readyUrl: string;
+  /** The fetch to ask it with, looked up at each probe; undefined: no probing. */
+  fetch: () => Fetch | undefined;
   clock: Clock;
   timers: Timers;
   /** The backoff jitter, in [0, 1). */

@@ -2,7 +2,8 @@
  * ReconnectingSocket on its own, over a fake WebSocket and environment, with
  * fake timers: backoff, the online/offline and visibility signals, superseded
  * sockets, the handshake timeout and the heartbeat. The harness
- * (src/test/socketHarness.ts) stands in for ChatClient.
+ * (src/test/socketHarness.ts) stands in for ChatClient. The restart hint's
+ * pace is retryPlan.test.ts, asking /readyz readyProbe.test.ts.
  */
 import { describe, expect, it, vi } from 'vitest';
 
@@ -141,6 +142,42 @@ describe('ReconnectingSocket', () => {
       expect(h.state.connection.status).toEqual({ kind: 'offline' });
       vi.advanceTimersByTime(120_000);
       expect(h.sockets).toHaveLength(1);
+    });
+
+    it('shows Offline at once on the offline event, drops the socket with 4000, and connects on online', () => {
+      const h = setupSocket();
+      const socket = h.signIn();
+      h.environment.goOffline();
+      expect(h.state.connection.status).toEqual({ kind: 'offline' });
+      expect(socket.closedByClient?.code).toBe(CLIENT_RECONNECT_CLOSE);
+      expect(h.state.closes).toBe(1);
+      expect(h.link.phase).toBe('closed');
+      // The close completing later changes nothing, and nothing is tried offline.
+      socket.finishClose();
+      vi.advanceTimersByTime(120_000);
+      expect(h.sockets).toHaveLength(1);
+      expect(h.state.connection.status).toEqual({ kind: 'offline' });
+
+      h.environment.goOnline();
+      expect(h.sockets).toHaveLength(2);
+      expect(h.state.connection.status.kind).toBe('connecting');
+    });
+
+    it('drops an attempt under way when the browser goes offline', () => {
+      const h = setupSocket();
+      h.link.start();
+      const opening = h.socket;
+      h.environment.goOffline();
+      expect(opening.closedByClient?.code).toBe(CLIENT_RECONNECT_CLOSE);
+      expect(h.state.connection.status).toEqual({ kind: 'offline' });
+      opening.open();
+      expect(opening.sent).toEqual([]);
+    });
+
+    it('leaves a failed or idle status alone when the browser goes offline', () => {
+      const h = closedAfterSignIn(1008, () => 0);
+      h.environment.goOffline();
+      expect(h.state.connection.status).toMatchObject({ kind: 'failed', code: 1008 });
     });
 
     it('starts the next attempt at once when the page becomes visible', () => {

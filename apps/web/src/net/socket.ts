@@ -1,8 +1,10 @@
 /**
  * The reconnecting socket: one WebSocket at a time to the chat endpoint, and
- * what it takes to keep one (docs/protocol.md "Reconnect" and "Heartbeat"): backoff
- * with full jitter, the browser's online, offline and visibility signals, a
- * handshake timeout, and the app-level heartbeat once the session is up.
+ * what it takes to keep one (docs/protocol.md "Reconnect" and "Heartbeat"): when
+ * to try again (retryPlan.ts: backoff, 1013, the restart hint), asking
+ * /readyz while it waits (readyProbe.ts), the browser's online, offline and
+ * visibility signals, a handshake timeout, and the app-level heartbeat once
+ * the session is up.
  *
  * It knows the link, not the chat: no rooms, messages or store. The protocol
  * client above it (ChatClient) says hello when the socket opens, calls `ready`
@@ -15,20 +17,23 @@
  * `message` or `close` long after, and those must change nothing.
  */
 import type { ClientMessage } from '@tether/protocol';
-import { CLOSE_CODES, RECONNECT } from '@tether/protocol/constants';
+import { CLOSE_CODES } from '@tether/protocol/constants';
 
 import type { ConnectionStatus } from '../state/types';
-import { fatalCloseReason, reconnectDelay } from './backoff';
+import { fatalCloseReason } from './backoff';
 import { SOCKET_OPEN } from './env';
 import type { Clock, SocketLike, TimerHandle, Timers } from './env';
 import { decodeServerFrame, encodeClientFrame } from './frames';
 import { Heartbeat } from './heartbeat';
 import type { ReconnectingSocketOptions, SocketHandlers } from './options';
+import { READY_PROBE_AFTER_MS, ReadyProbe } from './readyProbe';
+import { RetryPlan } from './retryPlan';
 
 /**
  * Close code of sockets the client drops itself (dead link, handshake timeout,
- * rename, "Retry now"). Not 1000: the server announces `left` at once only on
- * a clean close, and a reconnect must not show as left-and-joined.
+ * rename, "Retry now", the browser going offline). Not 1000: the server
+ * announces `left` at once only on a clean close, and a reconnect must not
+ * show as left-and-joined.
  */
 export const CLIENT_RECONNECT_CLOSE = 4000;
 
@@ -52,10 +57,8 @@ export class ReconnectingSocket {
   #phase: SocketPhase = 'closed';
   #status: ConnectionStatus = { kind: 'idle' };
   #openedAt: number | null = null;
-  /** Failed attempts since the last connection that stayed up RESET_AFTER_MS. */
-  #attempt = 0;
-  /** After a 1013, no automatic attempt before this time, not even on `online` or `visible`. */
-  #notBefore = 0;
+  readonly #plan: RetryPlan;
+  readonly #probe: ReadyProbe;
   #retryTimer: TimerHandle | undefined;
   #handshakeTimer: TimerHandle | undefined;
   #heartbeat: Heartbeat | null = null;
@@ -65,6 +68,16 @@ export class ReconnectingSocket {
     this.#clock = options.clock;
     this.#timers = options.timers;
     this.#handlers = options.handlers;
+    this.#plan = new RetryPlan(options.clock, options.random);
+    const { readyUrl: url, fetch, clock, timers, random } = options;
+    this.#probe = new ReadyProbe({
+      url,
+      fetch,
+      clock,
+      timers,
+      random,
+      onReady: () => this.#connectIfWaiting(),
+    });
   }
 
   get running(): boolean {
@@ -109,7 +122,7 @@ export class ReconnectingSocket {
   disconnect(code: number, reason: string): void {
     this.#clearRetryTimer();
     this.#release(code, reason);
-    this.#attempt = 0;
+    this.#plan.reset();
     this.#setStatus({ kind: 'idle' });
   }
 
@@ -119,7 +132,7 @@ export class ReconnectingSocket {
    */
   connect(): void {
     if (!this.#running) return;
-    this.#attempt = 0;
+    this.#plan.reset();
     this.#connectOrWait();
   }
 
@@ -174,6 +187,7 @@ export class ReconnectingSocket {
   /** The server welcomed the session: the link is open, watched by a heartbeat at its settings. */
   ready(heartbeat: { intervalMs: number; timeoutMs: number }): void {
     this.clearHandshakeTimer();
+    this.#plan.welcomed();
     this.#phase = 'ready';
     this.#setStatus({ kind: 'open', since: this.#clock.now() });
     this.#heartbeat?.stop();
@@ -226,7 +240,7 @@ export class ReconnectingSocket {
     this.#socket = socket;
     this.#openedAt = null;
     this.#phase = 'connecting';
-    this.#setStatus({ kind: 'connecting', attempt: this.#attempt });
+    this.#setStatus({ kind: 'connecting', attempt: this.#plan.attempt, ...this.#restarting() });
     this.startHandshakeTimer();
 
     socket.onopen = () => {
@@ -297,9 +311,7 @@ export class ReconnectingSocket {
     const openedAt = this.#openedAt;
     this.#openedAt = null;
     if (!this.#running) return;
-    // Only a connection that stayed up resets the backoff, so a server that
-    // accepts and then drops at once keeps being backed off.
-    if (openedAt !== null && this.#clock.now() - openedAt >= RECONNECT.RESET_AFTER_MS) this.#attempt = 0;
+    this.#plan.ended(openedAt);
 
     const fatal = fatalCloseReason(code, reason);
     if (fatal !== null) {
@@ -314,34 +326,41 @@ export class ReconnectingSocket {
       this.#setStatus({ kind: 'offline' });
       return;
     }
-    this.#attempt += 1;
-    this.#scheduleRetry(this.#retryDelay(code));
+    this.#scheduleRetry(this.#plan.next(code, reason));
   }
 
   /**
-   * The wait before the next attempt, the one place that decides it: the
-   * backoff ladder, and for a server at capacity (1013) a floor that `online`
-   * and `visible` do not cut short either.
+   * Waits `delay`, then tries. A long wait asks /readyz meanwhile (see
+   * ReadyProbe), unless the plan says a probe must not cut it short.
    */
-  #retryDelay(code: number): number {
-    const delay = reconnectDelay(this.#attempt, code, this.#options.random);
-    if (code === CLOSE_CODES.TRY_AGAIN_LATER) this.#notBefore = this.#clock.now() + delay;
-    return delay;
-  }
-
   #scheduleRetry(delay: number): void {
     this.#clearRetryTimer();
-    this.#setStatus({ kind: 'reconnecting', attempt: this.#attempt, retryAt: this.#clock.now() + delay });
+    this.#setStatus({
+      kind: 'reconnecting',
+      attempt: this.#plan.attempt,
+      retryAt: this.#clock.now() + delay,
+      ...this.#restarting(),
+    });
     this.#retryTimer = this.#timers.setTimeout(() => {
       this.#retryTimer = undefined;
       this.#open();
     }, delay);
+    if (delay > READY_PROBE_AFTER_MS && this.#plan.mayProbe && this.#options.environment.isOnline()) {
+      this.#probe.start();
+    }
   }
 
+  /** The wait is over (an attempt, offline, stopped): so is probing. */
   #clearRetryTimer(): void {
+    this.#probe.stop();
     if (this.#retryTimer === undefined) return;
     this.#timers.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+  }
+
+  /** The status's mark while the attempts follow a restart hint. */
+  #restarting(): { restarting?: true } {
+    return this.#plan.restarting ? { restarting: true } : {};
   }
 
   // -------------------------------------------------------------- environment
@@ -355,7 +374,7 @@ export class ReconnectingSocket {
     if (!this.#running || this.#socket) return;
     const { kind } = this.#status;
     if (kind !== 'reconnecting' && kind !== 'offline') return;
-    const wait = this.#notBefore - this.#clock.now();
+    const wait = this.#plan.hold;
     if (wait <= 0) this.#open();
     else if (this.#retryTimer === undefined) this.#scheduleRetry(wait);
   }
@@ -364,14 +383,23 @@ export class ReconnectingSocket {
     this.#connectIfWaiting();
   }
 
+  /**
+   * The browser says the network is gone: show it at once, drop the socket
+   * (4000, so the others see no departure if we are back within the grace
+   * period) and wait for `online`. A browser that is wrong about it (a VPN, a
+   * flaky driver) costs a reconnect: "Retry now" and the page becoming
+   * visible still try. A link that dies without the event is the
+   * heartbeat's to find.
+   */
   #onOffline(): void {
-    if (this.#phase === 'ready') {
-      // Often true, sometimes not (a VPN, a flaky driver): let the link answer.
-      this.pingNow();
-    } else if (!this.#socket && this.#retryTimer !== undefined) {
-      this.#clearRetryTimer();
-      this.#setStatus({ kind: 'offline' });
-    }
+    const { kind } = this.#status;
+    if (kind === 'idle' || kind === 'failed' || kind === 'offline') return;
+    this.#clearRetryTimer();
+    const openedAt = this.#openedAt;
+    this.#openedAt = null;
+    this.#plan.ended(openedAt);
+    this.#release(CLIENT_RECONNECT_CLOSE, 'offline');
+    this.#setStatus({ kind: 'offline' });
   }
 
   #onVisible(): void {

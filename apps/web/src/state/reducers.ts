@@ -5,12 +5,21 @@
  */
 import type { Ack, HistoryPage, Joined, Message, Presence, TypingEvent, User } from '@tether/protocol';
 
+import { isComplete, memberPagesIdle, membersChanged, membersJoined, membersRemoved } from './members';
 import { NO_MESSAGES, contiguousEnd, mergeMessages, newestSeq } from './messages';
 import type { RoomMessages } from './messages';
 import { OUTBOX_LIMIT } from './types';
-import type { ChatState, OutboxItem, OutboxSlice, RoomView, RoomsSlice, TypingSlice } from './types';
+import type {
+  ChatState,
+  OutboxItem,
+  OutboxSlice,
+  RoomView,
+  RoomsSlice,
+  StatePatch,
+  TypingSlice,
+} from './types';
 
-export type StatePatch = Partial<ChatState> | null;
+export type { StatePatch } from './types';
 
 export function emptyRoom(name: string): RoomView {
   return {
@@ -64,7 +73,7 @@ export function roomRemoved(state: ChatState, room: string): StatePatch {
   return {
     rooms: { order, current, byName: withoutKey(state.rooms.byName, room) },
     messages: { byRoom: withoutKey(state.messages.byRoom, room) },
-    members: { byRoom: withoutKey(state.members.byRoom, room) },
+    members: membersRemoved(state.members, room),
     typing: { byRoom: withoutKey(state.typing.byRoom, room) },
     outbox: items.length === state.outbox.items.length ? state.outbox : outboxSlice(items),
   };
@@ -121,7 +130,7 @@ export function joinedReceived(state: ChatState, joined: Joined, selfId: string 
   return {
     rooms: withRoom(state.rooms, next),
     messages: { byRoom: { ...state.messages.byRoom, [joined.room]: merged } },
-    members: { byRoom: { ...state.members.byRoom, [joined.room]: joined.members } },
+    members: membersJoined(state.members, joined),
   };
 }
 
@@ -217,8 +226,23 @@ export function roomFailed(state: ChatState, room: string, code: string): StateP
   };
 }
 
+/**
+ * A room's join keeps being refused for now (`rate_limited`, retried after a
+ * pause): the room says it is waiting, and its `joined` clears that.
+ */
+export function roomJoinSlow(state: ChatState, room: string): StatePatch {
+  const view = state.rooms.byName[room];
+  if (!view || view.joined || view.error === 'rate_limited') return null;
+  return { rooms: withRoom(state.rooms, { ...view, error: 'rate_limited' }) };
+}
+
+/**
+ * A member joined or left a small room. A big room's list is a page, not a
+ * live record: the server sends it no presence, and one that raced the
+ * `roster` saying the room became big changes nothing.
+ */
 export function presenceReceived(state: ChatState, presence: Presence): StatePatch {
-  if (!state.rooms.byName[presence.room]) return null;
+  if (!state.rooms.byName[presence.room] || !isComplete(state.members, presence.room)) return null;
   const members = state.members.byRoom[presence.room] ?? [];
   const present = members.some((member) => member.id === presence.user.id);
   if (presence.state === 'joined') {
@@ -226,16 +250,15 @@ export function presenceReceived(state: ChatState, presence: Presence): StatePat
     const next = present
       ? members.map((member) => (member.id === presence.user.id ? presence.user : member))
       : [...members, presence.user];
-    return { members: { byRoom: { ...state.members.byRoom, [presence.room]: next } } };
+    return { members: membersChanged(state.members, presence.room, next) };
   }
   if (!present) return null;
   return {
-    members: {
-      byRoom: {
-        ...state.members.byRoom,
-        [presence.room]: members.filter((member) => member.id !== presence.user.id),
-      },
-    },
+    members: membersChanged(
+      state.members,
+      presence.room,
+      members.filter((member) => member.id !== presence.user.id),
+    ),
     typing: withoutTyping(state.typing, presence.room, presence.user.id),
   };
 }
@@ -281,7 +304,7 @@ export function nextTypingExpiry(state: ChatState): number | null {
   return next;
 }
 
-/** The socket is gone: nothing is joined on it any more, and typing is stale. */
+/** The socket is gone: nothing is joined on it any more, typing is stale, and no answer is coming. */
 export function connectionLost(state: ChatState): StatePatch {
   let byName = state.rooms.byName;
   for (const view of Object.values(state.rooms.byName)) {
@@ -290,9 +313,20 @@ export function connectionLost(state: ChatState): StatePatch {
     byName[view.name] = { ...view, joined: false, loadingOlder: false };
   }
   const typingEmpty = Object.keys(state.typing.byRoom).length === 0;
-  if (byName === state.rooms.byName && typingEmpty) return null;
+  const members = memberPagesIdle(state.members);
+  const directory = state.directory.loading ? { ...state.directory, loading: false } : state.directory;
+  if (
+    byName === state.rooms.byName &&
+    typingEmpty &&
+    members === state.members &&
+    directory === state.directory
+  ) {
+    return null;
+  }
   return {
     rooms: byName === state.rooms.byName ? state.rooms : { ...state.rooms, byName },
     typing: typingEmpty ? state.typing : { byRoom: {} },
+    members,
+    directory,
   };
 }

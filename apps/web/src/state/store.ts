@@ -18,9 +18,9 @@ export function initialChatState(): ChatState {
     rooms: { order: [], byName: {}, current: null },
     messages: { byRoom: {} },
     outbox: { items: [], full: false },
-    members: { byRoom: {} },
+    members: { byRoom: {}, rosterByRoom: {}, pagesByRoom: {} },
     typing: { byRoom: {} },
-    directory: { rooms: [], loading: false, updatedAt: null },
+    directory: { rooms: [], prefix: '', hasMore: false, loading: false, updatedAt: null, error: null },
   };
 }
 

@@ -6,12 +6,16 @@
  */
 import type { Message, RoomSummary, User } from '@tether/protocol';
 
-/** What the connection is doing, as the banner shows it. */
+/**
+ * What the connection is doing, as the banner shows it. `restarting`: the
+ * server said it restarts (the 1001 restart hint), and attempts follow its
+ * pace instead of the backoff.
+ */
 export type ConnectionStatus =
   | { kind: 'idle' } // no name chosen yet: nothing to connect
-  | { kind: 'connecting'; attempt: number }
+  | { kind: 'connecting'; attempt: number; restarting?: true }
   | { kind: 'open'; since: number }
-  | { kind: 'reconnecting'; attempt: number; retryAt: number }
+  | { kind: 'reconnecting'; attempt: number; retryAt: number; restarting?: true }
   | { kind: 'offline' } // the browser says it is offline
   | { kind: 'failed'; reason: string; code?: number }; // 1002/1003/1008/1009: reported, not retried
 
@@ -81,8 +85,41 @@ export interface OutboxSlice {
   full: boolean;
 }
 
+/** How many members a room has, and whether the list held is all of them. */
+export interface RoomRoster {
+  /** `joined.memberCount`, `roster.count`, `members.count` (the list's length from an older server). */
+  count: number;
+  /**
+   * True in a small room: the list is every member, kept live by presence.
+   * False in a big room (docs/protocol.md, "Big rooms"): the list is the
+   * first page of `joined`, presence no longer follows it, and the panel
+   * reads the members a page at a time (`MemberPages`).
+   */
+  complete: boolean;
+}
+
+/** The members of a big room as the panel pages through them, or searches them. */
+export interface MemberPages {
+  /** The search these pages answer ('' for every member). */
+  prefix: string;
+  /** Every page received for `prefix`, in name order. */
+  members: User[];
+  /** More members match after the last one: "Show more" asks for them. */
+  hasMore: boolean;
+  /** Where the next page starts (the server's `next`); null before the first page. */
+  next: string | null;
+  /** A page is on its way. */
+  loading: boolean;
+  /** Why the last request failed (an error code), until the next one. */
+  error: string | null;
+}
+
 export interface MembersSlice {
+  /** Per room: every member in a small room; in a big room, the first page `joined` gave. */
   byRoom: Record<string, User[]>;
+  rosterByRoom: Record<string, RoomRoster>;
+  /** Per big room whose panel has asked for pages. */
+  pagesByRoom: Record<string, MemberPages>;
 }
 
 export interface TypingSlice {
@@ -90,13 +127,20 @@ export interface TypingSlice {
   byRoom: Record<string, Record<string, { user: User; until: number }>>;
 }
 
-/** Every room on the server (the answer to `rooms`), for a room browser. */
+/** The rooms on the server (answers to `rooms`, a page at a time, in name order), for a room browser. */
 export interface DirectorySlice {
+  /** Every page received for `prefix`. */
   rooms: RoomSummary[];
+  /** The search the list answers: rooms whose name starts with it ('' for all). */
+  prefix: string;
+  /** More rooms match after the last one: "Show more" asks for them. */
+  hasMore: boolean;
   /** A `rooms` request is in flight. */
   loading: boolean;
   /** When the list was last answered (ms since epoch), or null if never. */
   updatedAt: number | null;
+  /** Why the last request failed (an error code), until the next answer. */
+  error: string | null;
 }
 
 export interface ChatState {
@@ -109,6 +153,9 @@ export interface ChatState {
   typing: TypingSlice;
   directory: DirectorySlice;
 }
+
+/** What a reducer returns: the slices that change, or null when nothing does. */
+export type StatePatch = Partial<ChatState> | null;
 
 export const OUTBOX_LIMIT = 500;
 /** Messages kept per room in browser storage, so an offline reload shows the chat. */

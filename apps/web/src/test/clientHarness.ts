@@ -10,7 +10,7 @@ import { expect, vi } from 'vitest';
 
 import { ChatClient } from '../net/ChatClient';
 import { sortedMessages } from '../state/messages';
-import { FakeEnvironment, MemoryStorage, fakeSocketFactory, silentLog } from './fakes';
+import { FakeEnvironment, FakeFetch, MemoryStorage, fakeSocketFactory, silentLog } from './fakes';
 import type { FakeWebSocket } from './fakes';
 import { RECONNECT_WAIT, alice, joinedFrame, welcomeFrame } from './frames';
 
@@ -23,11 +23,13 @@ export interface ClientSetupOptions {
 export function setupClient(options: ClientSetupOptions = {}) {
   const factory = fakeSocketFactory();
   const environment = new FakeEnvironment();
+  const fetch = new FakeFetch();
   const storage = options.storage ?? new MemoryStorage();
   let skew = 0;
   const client = new ChatClient({
     url: 'ws://chat.test/ws',
     WebSocket: factory.WebSocket,
+    fetch: fetch.fetch,
     storage,
     environment,
     // The wall clock can jump ahead of the timers, as after a sleep.
@@ -39,6 +41,7 @@ export function setupClient(options: ClientSetupOptions = {}) {
   const h = {
     client,
     environment,
+    fetch,
     storage,
     sockets: factory.sockets,
     get socket(): FakeWebSocket {

@@ -6,7 +6,7 @@
 import type { ClientMessage, ClientMessageOf, ClientMessageType, ServerMessage } from '@tether/protocol';
 import { afterEach, beforeEach, vi } from 'vitest';
 
-import type { BrowserEnvironment, EnvironmentHandlers, KeyValueStorage, SocketLike } from '../net/env';
+import type { BrowserEnvironment, EnvironmentHandlers, Fetch, KeyValueStorage, SocketLike } from '../net/env';
 
 export class FakeWebSocket implements SocketLike {
   static readonly CONNECTING = 0;
@@ -168,6 +168,52 @@ export class MemoryStorage implements KeyValueStorage {
 
   removeItem(key: string): void {
     this.data.delete(key);
+  }
+}
+
+export interface FakeRequest {
+  url: string;
+  init: { cache: RequestCache; signal: AbortSignal };
+  /** When it was made (the faked `Date.now`). */
+  at: number;
+  resolve(status: number): void;
+  reject(): void;
+}
+
+/**
+ * A `fetch` for the readiness probe: it records each request, which stays
+ * pending until the test answers it (`answer`), as a server that is down
+ * leaves a connection hanging until it is refused.
+ */
+export class FakeFetch {
+  readonly requests: FakeRequest[] = [];
+  /** When set, every request is answered at once with it (a status, or `'refused'`). */
+  answerAtOnce: number | 'refused' | null = null;
+
+  readonly fetch: Fetch = (url, init) =>
+    new Promise((resolve, reject) => {
+      const refuse = () => reject(new TypeError('Failed to fetch'));
+      init.signal.addEventListener('abort', refuse);
+      const request = {
+        url,
+        init,
+        at: Date.now(),
+        resolve: (status: number) => resolve({ status }),
+        reject: refuse,
+      };
+      this.requests.push(request);
+      if (this.answerAtOnce === 'refused') refuse();
+      else if (this.answerAtOnce !== null) request.resolve(this.answerAtOnce);
+    });
+
+  /** Answers the latest request with `status`, or refuses it (`'refused'`); then lets the probe go on. */
+  async answer(status: number | 'refused'): Promise<void> {
+    const request = this.requests.at(-1);
+    if (!request) throw new Error('no /readyz request to answer');
+    if (status === 'refused') request.reject();
+    else request.resolve(status);
+    // The probe's continuation runs on the microtask queue.
+    for (let i = 0; i < 10; i++) await Promise.resolve();
   }
 }
 

@@ -12,7 +12,7 @@ import type { SessionFrame } from '../net/frames';
 import { HANDSHAKE_TIMEOUT_MS } from '../net/options';
 import { ReconnectingSocket } from '../net/socket';
 import type { ConnectionSlice } from '../state/types';
-import { FakeEnvironment, fakeSocketFactory, silentLog } from './fakes';
+import { FakeEnvironment, FakeFetch, fakeSocketFactory, silentLog } from './fakes';
 import type { FakeWebSocket } from './fakes';
 import { HEARTBEAT, joinedFrame, welcomeFrame } from './frames';
 
@@ -23,6 +23,7 @@ export interface SocketSetupOptions {
 export function setupSocket(options: SocketSetupOptions = {}) {
   const factory = fakeSocketFactory();
   const environment = new FakeEnvironment();
+  const fetch = new FakeFetch();
   let skew = 0;
   const state: { connection: ConnectionSlice; frames: SessionFrame[]; closes: number } = {
     connection: { status: { kind: 'idle' }, rttMs: null },
@@ -32,6 +33,8 @@ export function setupSocket(options: SocketSetupOptions = {}) {
   const link: ReconnectingSocket = new ReconnectingSocket({
     url: 'ws://chat.test/ws',
     WebSocket: factory.WebSocket,
+    readyUrl: 'http://chat.test/readyz',
+    fetch: () => fetch.fetch,
     // The wall clock can jump ahead of the timers, as after a sleep.
     clock: { now: () => Date.now() + skew },
     timers: systemTimers,
@@ -61,6 +64,7 @@ export function setupSocket(options: SocketSetupOptions = {}) {
   const h = {
     link,
     environment,
+    fetch,
     state,
     sockets: factory.sockets,
     get socket(): FakeWebSocket {
