@@ -17,7 +17,8 @@ export const SERVER_ENTRY = 'apps/server/dist/main.js';
 // the protocol's constants, so protocol sources count for it too.
 const outputs = [
   { output: 'packages/protocol/dist/index.js', sources: ['packages/protocol/src'] },
-  { output: SERVER_ENTRY, sources: ['apps/server/src'] },
+  // The server bundles the protocol's sources.
+  { output: SERVER_ENTRY, sources: ['apps/server/src', 'apps/server/scripts', 'packages/protocol/src'] },
   {
     output: 'apps/web/dist/index.html',
     sources: ['apps/web/src', 'apps/web/index.html', 'apps/web/public', 'packages/protocol/src'],

@@ -12,8 +12,6 @@ import type { Logger } from 'pino';
 import type { Bus, ChatStore, Clock, MembershipDirectory } from './chat/ports.js';
 import type { Config } from './config.js';
 import { localFanout } from './local/index.js';
-import { redisBackend } from './redis/index.js';
-import { redactUrl } from './redis/connection.js';
 import { sqliteBackend } from './sqlite/index.js';
 
 export interface Backend {
@@ -38,6 +36,9 @@ export interface BackendOptions {
 export async function openBackend(config: Config, options: BackendOptions): Promise<Backend> {
   const { replace = {} } = options;
   if (config.redisUrl) {
+    // Loaded only when used: ioredis and the Redis adapters cost a single
+    // server about 100 ms of every start.
+    const { redisBackend, redactUrl } = await import('./redis/index.js');
     const redis = await redisBackend({
       url: config.redisUrl,
       prefix: config.redisPrefix,

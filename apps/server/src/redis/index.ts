@@ -9,6 +9,8 @@ import type { Bus, ChatStore, Clock, MembershipDirectory } from '../chat/ports.j
 import { randomId } from '../util/ids.js';
 import { RedisBus } from './bus.js';
 import { connectRedis, redactUrl, whenReady } from './connection.js';
+
+export { redactUrl } from './connection.js';
 import { RedisKeys } from './keys.js';
 import { RedisMembership } from './membership.js';
 import { RedisStore } from './store.js';
