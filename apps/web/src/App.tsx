@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useCallback, useEffect } from 'react';
 
 import { ChatLayout } from './components/ChatLayout';
 import { Composer } from './components/Composer';
@@ -17,8 +17,8 @@ import {
   useConnection,
   useCurrentRoom,
   useDirectory,
-  useMembers,
   useMessages,
+  useRoomMembers,
   useRooms,
   useSession,
   useTyping,
@@ -80,7 +80,7 @@ function ChatScreen({ user }: { user: User }) {
   const { t } = useI18n();
   const { rooms, current } = useRooms();
   const room = useCurrentRoom();
-  const members = useMembers(current);
+  const members = useRoomMembers(current);
   const directory = useDirectory();
   const open = useConnection().status.kind === 'open';
 
@@ -94,7 +94,7 @@ function ChatScreen({ user }: { user: User }) {
     <ChatLayout
       room={current}
       status={<Connection />}
-      memberCount={members.length}
+      memberCount={members.count}
       rooms={
         <>
           <RoomList
@@ -103,7 +103,15 @@ function ChatScreen({ user }: { user: User }) {
             onSelect={client.select}
             onJoin={client.join}
             onLeave={client.leave}
-            directory={directory.rooms}
+            directory={{
+              rooms: directory.rooms,
+              hasMore: directory.hasMore,
+              loading: directory.loading,
+              error: directory.error,
+              answered: directory.updatedAt !== null,
+              onSearch: client.searchRooms,
+              onMore: client.moreRooms,
+            }}
           />
           <UserPanel
             user={user}
@@ -114,7 +122,20 @@ function ChatScreen({ user }: { user: User }) {
           />
         </>
       }
-      members={<MemberList members={members} selfId={user.id} />}
+      members={
+        current ? (
+          // Keyed by room: a search typed in one room does not follow into the next.
+          <MembersPanel
+            key={current}
+            client={client}
+            room={current}
+            live={room?.joined ?? false}
+            selfId={user.id}
+          />
+        ) : (
+          <MemberList members={[]} selfId={user.id} />
+        )
+      }
     >
       {current && room ? (
         <Conversation key={current} client={client} room={current} error={room.error} />
@@ -160,7 +181,39 @@ function Conversation({ client, room, error }: { client: ChatClient; room: strin
   );
 }
 
-/** Keeps the "More rooms" list fresh while connected. */
+/** The current room's members: whole in a small room, by pages and searched on the server in a big one. */
+function MembersPanel({
+  client,
+  room,
+  live,
+  selfId,
+}: {
+  client: ChatClient;
+  room: string;
+  live: boolean;
+  selfId: string;
+}) {
+  const { members, count, complete, pages } = useRoomMembers(room);
+  // Stable, or the panel would ask for the first page again on every render.
+  const onSearch = useCallback((prefix: string) => client.searchMembers(room, prefix), [client, room]);
+  const onMore = useCallback(() => client.moreMembers(room), [client, room]);
+  return (
+    <MemberList
+      members={members}
+      count={count}
+      complete={complete}
+      selfId={selfId}
+      hasMore={pages?.hasMore ?? false}
+      loading={pages?.loading ?? false}
+      error={pages?.error ?? null}
+      onSearch={onSearch}
+      onMore={onMore}
+      live={live}
+    />
+  );
+}
+
+/** Keeps the first page of the "More rooms" list fresh while connected (one cheap read each time). */
 function useRoomDirectory(client: ChatClient, open: boolean) {
   useEffect(() => {
     if (!open) return;

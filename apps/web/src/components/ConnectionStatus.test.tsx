@@ -77,6 +77,31 @@ describe('ConnectionStatus', () => {
     expect(onRetryNow).toHaveBeenCalledTimes(1);
   });
 
+  it('says the server is restarting, without a countdown, while waiting and while trying', () => {
+    const { rerender } = renderWithLocale(
+      <ConnectionStatus
+        status={{ kind: 'reconnecting', attempt: 1, retryAt: 1_200, restarting: true }}
+        rttMs={null}
+        onRetryNow={vi.fn()}
+        now={() => 0}
+      />,
+    );
+    const status = screen.getByRole('status');
+    expect(status.textContent).toMatch(/^Server restarting… reconnecting/);
+    expect(status).not.toHaveTextContent(/in \d s/);
+    expect(status).toHaveAttribute('data-banner');
+    expect(screen.getByRole('button', { name: 'Retry now' })).toBeInTheDocument();
+
+    rerender(
+      <ConnectionStatus
+        status={{ kind: 'connecting', attempt: 1, restarting: true }}
+        rttMs={null}
+        onRetryNow={vi.fn()}
+      />,
+    );
+    expect(screen.getByRole('status').textContent).toMatch(/^Server restarting… reconnecting/);
+  });
+
   it('says Offline when the browser is', () => {
     renderWithLocale(<ConnectionStatus status={{ kind: 'offline' }} rttMs={null} onRetryNow={vi.fn()} />);
     expect(screen.getByRole('status').textContent).toMatch(/^Offline/);

@@ -72,10 +72,18 @@ export function ConnectionStatus({ status, rttMs, onRetryNow, now = Date.now }: 
       label = t.connected;
       break;
     case 'idle':
-    case 'connecting':
       label = t.connecting;
       break;
+    case 'connecting':
+      // While the attempts follow a restart hint, one failing and the next
+      // starting must not flip the banner between two stories.
+      label = status.restarting ? t.restarting : t.connecting;
+      if (status.restarting) detail = t.queuedHint;
+      break;
     case 'reconnecting':
+      // A restarting server is back in a second or two: a countdown would
+      // only say "1 s" over and over.
+      if (status.restarting) label = t.restarting;
       detail = t.queuedHint;
       break;
     case 'offline':
@@ -94,7 +102,7 @@ export function ConnectionStatus({ status, rttMs, onRetryNow, now = Date.now }: 
   return (
     <div className="connection" data-kind={status.kind} data-banner={banner || undefined} role="status">
       <span className="connection-dot" aria-hidden="true" />
-      {status.kind === 'reconnecting' ? (
+      {status.kind === 'reconnecting' && !status.restarting ? (
         <Countdown key={status.retryAt} until={status.retryAt} now={now} />
       ) : (
         <span className="connection-label">{label}</span>

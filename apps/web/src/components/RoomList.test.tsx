@@ -68,10 +68,12 @@ describe('RoomList', () => {
 
   it('offers rooms from the directory that I am not in', async () => {
     const props = renderRooms({
-      directory: [
-        { name: 'general', members: 5 },
-        { name: 'books', members: 2 },
-      ],
+      directory: {
+        rooms: [
+          { name: 'books', members: 2 },
+          { name: 'general', members: 5 },
+        ],
+      },
     });
     expect(screen.queryByRole('button', { name: 'Join #general' })).not.toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Join #books' }));

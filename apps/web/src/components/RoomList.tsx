@@ -5,6 +5,8 @@ import type { SubmitEvent } from 'react';
 import { useI18n } from '../i18n';
 import type { JoinResult } from '../net/ChatClient';
 import { CloseIcon, HashIcon, PlusIcon } from './icons';
+import { RoomDirectory } from './RoomDirectory';
+import type { DirectoryProps } from './RoomDirectory';
 
 export interface RoomItem {
   name: string;
@@ -18,30 +20,23 @@ export interface RoomListProps {
   /** Joins (and so creates) a room; called with a valid room name. */
   onJoin: (room: string) => JoinResult | undefined;
   onLeave?: (room: string) => void;
-  /** Rooms on the server, for discovery; those already joined are skipped. */
-  directory?: readonly { name: string; members: number }[];
+  /** Rooms on the server, for discovery, a page at a time; those already joined are skipped. */
+  directory?: DirectoryProps;
 }
-
-const DIRECTORY_MAX = 12;
 
 /** What people type ("#Random Stuff ") into what the protocol accepts ("random-stuff"). */
 export function normaliseRoomName(input: string): string {
   return input.trim().replace(/^#/, '').trim().toLowerCase().replace(/\s+/g, '-');
 }
 
-export function RoomList({ rooms, current, onSelect, onJoin, onLeave, directory = [] }: RoomListProps) {
+export function RoomList({ rooms, current, onSelect, onJoin, onLeave, directory }: RoomListProps) {
   const { t } = useI18n();
   const [draft, setDraft] = useState('');
   const [problem, setProblem] = useState<'invalid' | 'too_many' | null>(null);
   const invalid = problem !== null;
   const headingId = useId();
   const hintId = useId();
-  const otherId = useId();
   const joined = new Set(rooms.map((r) => r.name));
-  const others = directory
-    .filter((r) => !joined.has(r.name))
-    .toSorted((a, b) => b.members - a.members || a.name.localeCompare(b.name))
-    .slice(0, DIRECTORY_MAX);
 
   const submit = (e: SubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -147,33 +142,7 @@ export function RoomList({ rooms, current, onSelect, onJoin, onLeave, directory 
           {problem === 'too_many' ? t.tooManyRooms : t.roomHint}
         </p>
       </form>
-      {others.length > 0 && (
-        <>
-          <h3 className="panel-subtitle" id={otherId}>
-            {t.otherRooms}
-          </h3>
-          <ul className="room-list room-list-other" aria-labelledby={otherId}>
-            {others.map((r) => (
-              <li key={r.name} className="room-item">
-                <button
-                  type="button"
-                  className="room-button"
-                  aria-label={t.joinNamed(r.name)}
-                  onClick={() => joinListed(r.name)}
-                >
-                  <HashIcon size={16} />
-                  <span className="room-name">{r.name}</span>
-                  {r.members > 0 && (
-                    <span className="room-count" aria-hidden="true">
-                      {r.members}
-                    </span>
-                  )}
-                </button>
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
+      {directory && <RoomDirectory {...directory} joined={joined} onJoin={joinListed} />}
     </nav>
   );
 }

@@ -9,9 +9,10 @@ export {
   useMembers,
   useMessages,
   useOutbox,
+  useRoomMembers,
   useRooms,
   useSession,
   useTyping,
 } from './selectors';
-export type { RoomsView } from './selectors';
+export type { RoomMembersView, RoomsView } from './selectors';
 export type { MessageStatus, MessageView } from '../state/selectors';

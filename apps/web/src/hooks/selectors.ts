@@ -13,6 +13,7 @@ import type {
   ChatState,
   ConnectionSlice,
   DirectorySlice,
+  MemberPages,
   OutboxSlice,
   RoomView,
   SessionSlice,
@@ -69,6 +70,33 @@ export function useMessages(room: string | null): readonly MessageView[] {
 
 export function useMembers(room: string | null): readonly User[] {
   return useChatState((s) => (room === null ? NO_USERS : (s.members.byRoom[room] ?? NO_USERS)));
+}
+
+export interface RoomMembersView {
+  /** A small room: every member. A big room: the pages read (before the first, the page `joined` gave). */
+  members: readonly User[];
+  /** How many members the room has. */
+  count: number;
+  /** A small room: `members` is everyone, kept live by presence. */
+  complete: boolean;
+  /** A big room's pages, once the panel asked for them. */
+  pages: MemberPages | null;
+}
+
+/** A room's members as its panel shows them: small rooms whole, big rooms by pages (docs/protocol.md "Big rooms"). */
+export function useRoomMembers(room: string | null): RoomMembersView {
+  const list = useMembers(room);
+  const roster = useChatState((s) => (room === null ? undefined : s.members.rosterByRoom[room]));
+  const pages = useChatState((s) => (room === null ? undefined : s.members.pagesByRoom[room])) ?? null;
+  return useMemo(() => {
+    const complete = roster?.complete ?? true;
+    return {
+      members: !complete && pages ? pages.members : list,
+      count: roster?.count ?? list.length,
+      complete,
+      pages: complete ? null : pages,
+    };
+  }, [list, roster, pages]);
 }
 
 /** Names typing in the room now, not ours; each disappears 3 s after its last signal. */

@@ -24,6 +24,7 @@ export interface Messages {
   connecting: string;
   reconnectingIn: (seconds: number) => string;
   reconnectingNow: string;
+  restarting: string;
   offline: string;
   offlineHint: string;
   failed: (reason: string) => string;
@@ -46,11 +47,23 @@ export interface Messages {
   roomError: (room: string, code: string) => string;
   pickRoom: string;
   joinNamed: (room: string) => string;
+  searchRooms: string;
+  noRoomsMatch: (query: string) => string;
+  showMoreRooms: string;
 
   // Members
   members: string;
   membersCount: (n: number) => string;
+  membersShown: (shown: number, total: number) => string;
+  searchMembers: string;
+  noMembersMatch: (query: string) => string;
+  showMoreMembers: string;
   you: string;
+
+  // Pages (rooms, members)
+  loadingMore: string;
+  searching: string;
+  loadFailed: (code: string) => string;
 
   // Messages
   messages: string;
@@ -95,6 +108,9 @@ export interface Messages {
   dismiss: string;
 }
 
+/** 5012 → "5,012". */
+const count = (n: number): string => n.toLocaleString('en');
+
 const errorReasonsEn: Record<string, string> = {
   rate_limited: 'you are sending too fast',
   text_too_long: 'the message is too long',
@@ -121,6 +137,7 @@ export const en: Messages = {
   connecting: 'Connecting…',
   reconnectingIn: (s) => `Reconnecting in ${s} s`,
   reconnectingNow: 'Reconnecting…',
+  restarting: 'Server restarting… reconnecting',
   offline: 'Offline',
   offlineHint: 'Your device is offline. Tether will reconnect when the network is back.',
   failed: (reason) => `Offline: the server closed the connection (${reason}). Reload the page to try again.`,
@@ -142,13 +159,29 @@ export const en: Messages = {
   roomError: (room, code) =>
     code === 'too_many_rooms'
       ? `Could not join #${room}: you are in too many rooms.`
-      : `Could not join #${room} (${code}).`,
+      : code === 'rate_limited'
+        ? `Joining #${room} is taking a while: the server asked to slow down. Trying again…`
+        : `Could not join #${room} (${code}).`,
   pickRoom: 'Join a room to start chatting.',
   joinNamed: (room) => `Join #${room}`,
+  searchRooms: 'Search rooms',
+  noRoomsMatch: (query) => `No room starts with “${query}”.`,
+  showMoreRooms: 'Show more rooms',
 
   members: 'Members',
-  membersCount: (n) => (n === 1 ? '1 member' : `${n} members`),
+  membersCount: (n) => (n === 1 ? '1 member' : `${count(n)} members`),
+  membersShown: (shown, total) => `Showing ${count(shown)} of ${count(total)} members`,
+  searchMembers: 'Search members',
+  noMembersMatch: (query) => `No member’s name starts with “${query}”.`,
+  showMoreMembers: 'Show more members',
   you: 'you',
+
+  loadingMore: 'Loading…',
+  searching: 'Searching…',
+  loadFailed: (code) =>
+    code === 'rate_limited'
+      ? 'The server is busy. Try again in a moment.'
+      : `Could not load the list (${code}).`,
 
   messages: 'Messages',
   loadOlder: 'Load older messages',

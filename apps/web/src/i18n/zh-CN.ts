@@ -4,6 +4,9 @@
  */
 import type { Messages } from './messages';
 
+/** 5012 → "5,012". */
+const count = (n: number): string => n.toLocaleString('zh-CN');
+
 const errorReasonsZh: Record<string, string> = {
   rate_limited: '发送太快了',
   text_too_long: '消息太长',
@@ -29,6 +32,7 @@ export const zhCN: Messages = {
   connecting: '正在连接…',
   reconnectingIn: (s) => `${s} 秒后重新连接`,
   reconnectingNow: '正在重新连接…',
+  restarting: '服务器正在重启…正在重新连接',
   offline: '离线',
   offlineHint: '设备已离线。网络恢复后 Tether 会自动重新连接。',
   failed: (reason) => `离线：服务器关闭了连接（${reason}）。请刷新页面重试。`,
@@ -48,13 +52,28 @@ export const zhCN: Messages = {
   otherRooms: '更多房间',
   tooManyRooms: '你加入的房间已达上限（20 个）。请先离开一个房间。',
   roomError: (room, code) =>
-    code === 'too_many_rooms' ? `无法加入 #${room}：加入的房间太多。` : `无法加入 #${room}（${code}）。`,
+    code === 'too_many_rooms'
+      ? `无法加入 #${room}：加入的房间太多。`
+      : code === 'rate_limited'
+        ? `正在加入 #${room}：服务器要求放慢速度，稍后会自动重试…`
+        : `无法加入 #${room}（${code}）。`,
   pickRoom: '加入一个房间开始聊天。',
   joinNamed: (room) => `加入 #${room}`,
+  searchRooms: '搜索房间',
+  noRoomsMatch: (query) => `没有以“${query}”开头的房间。`,
+  showMoreRooms: '显示更多房间',
 
   members: '成员',
-  membersCount: (n) => `${n} 位成员`,
+  membersCount: (n) => `${count(n)} 位成员`,
+  membersShown: (shown, total) => `共 ${count(total)} 位成员，显示 ${count(shown)} 位`,
+  searchMembers: '搜索成员',
+  noMembersMatch: (query) => `没有名字以“${query}”开头的成员。`,
+  showMoreMembers: '显示更多成员',
   you: '你',
+
+  loadingMore: '加载中…',
+  searching: '正在搜索…',
+  loadFailed: (code) => (code === 'rate_limited' ? '服务器繁忙，请稍后重试。' : `无法加载列表（${code}）。`),
 
   messages: '消息列表',
   loadOlder: '加载更早的消息',

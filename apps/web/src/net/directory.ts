@@ -63,12 +63,16 @@ export class RoomDirectory {
     this.#request({ prefix });
   }
 
-  /** The page after the last room listed, when there is one and none is on its way. */
+  /**
+   * The page after the last room listed, when there is one and none is on
+   * its way; after a refused first page, that page again.
+   */
   more(): void {
-    const { prefix, rooms, hasMore, loading } = this.#options.store.getState().directory;
+    const { prefix, rooms, hasMore, loading, error } = this.#options.store.getState().directory;
     const last = rooms.at(-1);
-    if (!hasMore || loading || !last) return;
-    this.#request({ prefix, after: last.name });
+    if (loading) return;
+    if (hasMore && last) this.#request({ prefix, after: last.name });
+    else if (error !== null) this.#request({ prefix });
   }
 
   received(page: RoomList): void {

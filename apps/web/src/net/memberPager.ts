@@ -57,11 +57,16 @@ export class MemberPager {
     this.#request(room, { prefix });
   }
 
-  /** The page after the last one received, when there is one and none is on its way. */
+  /**
+   * The page after the last one received, when there is one and none is on
+   * its way; after a refused first page, that page again.
+   */
   more(room: string): void {
     const pages = this.#options.store.getState().members.pagesByRoom[room];
-    if (!pages?.hasMore || pages.loading || pages.next === null) return;
-    this.#request(room, { prefix: pages.prefix, after: pages.next });
+    if (!pages || pages.loading) return;
+    if (pages.hasMore && pages.next !== null)
+      this.#request(room, { prefix: pages.prefix, after: pages.next });
+    else if (pages.error !== null && pages.next === null) this.#request(room, { prefix: pages.prefix });
   }
 
   received(page: MemberPage): void {
