@@ -17,6 +17,10 @@ await build({
   entryPoints: { main: 'src/main.ts', worker: 'src/sqlite/worker.ts' },
   outdir: 'dist',
   bundle: true,
+  // The Redis adapters go in a chunk of their own, imported only with
+  // REDIS_URL: otherwise ioredis, an external, would load with every start.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node20',

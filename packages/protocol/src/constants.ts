@@ -48,8 +48,14 @@ export const LIMITS = {
   ANSWER_BACKLOG_BYTES: 1024 * 1024,
   /** Default and largest `limit` of a `rooms` page. */
   ROOMS_PAGE_LIMIT: 100,
-  /** Default and largest `limit` of a `members` page; also the members in `joined` of a big room. */
+  /** Default and largest `limit` of a `members` page. */
   MEMBERS_PAGE_LIMIT: 100,
+  /**
+   * Members in the `joined` of a big room: the first by name, as many as a
+   * member list shows at once. Thousands join a big room at once after a
+   * restart: 20 keeps each answer near 1 KB; `members` pages the rest.
+   */
+  JOINED_MEMBERS_BIG_ROOM: 20,
   /** Longest `prefix` of `rooms` and `members`, in code points. */
   MAX_PREFIX_CHARS: 32,
   /**

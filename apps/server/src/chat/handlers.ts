@@ -21,12 +21,20 @@ import type { Metrics } from '../metrics.js';
 import type { LogSampler } from '../util/log-sampler.js';
 import { Budgets } from './budgets.js';
 import { fitMessages } from './pages.js';
-import type { ChatSettings, ChatStore, Clock, JoinedEncoder, MembershipDirectory } from './ports.js';
+import type {
+  ChatSettings,
+  ChatStore,
+  Clock,
+  JoinedEncoder,
+  MembershipDirectory,
+  MessagePage,
+} from './ports.js';
 import type { RoomRegistry } from './rooms.js';
 import type { ErrorContext, RequestHandler, Session } from './session.js';
 import { hashToken, newToken } from './tokens.js';
 
 const DAY_MS = 86_400_000;
+const NO_MESSAGES: MessagePage = { messages: [], hasMore: false };
 const HOUR_MS = 3_600_000;
 
 export interface HandlerDeps {
@@ -204,12 +212,18 @@ export class RequestHandlers implements RequestHandler {
     // Read the room's seq before the page: whatever commits after this read is
     // either in the page or held and released after `joined`, never both.
     const { seq: seqBefore } = await store.openRoom(room.name, now);
-    const page = fitMessages(
-      resume
-        ? await store.after(room.name, message.since ?? 0, LIMITS.RESUME_LIMIT)
-        : await store.latest(room.name, LIMITS.JOIN_HISTORY),
-      LIMITS.MAX_PAGE_BYTES,
-    );
+    // Nothing to read when the room had no message, or none after `since`
+    // (a connect storm into a new room, a client already up to date).
+    const since = resume ? (message.since ?? 0) : 0;
+    const page =
+      since >= seqBefore
+        ? NO_MESSAGES
+        : fitMessages(
+            resume
+              ? await store.after(room.name, since, LIMITS.RESUME_LIMIT)
+              : await store.latest(room.name, LIMITS.JOIN_HISTORY),
+            LIMITS.MAX_PAGE_BYTES,
+          );
     if (!room.has(session.peer)) return;
     const lastInPage = page.messages.at(-1)?.seq ?? 0;
     // Everything up to `seq` is in the page or older than it; live delivery

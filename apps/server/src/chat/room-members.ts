@@ -65,7 +65,7 @@ export class RoomMembers {
 
   /** The members for a `joined` written now, as JSON array chunks: all of them, or a big room's first page. */
   encodedForJoined(): Buffer[] {
-    return this.big ? this.list.encodedFirstPage(LIMITS.MEMBERS_PAGE_LIMIT) : this.list.encoded();
+    return this.big ? this.list.encodedFirstPage(LIMITS.JOINED_MEMBERS_BIG_ROOM) : this.list.encoded();
   }
 
   page(prefix: string, after: string | undefined, limit: number): NamePage {

@@ -1,8 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+
+import { randomBase64url } from '../util/random.js';
 
 /** A session token: 256 random bits, URL-safe. */
 export function newToken(): string {
-  return randomBytes(32).toString('base64url');
+  return randomBase64url(32);
 }
 
 /**

@@ -66,7 +66,7 @@ function startThread(init: WorkerInit): Thread {
 
 /** Asks a thread to close its connection (after the writes posted before) and waits for it to end. */
 async function stopThread(thread: Thread): Promise<void> {
-  thread.worker.postMessage({ id: 0, close: true } satisfies ToWriter);
+  thread.worker.postMessage([{ id: 0, close: true }] satisfies ToWriter[]);
   let timer: NodeJS.Timeout | undefined;
   const stuck = new Promise<void>((resolve) => {
     timer = setTimeout(() => void thread.worker.terminate().then(() => resolve()), 10_000);
@@ -81,6 +81,14 @@ export class WorkerChannel implements WriteChannel {
   /** Not restarted if it dies: the writer then checkpoints by itself (worker.ts). */
   private readonly checkpointer: Thread;
   private nextId = 1;
+  /**
+   * The first write of a turn of the event loop is posted at once; those
+   * after it in the same turn wait here and go together at the end of it: a
+   * connect storm's thousands of new users cost the thread a message or two
+   * per turn, not one each, and a lone group commit waits for nothing.
+   */
+  private outgoing: ToWriter[] = [];
+  private turnStarted = false;
   private readonly waiting = new Map<
     number,
     { resolve: (result: unknown) => void; reject: (error: Error) => void }
@@ -96,12 +104,14 @@ export class WorkerChannel implements WriteChannel {
   private start(): Thread {
     const thread = startThread({ file: this.file, role: 'writer' });
     const worker = thread.worker;
-    worker.on('message', (answer: FromWriter) => {
-      const waiter = this.waiting.get(answer.id);
-      if (!waiter) return;
-      this.waiting.delete(answer.id);
-      if (answer.ok) waiter.resolve(answer.result);
-      else waiter.reject(Object.assign(new Error(answer.message), { code: answer.code }));
+    worker.on('message', (answers: FromWriter[]) => {
+      for (const answer of answers) {
+        const waiter = this.waiting.get(answer.id);
+        if (!waiter) continue;
+        this.waiting.delete(answer.id);
+        if (answer.ok) waiter.resolve(answer.result);
+        else waiter.reject(Object.assign(new Error(answer.message), { code: answer.code }));
+      }
     });
     const fail = (error: Error): void => {
       if (this.writer === thread) this.writer = undefined;
@@ -114,12 +124,27 @@ export class WorkerChannel implements WriteChannel {
   }
 
   private post(message: (id: number) => ToWriter): Promise<unknown> {
-    const { worker } = (this.writer ??= this.start());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage(message(id));
+      this.outgoing.push(message(id));
+      if (!this.turnStarted) {
+        this.turnStarted = true;
+        this.send();
+        setImmediate(this.endTurn);
+      }
     });
+  }
+
+  private readonly endTurn = (): void => {
+    this.turnStarted = false;
+    this.send();
+  };
+
+  private send(): void {
+    const batch = this.outgoing;
+    this.outgoing = [];
+    if (batch.length > 0) (this.writer ??= this.start()).worker.postMessage(batch);
   }
 
   write<K extends WriteRequest['kind']>(request: WriteRequest & { kind: K }): Promise<WriteResults[K]> {
@@ -127,6 +152,8 @@ export class WorkerChannel implements WriteChannel {
   }
 
   async close(): Promise<void> {
+    // Writes still waiting for this turn go before the close.
+    this.send();
     await stopThread(this.checkpointer);
     // Closed last, the writer's connection does the final checkpoint.
     if (this.writer) await stopThread(this.writer);

@@ -83,18 +83,19 @@ function drain(): void {
   if (writes.length > 0) {
     if (!writer) throw new Error('the checkpointer takes no writes');
     const outcomes = writer.handleAll(writes.map((w) => w.request));
-    writes.forEach((w, i) => port?.postMessage(answer(w.id, outcomes[i] as WriteOutcome)));
+    // One message back for the whole group.
+    port?.postMessage(writes.map((w, i) => answer(w.id, outcomes[i] as WriteOutcome)) satisfies FromWriter[]);
   }
   if (close !== undefined) {
     clearInterval(checkpoints);
     db.close();
-    port?.postMessage({ id: close, ok: true, result: null } satisfies FromWriter);
+    port?.postMessage([{ id: close, ok: true, result: null }] satisfies FromWriter[]);
     port?.close();
   }
 }
 
-port.on('message', (message: ToWriter) => {
-  queue.push(message);
+port.on('message', (messages: ToWriter[]) => {
+  for (const message of messages) queue.push(message);
   if (!scheduled) {
     scheduled = true;
     // Every message already waiting on the port arrives before this runs.
