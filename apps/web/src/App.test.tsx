@@ -1,5 +1,5 @@
 import type { Message, ServerMessage, User } from '@tether/protocol';
-import { act, screen, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -146,5 +146,31 @@ describe('App', () => {
     expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('general');
     expect(within(screen.getByRole('log')).getByText('psst')).toBeInTheDocument();
     expect(within(rooms).getByRole('button', { name: 'general' })).toHaveAttribute('aria-current', 'page');
+  });
+
+  it("pages through a big room's members and the rooms directory", async () => {
+    const { welcome, server, factory } = setup();
+    await userEvent.type(screen.getByRole('textbox', { name: 'Your name' }), 'alice{Enter}');
+    welcome();
+    const people = Array.from({ length: 100 }, (_, i) => ({ id: `u_${i}`, name: `bot${i}` }));
+    server(joinedFrame('general', [], { members: people, memberCount: 520 }));
+    const socket = factory.last();
+    await waitFor(() =>
+      expect(socket.framesOf('members')).toEqual([{ type: 'members', room: 'general', limit: 100 }]),
+    );
+    server({ type: 'members', room: 'general', members: people, count: 520, hasMore: true, next: 'n1' });
+    expect(screen.getByText('Showing 100 of 520 members')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Show more members' }));
+    expect(socket.framesOf('members').at(-1)).toEqual({
+      type: 'members',
+      room: 'general',
+      limit: 100,
+      after: 'n1',
+    });
+
+    expect(socket.framesOf('rooms')).toEqual([{ type: 'rooms', limit: 20 }]);
+    server({ type: 'rooms', rooms: [{ name: 'books', members: 3, seq: 1 }], hasMore: true });
+    await userEvent.click(screen.getByRole('button', { name: 'Show more rooms' }));
+    expect(socket.framesOf('rooms').at(-1)).toEqual({ type: 'rooms', limit: 20, after: 'books' });
   });
 });

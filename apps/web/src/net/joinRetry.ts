@@ -2,10 +2,11 @@
  * Joins the server refused with `rate_limited` (docs/protocol.md, "Budgets"):
  * a refused room is not a failed one, it is joined again after a pause.
  *
- * One retry at a time, and the pause doubles while refusals go on (up to
- * MAX_PAUSE_MS): twenty rooms refused at once must not come back as twenty
- * joins a second, since every refusal counts toward the abuse limit (100 a
- * minute close the connection). A join answered resets the pause.
+ * One retried join on its way at a time, the next one a pause after its
+ * answer, and the pause doubles while refusals go on (up to MAX_PAUSE_MS):
+ * twenty rooms refused at once must not come back as twenty joins a second,
+ * since every refusal counts toward the abuse limit (100 a minute close the
+ * connection). A join answered resets the pause.
  */
 import type { TimerHandle, Timers } from './env';
 
@@ -31,6 +32,8 @@ export class JoinRetry {
   /** Rooms waiting to be joined again, oldest refusal first. */
   readonly #queue: string[] = [];
   readonly #refusals = new Map<string, number>();
+  /** The retried join on its way, until its answer. */
+  #inFlight: string | null = null;
   #pause: number;
   #timer: TimerHandle | undefined;
 
@@ -46,6 +49,7 @@ export class JoinRetry {
     if (refusals === SLOW_AFTER_REFUSALS) this.#options.onSlow(room);
     // A retry refused again: the budget is still spent, wait longer.
     if (refusals > 1) this.#pause = Math.min(MAX_PAUSE_MS, this.#pause * 2);
+    if (this.#inFlight === room) this.#inFlight = null;
     if (!this.#queue.includes(room)) this.#queue.push(room);
     this.#schedule();
   }
@@ -54,6 +58,8 @@ export class JoinRetry {
   joined(room: string): void {
     if (!this.#refusals.delete(room)) return;
     this.#pause = this.#options.pauseMs;
+    if (this.#inFlight === room) this.#inFlight = null;
+    this.#schedule();
   }
 
   /** The room was left: it is not joined again. */
@@ -61,24 +67,28 @@ export class JoinRetry {
     this.#refusals.delete(room);
     const at = this.#queue.indexOf(room);
     if (at !== -1) this.#queue.splice(at, 1);
+    if (this.#inFlight === room) this.#inFlight = null;
+    this.#schedule();
   }
 
   /** The connection is gone: its resume joins every room anew. */
   clear(): void {
     this.#queue.length = 0;
     this.#refusals.clear();
+    this.#inFlight = null;
     this.#pause = this.#options.pauseMs;
     if (this.#timer !== undefined) this.#options.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   #schedule(): void {
-    if (this.#timer !== undefined || this.#queue.length === 0) return;
+    if (this.#timer !== undefined || this.#inFlight !== null || this.#queue.length === 0) return;
     const delay = this.#pause + Math.floor(this.#options.random() * (this.#pause / 2));
     this.#timer = this.#options.timers.setTimeout(() => {
       this.#timer = undefined;
       const room = this.#queue.shift();
-      if (room !== undefined) this.#options.rejoin(room);
+      // Its answer schedules the next; a join that could not go out does not hold the others.
+      if (room !== undefined && this.#options.rejoin(room)) this.#inFlight = room;
       this.#schedule();
     }, delay);
   }
