@@ -56,7 +56,7 @@ export class RequestHandlers implements RequestHandler {
 
   constructor(private readonly deps: HandlerDeps) {
     this.budgets = new Budgets(deps.settings);
-    this.sweepTimer = setInterval(() => this.budgets.sweep(this.deps.clock.now()), 60_000);
+    this.sweepTimer = setInterval(() => this.budgets.sweep(this.deps.clock.monotonic()), 60_000);
     this.sweepTimer.unref();
   }
 
@@ -139,8 +139,8 @@ export class RequestHandlers implements RequestHandler {
     } else {
       // Creating a user spends the client address's budget; a name that is
       // taken created nothing and gives it back.
-      const budget = this.budgets.newUsers.bucket(session.peer.address, now);
-      if (!budget.take(now)) {
+      const budget = this.budgets.newUsers.bucket(session.peer.address, clock.monotonic());
+      if (!budget.take(clock.monotonic())) {
         session.rateLimited({}, 'too many new users from this address; try again later');
         return false;
       }
@@ -189,7 +189,7 @@ export class RequestHandlers implements RequestHandler {
     }
     const { store, clock } = this.deps;
     const now = clock.now();
-    if (!this.budgets.joins.take(user.id, now)) {
+    if (!this.budgets.joins.take(user.id, clock.monotonic())) {
       session.rateLimited({ room: message.room }, 'too many joins and leaves; slow down');
       return;
     }
@@ -198,7 +198,7 @@ export class RequestHandlers implements RequestHandler {
     if (
       !this.deps.rooms.get(message.room) &&
       !(await store.findRoom(message.room)) &&
-      !this.budgets.takeNewRoom(user.id, session.peer.address, now)
+      !this.budgets.takeNewRoom(user.id, session.peer.address, clock.monotonic())
     ) {
       session.rateLimited({ room: message.room }, 'too many new rooms; join an existing one or try later');
       return;
@@ -244,7 +244,7 @@ export class RequestHandlers implements RequestHandler {
 
   private leave(session: Session, message: ClientMessageOf<'leave'>): void {
     if (!this.checkInRoom(session, message.room)) return;
-    if (!this.budgets.joins.take((session.user as User).id, this.deps.clock.now())) {
+    if (!this.budgets.joins.take((session.user as User).id, this.deps.clock.monotonic())) {
       session.rateLimited({ room: message.room }, 'too many joins and leaves; slow down');
       return;
     }
@@ -255,7 +255,7 @@ export class RequestHandlers implements RequestHandler {
 
   /** Spends a read; false (answered `rate_limited`) when the budget is empty. */
   private takeRead(session: Session, room?: string): boolean {
-    if (this.budgets.reads.take((session.user as User).id, this.deps.clock.now())) return true;
+    if (this.budgets.reads.take((session.user as User).id, this.deps.clock.monotonic())) return true;
     session.rateLimited({ room }, 'too many reads; slow down');
     return false;
   }
@@ -336,8 +336,8 @@ export class RequestHandlers implements RequestHandler {
     const text = checkText(message.text);
     if (!text.ok) return refuse(() => session.error(text.code, text.message, ctx));
     const started = performance.now();
-    const bucket = this.budgets.sends.bucket(user.id, clock.now());
-    if (!bucket.take(clock.now()))
+    const bucket = this.budgets.sends.bucket(user.id, clock.monotonic());
+    if (!bucket.take(clock.monotonic()))
       return refuse(() => session.rateLimited(ctx, 'too many messages; slow down'));
     store
       .append({ room: message.room, id: message.id, from: user, text: message.text, ts: clock.now() })
@@ -379,7 +379,7 @@ export class RequestHandlers implements RequestHandler {
     const room = this.deps.rooms.get(message.room);
     const user = session.user as User;
     // Throttled where it is sent, so a flood never reaches other processes.
-    if (room?.allowTyping(user.id, this.deps.clock.now())) this.deps.rooms.typing(room, user, session.peer);
+    if (room?.allowTyping(user.id, this.deps.clock.monotonic())) this.deps.rooms.typing(room, user, session.peer);
   }
 
   // ---------- refusals ----------

@@ -10,9 +10,17 @@ import type { CloseCode, Joined, Message, ServerMessage, User } from '@tether/pr
 
 // ---------------------------------------------------------------- time
 
-/** Wall-clock time in ms since the Unix epoch, injected so tests can move it. */
+/** Time, injected so tests can move it. */
 export interface Clock {
+  /** Wall-clock ms since the Unix epoch: timestamps and expiries, what other processes and the database share. */
   now(): number;
+  /**
+   * Monotonic ms (`performance.now()`): durations, budgets, throttles and
+   * liveness. A wall clock stepped by NTP or by hand (a minute forward, an
+   * hour back) must neither cut a healthy connection nor keep a dead one,
+   * nor refill or starve a budget.
+   */
+  monotonic(): number;
 }
 
 // ---------------------------------------------------------------- connections

@@ -94,13 +94,13 @@ export class Session implements ConnectionSession {
   ) {
     this.helloTimer = setTimeout(helloTimedOut, context.helloTimeoutMs, this);
     this.frameTokens = context.frameLimitBurst;
-    this.frameTokensAt = context.clock.now();
+    this.frameTokensAt = context.clock.monotonic();
   }
 
   /** Spends one frame of the budget; false when it is empty. */
   private takeFrame(): boolean {
     const { clock, frameLimitPerSec, frameLimitBurst } = this.context;
-    const now = clock.now();
+    const now = clock.monotonic();
     const elapsed = Math.max(0, now - this.frameTokensAt);
     this.frameTokensAt = now;
     this.frameTokens = Math.min(frameLimitBurst, this.frameTokens + (elapsed * frameLimitPerSec) / 1000);
@@ -278,7 +278,7 @@ export class Session implements ConnectionSession {
     });
     if (
       code === ERROR_CODES.BAD_REQUEST &&
-      (this.badRequests ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(clock.now()) >
+      (this.badRequests ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(clock.monotonic()) >
         LIMITS.MAX_BAD_REQUESTS_PER_WINDOW
     ) {
       this.abuse('bad_request', 'too many bad requests');
@@ -295,7 +295,7 @@ export class Session implements ConnectionSession {
   rateLimited(ctx: ErrorContext, text: string): void {
     this.error(ERROR_CODES.RATE_LIMITED, text, ctx);
     if (
-      (this.rateLimits ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(this.context.clock.now()) >
+      (this.rateLimits ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(this.context.clock.monotonic()) >
       LIMITS.MAX_RATE_LIMITED_PER_WINDOW
     ) {
       this.abuse('rate_limited', 'too many requests beyond their budget');

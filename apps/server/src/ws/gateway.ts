@@ -103,7 +103,7 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.addresses = new ClientAddresses(options.trustedProxies);
     this.connectionEvents = {
-      now: () => options.clock.now(),
+      now: () => options.clock.monotonic(),
       onText: (connection, text) => connection.session?.receive(text),
       onError: (connection, error) => {
         // ws closes the socket itself (1009 too big, 1007 bad UTF-8, 1002 bad frame,
@@ -131,7 +131,7 @@ export class Gateway {
     this.heartbeat = new Heartbeat({
       intervalMs: options.heartbeatIntervalMs,
       timeoutMs: options.heartbeatTimeoutMs,
-      now: () => options.clock.now(),
+      now: () => options.clock.monotonic(),
       onDead: (connection, reason) => {
         options.metrics.heartbeatTerminations.inc();
         if (reason === 'stalled message') options.metrics.transportErrors.inc({ reason: 'stalled_message' });

@@ -10,16 +10,29 @@
 import type { Clock } from '../../src/chat/ports.js';
 
 export interface ManualClock extends Clock {
-  /** Moves the clock `ms` forward. */
+  /** Time passes: both clocks move `ms` forward. */
   advance(ms: number): void;
+  /** The wall clock is stepped (NTP, a person): only it moves, by `ms` (negative: back). */
+  stepWall(ms: number): void;
 }
 
 export function manualClock(start = Date.now()): ManualClock {
-  let now = start;
+  let wall = start;
+  let monotonic = 0;
   return {
-    now: () => now,
+    now: () => wall,
+    monotonic: () => monotonic,
     advance(ms) {
-      now += ms;
+      wall += ms;
+      monotonic += ms;
+    },
+    stepWall(ms) {
+      wall += ms;
     },
   };
+}
+
+/** The real clocks, with the wall clock stepped by `offset()` ms: monotonic time is untouched. */
+export function steppedClock(offset: () => number): Clock {
+  return { now: () => Date.now() + offset(), monotonic: () => performance.now() };
 }

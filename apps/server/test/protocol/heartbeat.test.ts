@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { describe, expect, it } from 'vitest';
 
+import { steppedClock } from '../helpers/clock.js';
 import { startTestServer } from '../helpers/server.js';
 
 const INTERVAL = 200;
@@ -134,5 +135,43 @@ describe('app-level ping', () => {
     await client.nextError('bad_request');
     client.send({ type: 'ping', t: 'now' });
     await client.nextError('bad_request');
+  });
+});
+
+describe('a stepped wall clock', () => {
+  it.each([
+    ['a minute forward', 60_000],
+    ['an hour back', -3_600_000],
+  ])('%s neither cuts a live connection nor keeps a dead one', async (_, step) => {
+    let offset = 0;
+    await using srv = await startTestServer(DEADLINE, { clock: steppedClock(() => offset) });
+    const live = await srv.user('live');
+    const dead = await srv.connect({ autoPong: false });
+    await dead.hello('dead');
+    const lastFrame = Date.now();
+    offset = step;
+    // The dead peer goes when its time is up, however the wall clock moved…
+    const { code } = await dead.closed(DEADLINE_MS + 5000);
+    expect(code).toBe(1006);
+    expect(Date.now() - lastFrame).toBeLessThanOrEqual(DEADLINE_MS + SLACK_MS);
+    // …and the live one, answering every ping, stays.
+    await sleep(DEADLINE_MS);
+    expect(live.isOpen()).toBe(true);
+    await live.roundTrip();
+  });
+
+  it('does not starve the typing throttle when the wall clock goes back an hour', async () => {
+    let offset = 0;
+    await using srv = await startTestServer({}, { clock: steppedClock(() => offset) });
+    const alice = await srv.user('alice');
+    const bob = await srv.user('bob');
+    await alice.join('general');
+    await bob.join('general');
+    alice.send({ type: 'typing', room: 'general' });
+    await bob.next('typing');
+    offset = -3_600_000;
+    await sleep(1100);
+    alice.send({ type: 'typing', room: 'general' });
+    await bob.next('typing', 2000);
   });
 });

@@ -12,6 +12,7 @@ import { LIMITS } from '@tether/protocol';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { SqliteStore } from '../../src/sqlite/store.js';
+import { steppedClock } from '../helpers/clock.js';
 import { waitFor } from '../helpers/metrics.js';
 import { makeTempDir, startTestServer } from '../helpers/server.js';
 
@@ -64,9 +65,8 @@ describe('70,000 rooms', () => {
 
 describe('empty rooms', () => {
   it('are listed while someone joined them lately, then not, and are swept once nobody is in them', async () => {
-    const clock = { now: () => Date.now() };
     let offset = 0;
-    const moved = { now: () => clock.now() + offset };
+    const moved = steppedClock(() => offset);
     await using srv = await startTestServer({ EMPTY_ROOM_TTL_HOURS: '1' }, { clock: moved });
     const alice = await srv.user('alice');
     await alice.join('lonely');
