@@ -379,7 +379,8 @@ export class RequestHandlers implements RequestHandler {
     const room = this.deps.rooms.get(message.room);
     const user = session.user as User;
     // Throttled where it is sent, so a flood never reaches other processes.
-    if (room?.allowTyping(user.id, this.deps.clock.monotonic())) this.deps.rooms.typing(room, user, session.peer);
+    if (room?.allowTyping(user.id, this.deps.clock.monotonic()))
+      this.deps.rooms.typing(room, user, session.peer);
   }
 
   // ---------- refusals ----------

@@ -37,6 +37,19 @@ export class ClientAddresses {
     );
   }
 
+  /** How the browser reached us: TLS here, or a trusted proxy's X-Forwarded-Proto. */
+  scheme(req: IncomingMessage): 'http:' | 'https:' {
+    if ((req.socket as { encrypted?: boolean }).encrypted === true) return 'https:';
+    if (!this.isTrusted(plain(req.socket.remoteAddress ?? ''))) return 'http:';
+    const proto = req.headers['x-forwarded-proto'];
+    const last = (Array.isArray(proto) ? proto.join(',') : (proto ?? ''))
+      .split(',')
+      .at(-1)
+      ?.trim()
+      .toLowerCase();
+    return last === 'https' ? 'https:' : 'http:';
+  }
+
   of(req: IncomingMessage): string {
     const peer = plain(req.socket.remoteAddress ?? 'unknown');
     if (!this.isTrusted(peer)) return peer;

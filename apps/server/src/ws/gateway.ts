@@ -162,7 +162,7 @@ export class Gateway {
       refuse(socket, 426, { 'Sec-WebSocket-Version': '13' });
       return;
     }
-    if (!isOriginAllowed(req, this.options.allowedOrigins)) {
+    if (!isOriginAllowed(req, this.options.allowedOrigins, this.addresses.scheme(req))) {
       refuse(socket, 403);
       return;
     }

@@ -5,7 +5,16 @@
  */
 import type { IncomingMessage } from 'node:http';
 
-export function isOriginAllowed(req: IncomingMessage, allowedOrigins: readonly string[]): boolean {
+/**
+ * `scheme` is how the browser reached this server: `https:` behind TLS (here
+ * or at a trusted proxy), else `http:`. The page this server served has that
+ * scheme: `https://host` is another origin than `http://host`.
+ */
+export function isOriginAllowed(
+  req: IncomingMessage,
+  allowedOrigins: readonly string[],
+  scheme: 'http:' | 'https:',
+): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   let url: URL;
@@ -15,9 +24,10 @@ export function isOriginAllowed(req: IncomingMessage, allowedOrigins: readonly s
     return false; // "null" and other opaque origins
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-  // Same host and port as the request's Host header: the page this server served.
+  // Same scheme, host and port as the request: the page this server served.
   const host = req.headers.host;
-  if (host !== undefined && url.host === normaliseHost(host, url.protocol)) return true;
+  if (host !== undefined && url.protocol === scheme && url.host === normaliseHost(host, url.protocol))
+    return true;
   return allowedOrigins.includes(url.origin);
 }
 

@@ -24,6 +24,22 @@ describe('Origin check before the handshake', () => {
     expect(await upgradeStatus(srv.wsUrl, { origin: `http://127.0.0.1:${srv.server.port}` })).toBe(101);
   });
 
+  it('refuses the same host and port with another scheme: https://host is not the page an http server served', async () => {
+    await using srv = await startTestServer();
+    expect(await upgradeStatus(srv.wsUrl, { origin: `https://127.0.0.1:${srv.server.port}` })).toBe(403);
+  });
+
+  it('takes the scheme from a trusted proxy (X-Forwarded-Proto), and only from one', async () => {
+    const own = (srv: { server: { port: number } }, scheme: string) =>
+      `${scheme}://127.0.0.1:${srv.server.port}`;
+    await using behind = await startTestServer({ TRUSTED_PROXIES: '127.0.0.1' });
+    const tls = { 'X-Forwarded-Proto': 'https' };
+    expect(await upgradeStatus(behind.wsUrl, { origin: own(behind, 'https'), headers: tls })).toBe(101);
+    expect(await upgradeStatus(behind.wsUrl, { origin: own(behind, 'http'), headers: tls })).toBe(403);
+    await using direct = await startTestServer();
+    expect(await upgradeStatus(direct.wsUrl, { origin: own(direct, 'https'), headers: tls })).toBe(403);
+  });
+
   it('refuses foreign, null and look-alike origins with 403 and no handshake', async () => {
     // With ALLOWED_ORIGINS and without it: no list does not mean anyone.
     for (const allowed of [ALLOWED, undefined]) {
