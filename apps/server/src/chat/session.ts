@@ -53,6 +53,19 @@ export interface ErrorContext {
 type Task = () => void | Promise<void>;
 
 /**
+ * Refusals that asking again cannot fix: a client that collects more than
+ * MAX_BAD_REQUESTS_PER_WINDOW of them within a minute is probing (room names,
+ * tokens, names held by others) or broken, and is closed with 1008.
+ */
+const HOPELESS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ERROR_CODES.BAD_REQUEST,
+  ERROR_CODES.INVALID_ROOM,
+  ERROR_CODES.INVALID_NAME,
+  ERROR_CODES.INVALID_TOKEN,
+  ERROR_CODES.NAME_TAKEN,
+]);
+
+/**
  * Requests waiting behind an async one. Past this a client is flooding
  * faster than the store answers: close with 1008 rather than buffer forever.
  */
@@ -277,11 +290,11 @@ export class Session implements ConnectionSession {
       ...(ctx.room !== undefined ? { room: ctx.room } : {}),
     });
     if (
-      code === ERROR_CODES.BAD_REQUEST &&
+      HOPELESS.has(code) &&
       (this.badRequests ??= new WindowCounter(LIMITS.ABUSE_WINDOW_MS)).hit(clock.monotonic()) >
         LIMITS.MAX_BAD_REQUESTS_PER_WINDOW
     ) {
-      this.abuse('bad_request', 'too many bad requests');
+      this.abuse('bad_request', 'too many refused requests');
     }
   }
 

@@ -50,7 +50,28 @@ describe('abuse', () => {
     await tab2.roundTrip();
   });
 
-  it('does not count errors other than bad_request toward the bad_request allowance', async () => {
+  it.each([
+    ['invalid_room', (i: number) => ({ type: 'join', room: `Bad Room ${i}` }), false],
+    ['invalid_token', (i: number) => ({ type: 'hello', v: 1, name: 'x', token: `guess${i}` }), true],
+    ['name_taken', () => ({ type: 'hello', v: 1, name: 'taken' }), true],
+    ['invalid_name', () => ({ type: 'hello', v: 1, name: '' }), true],
+  ] as const)(
+    'closes with 1008 after more than 20 %s within a minute, as for bad_request',
+    async (code, frame, beforeHello) => {
+      await using srv = await startTestServer();
+      await srv.user('taken');
+      const client = beforeHello ? await srv.connect() : await srv.user('prober');
+      for (let i = 0; i < LIMITS.MAX_BAD_REQUESTS_PER_WINDOW; i++) client.send(frame(i));
+      const errors = await client.collect(LIMITS.MAX_BAD_REQUESTS_PER_WINDOW, isError);
+      expect(errors.every((e) => e.code === code)).toBe(true);
+      expect(client.isOpen()).toBe(true);
+      client.send(frame(LIMITS.MAX_BAD_REQUESTS_PER_WINDOW));
+      await client.nextError(code);
+      expect((await client.closed()).code).toBe(CLOSE_CODES.POLICY_VIOLATION);
+    },
+  );
+
+  it('does not count refusals a retry can fix (not_in_room) toward that allowance', async () => {
     await using srv = await startTestServer();
     const client = await srv.user('wanderer');
     for (let i = 0; i < 25; i++) client.send({ type: 'leave', room: `nowhere${i}` });
