@@ -1,7 +1,9 @@
 /**
  * The server dies (SIGKILL) and comes back on the same port and database:
  * what was written meanwhile waits as "Sending…" (across a reload too) and is
- * delivered exactly once.
+ * delivered exactly once. Or it is restarted (SIGTERM): its goodbye carries a
+ * restart hint, and the page is back about a second after the new process
+ * is ready, without anyone pressing anything.
  */
 import { describe, expect, test } from 'vitest';
 
@@ -13,7 +15,39 @@ const e2e = setupE2E();
 /** What the status says while there is no server. */
 const DOWN = /^(Reconnecting|Offline|Connecting)/;
 
+/** Polls `check` every 20 ms until it holds; returns how long that took, in ms. */
+async function msUntil(check: () => Promise<boolean>, timeout: number): Promise<number> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeout) throw new Error(`not within ${timeout} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return Date.now() - start;
+}
+
 describe('the server restarting', () => {
+  test('restarted with SIGTERM: back within 2 s of the new process being ready, nothing pressed', async () => {
+    const alice = await e2e.person('alice');
+    const bob = await e2e.person('bob');
+    await expectConnected(alice);
+    await expectConnected(bob);
+
+    await e2e.server.stop('SIGTERM');
+    // The goodbye said "restarting": the banner says so, not a countdown.
+    await expect
+      .poll(() => alice.statusText(), { timeout: UI_MS })
+      .toMatch(/^Server restarting… reconnecting/);
+    await alice.screenshot('sigterm-1-restarting');
+
+    await e2e.server.start();
+    const connectedMs = await msUntil(async () => (await alice.statusText()).startsWith('Connected'), 10_000);
+    await alice.say('back after the restart');
+    await expectShownOnce([alice, bob], by('alice', 'back after the restart'));
+    console.info(`SIGTERM restart: alice Connected ${connectedMs} ms after the new server was ready`);
+    expect(connectedMs).toBeLessThan(2000);
+    await alice.screenshot('sigterm-2-back');
+  });
+
   test('killed while alice sends: Sending… while down, then delivered once to both', async () => {
     const alice = await e2e.person('alice');
     const bob = await e2e.person('bob');

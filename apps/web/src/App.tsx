@@ -204,6 +204,7 @@ function MembersPanel({
       complete={complete}
       selfId={selfId}
       hasMore={pages?.hasMore ?? false}
+      pagesPrefix={pages?.prefix}
       loading={pages?.loading ?? false}
       error={pages?.error ?? null}
       onSearch={onSearch}

@@ -18,7 +18,12 @@ export interface E2E {
   person(name: string): Promise<Person>;
 }
 
-export function setupE2E(): E2E {
+export interface E2EOptions {
+  /** More server settings for every test of the file (see `startChatServer`). */
+  server?: Record<string, string>;
+}
+
+export function setupE2E(options: E2EOptions = {}): E2E {
   let browser: Browser | null = null;
   let server: ChatServer | null = null;
   let people: Person[] = [];
@@ -31,7 +36,7 @@ export function setupE2E(): E2E {
   });
 
   beforeEach(async () => {
-    server = await startChatServer(inject('staticDir'));
+    server = await startChatServer(inject('staticDir'), options.server);
   });
   afterEach(async ({ task }) => {
     // What each person saw when a test failed.

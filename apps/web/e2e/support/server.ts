@@ -140,8 +140,15 @@ export interface ChatServer {
   dispose(): Promise<void>;
 }
 
-/** Starts a server on a free port with a fresh database in a temporary folder. */
-export async function startChatServer(staticDir: string): Promise<ChatServer> {
+/**
+ * Starts a server on a free port with a fresh database in a temporary folder.
+ * `settings`: more environment variables (docs/protocol.md, "Server
+ * configuration"), e.g. budgets raised for a crowd of bots from one address.
+ */
+export async function startChatServer(
+  staticDir: string,
+  settings: Record<string, string> = {},
+): Promise<ChatServer> {
   const dir = await mkdtemp(join(tmpdir(), 'tether-e2e-db-'));
   const port = await freePort();
   const env: Record<string, string> = {
@@ -151,6 +158,7 @@ export async function startChatServer(staticDir: string): Promise<ChatServer> {
     DATABASE_PATH: join(dir, 'chat.db'),
     STATIC_DIR: staticDir,
     LOG_LEVEL: 'info',
+    ...settings,
   };
   for (const key of ['PATH', 'HOME', 'TMPDIR']) {
     const value = process.env[key];

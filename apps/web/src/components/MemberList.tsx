@@ -4,6 +4,7 @@ import { useEffect, useId, useState } from 'react';
 import type { User } from '@tether/protocol';
 
 import { useI18n } from '../i18n';
+import { memberPrefix } from '../net/memberPager';
 import { Avatar } from './Avatar';
 
 /** How long typing must pause before a big room's search goes to the server. */
@@ -26,6 +27,8 @@ export interface MemberListProps {
   selfId: string | null;
   /** A big room: more members match after the last one shown. */
   hasMore?: boolean;
+  /** A big room: the search the pages shown answer (until a new one is answered, "Show more" would page the old one). */
+  pagesPrefix?: string;
   /** A big room: a page is on its way. */
   loading?: boolean;
   /** A big room: why the last page could not be read (an error code). */
@@ -59,6 +62,7 @@ export function MemberList({
   complete = true,
   selfId,
   hasMore = false,
+  pagesPrefix,
   loading = false,
   error = null,
   onSearch,
@@ -91,6 +95,7 @@ export function MemberList({
     });
   }
   const searchingNow = !complete && loading && shown.length === 0;
+  const stale = pagesPrefix !== undefined && pagesPrefix !== memberPrefix(query);
 
   return (
     <section className="members" aria-labelledby={titleId} aria-busy={loading || undefined}>
@@ -138,7 +143,7 @@ export function MemberList({
           {t.loadFailed(error)}
         </p>
       )}
-      {!complete && (hasMore || (error !== null && !loading)) && onMore && (
+      {!complete && !stale && (hasMore || (error !== null && !loading)) && onMore && (
         <div className="panel-more">
           <button type="button" className="button button-ghost" onClick={onMore} disabled={loading}>
             {loading && <span className="spinner" aria-hidden="true" />}
