@@ -139,7 +139,8 @@ export class ChatClient {
     // A room's reads need it joined on this connection.
     const canRead = (room: string) =>
       this.#welcomed && this.#joins.has(room) && store.getState().rooms.byName[room]?.joined === true;
-    this.#reads = new Reads({ store, clock: this.#clock, timers, random, retryMs, send, canRead });
+    const welcomed = () => this.#welcomed;
+    this.#reads = new Reads({ store, clock: this.#clock, timers, random, retryMs, send, welcomed, canRead });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -234,23 +235,17 @@ export class ChatClient {
     this.#update((s) => roomSelected(s, room));
   };
 
-  /** Asks for the first page of the rooms directory again (its current search): see `directory`. */
-  readonly listRooms = (): void => {
-    if (this.#welcomed) this.#reads.directory.refresh();
-  };
-
-  /** Lists the rooms whose name starts with `text` (made a room-name prefix), from the first page. */
+  /**
+   * The rooms directory (state `directory`), a page at a time: the first page
+   * of its current search again (on connect, every 30 s), a search from its
+   * first page (the text made a room-name prefix), the next page.
+   */
+  readonly listRooms = (): void => this.#reads.listRooms();
   readonly searchRooms = (text: string): void => this.#reads.directory.search(text);
+  readonly moreRooms = (): void => this.#reads.moreRooms();
 
-  /** The next page of the rooms directory. */
-  readonly moreRooms = (): void => {
-    if (this.#welcomed) this.#reads.directory.more();
-  };
-
-  /** The first page of a room's members whose name starts with `text` ('' for all): a big room's panel. */
+  /** A big room's members, a page at a time: the first of a search by name ('' for all), the next. */
   readonly searchMembers = (room: string, text: string): void => this.#reads.searchMembers(room, text);
-
-  /** The next page of the room's members. */
   readonly moreMembers = (room: string): void => this.#reads.moreMembers(room);
 
   /** Asks for up to 50 messages before the oldest one held. Returns whether a request went out. */

@@ -27,6 +27,8 @@ export interface ReadsOptions {
   retryMs: number;
   /** Sends on the current connection; false when there is none. */
   send: (frame: ClientMessage) => boolean;
+  /** Whether the session is welcomed: the directory's reads need that. */
+  welcomed: () => boolean;
   /** Whether the room is joined on the current connection: its reads need that. */
   canRead: (room: string) => boolean;
 }
@@ -44,6 +46,16 @@ export class Reads {
     const { store, clock, send } = options;
     this.directory = new RoomDirectory({ store, clock, retries: this.#retries, send });
     this.members = new MemberPager({ store, retries: this.#retries, reads: this.#pending, send });
+  }
+
+  /** The first page of the directory's current search again. */
+  listRooms(): void {
+    if (this.#options.welcomed()) this.directory.refresh();
+  }
+
+  /** The directory's next page. */
+  moreRooms(): void {
+    if (this.#options.welcomed()) this.directory.more();
   }
 
   /** The first page of a big room's members whose name starts with `text`. */

@@ -99,7 +99,7 @@ export class ReconnectingSocket {
     if (this.#running) return;
     this.#running = true;
     this.#unsubscribeEnvironment = this.#options.environment.subscribe({
-      online: () => this.#onOnline(),
+      online: () => this.#connectIfWaiting(),
       offline: () => this.#onOffline(),
       visible: () => this.#onVisible(),
     });
@@ -300,6 +300,12 @@ export class ReconnectingSocket {
     this.#handlers.close();
   }
 
+  /** How long the connection that ended stayed up counts toward the backoff (see RetryPlan.ended). */
+  #ended(): void {
+    this.#plan.ended(this.#openedAt);
+    this.#openedAt = null;
+  }
+
   /** The link is judged dead (heartbeat, handshake timeout): drop it and reconnect with backoff. */
   #drop(reason: string): void {
     this.#release(CLIENT_RECONNECT_CLOSE, reason);
@@ -308,10 +314,8 @@ export class ReconnectingSocket {
 
   /** What follows the end of a connection: a retry after a delay, or a wait for something else. */
   #afterClose(code: number, reason: string): void {
-    const openedAt = this.#openedAt;
-    this.#openedAt = null;
+    this.#ended();
     if (!this.#running) return;
-    this.#plan.ended(openedAt);
 
     const fatal = fatalCloseReason(code, reason);
     if (fatal !== null) {
@@ -379,10 +383,6 @@ export class ReconnectingSocket {
     else if (this.#retryTimer === undefined) this.#scheduleRetry(wait);
   }
 
-  #onOnline(): void {
-    this.#connectIfWaiting();
-  }
-
   /**
    * The browser says the network is gone: show it at once, drop the socket
    * (4000, so the others see no departure if we are back within the grace
@@ -395,9 +395,7 @@ export class ReconnectingSocket {
     const { kind } = this.#status;
     if (kind === 'idle' || kind === 'failed' || kind === 'offline') return;
     this.#clearRetryTimer();
-    const openedAt = this.#openedAt;
-    this.#openedAt = null;
-    this.#plan.ended(openedAt);
+    this.#ended();
     this.#release(CLIENT_RECONNECT_CLOSE, 'offline');
     this.#setStatus({ kind: 'offline' });
   }
