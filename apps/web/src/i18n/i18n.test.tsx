@@ -58,7 +58,14 @@ describe('the UI in Simplified Chinese', () => {
           onSelect={vi.fn()}
           onJoin={vi.fn()}
         />
-        <MemberList members={[{ id: 'u1', name: 'alice' }]} selfId="u1" />
+        <MemberList
+          members={[{ id: 'u1', name: 'alice' }]}
+          count={5012}
+          complete={false}
+          selfId="u1"
+          hasMore
+          onMore={vi.fn()}
+        />
         <MessageList
           room="general"
           entries={[entry({ text: 'hi', status: 'failed' })]}
@@ -77,6 +84,9 @@ describe('the UI in Simplified Chinese', () => {
     expect(screen.getByRole('button', { name: '加入房间' })).toBeInTheDocument();
     expect(screen.getByRole('button', { name: /general.*2 条未读消息/ })).toBeInTheDocument();
     expect(screen.getByRole('list', { name: '成员' })).toBeInTheDocument();
+    expect(screen.getByRole('searchbox', { name: '搜索成员' })).toBeInTheDocument();
+    expect(screen.getByText('共 5,012 位成员，显示 1 位')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: '显示更多成员' })).toBeInTheDocument();
     expect(screen.getByRole('log', { name: '消息列表' })).toBeInTheDocument();
     expect(screen.getByRole('textbox', { name: '消息' })).toBeInTheDocument();
     expect(screen.getByRole('button', { name: '发送' })).toBeInTheDocument();
@@ -94,5 +104,18 @@ describe('the UI in Simplified Chinese', () => {
     );
     expect(screen.getByRole('status')).toHaveTextContent('3 秒后重新连接');
     expect(screen.getByRole('button', { name: '立即重试' })).toBeInTheDocument();
+  });
+
+  it('says the server is restarting', () => {
+    renderWithLocale(
+      <ConnectionStatus
+        status={{ kind: 'reconnecting', attempt: 1, retryAt: 1000, restarting: true }}
+        rttMs={null}
+        onRetryNow={vi.fn()}
+        now={() => 0}
+      />,
+      'zh-CN',
+    );
+    expect(screen.getByRole('status')).toHaveTextContent('服务器正在重启…正在重新连接');
   });
 });
