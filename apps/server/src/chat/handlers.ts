@@ -34,6 +34,13 @@ import type { ErrorContext, RequestHandler, Session } from './session.js';
 import { hashToken, newToken } from './tokens.js';
 
 const DAY_MS = 86_400_000;
+/**
+ * A token in use does not expire: activity pushes its expiry forward, at
+ * most this often per connection (batched with the next group commit), and
+ * every connected user is touched this often besides. Tokens live a day or
+ * more (TOKEN_TTL_DAYS), so a connected user's never runs out.
+ */
+export const TOUCH_EVERY_MS = 3_600_000;
 const NO_MESSAGES: MessagePage = { messages: [], hasMore: false };
 const HOUR_MS = 3_600_000;
 
@@ -61,6 +68,7 @@ export class RequestHandlers implements RequestHandler {
   }
 
   handle(session: Session, message: ClientMessage): void | Promise<void> {
+    if (session.user) this.active(session, session.user);
     switch (message.type) {
       case 'hello':
         return this.hello(session, message);
@@ -89,6 +97,14 @@ export class RequestHandlers implements RequestHandler {
         throw new Error(`unhandled message ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /** The user is active on this session: their token lives on (throttled). */
+  private active(session: Session, user: User): void {
+    const now = this.deps.clock.now();
+    if (now - session.touchedAt < TOUCH_EVERY_MS) return;
+    session.touchedAt = now;
+    this.deps.store.touchUsers([user.id], now + this.deps.settings.tokenTtlDays * DAY_MS);
   }
 
   ended(session: Session, clean: boolean): void {
@@ -160,6 +176,8 @@ export class RequestHandlers implements RequestHandler {
     }
     if (session.ended) return false;
     session.welcomed(user);
+    // The hello itself set the expiry.
+    session.touchedAt = now;
     session.reply({
       type: 'welcome',
       v: PROTOCOL_VERSION,

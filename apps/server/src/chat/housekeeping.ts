@@ -22,6 +22,8 @@ export interface HousekeepingDeps {
   settings: ChatSettings;
   /** True while this process holds the room (someone is in it here). */
   isOpen: (room: string) => boolean;
+  /** Users with a connection to this process: never swept. */
+  liveUsers: () => string[];
 }
 
 export class Housekeeping {
@@ -57,6 +59,7 @@ export class Housekeeping {
     const retentionBefore = (days: number): number => (days === 0 ? -1 : now - days * DAY_MS);
     const result = await store.sweep({
       usersExpiredBefore: now,
+      liveUsers: this.deps.liveUsers(),
       emptyRooms: candidates.filter((room) => (counts.get(room) ?? 0) === 0),
       emptyRoomsIdleBefore: idleBefore,
       retention: {

@@ -128,8 +128,10 @@ export interface RoomListing {
 
 /** What a sweep removes; see ChatStore.sweep. */
 export interface SweepPlan {
-  /** Users whose token expired before this (ms) are deleted. */
+  /** Users whose token expired before this (ms) are deleted… */
   usersExpiredBefore: number;
+  /** …but never these: they are connected (their touches may still be on the way). */
+  liveUsers: readonly string[];
   /** These rooms are deleted if they still hold no message and nobody joined them since `emptyRoomsIdleBefore`. */
   emptyRooms: readonly string[];
   emptyRoomsIdleBefore: number;
@@ -159,6 +161,11 @@ export interface ChatStore {
   createUser(input: NewUser): Promise<User | null>;
   /** The user of a live token, its expiry moved to `expiresAt`; `null` if unknown or expired. */
   resumeSession(tokenHash: string, now: number, expiresAt: number): Promise<User | null>;
+  /**
+   * Moves the users' token expiry (and their names') to `expiresAt`: they are
+   * in use. Written with the next group commit; nothing waits for it.
+   */
+  touchUsers(userIds: readonly string[], expiresAt: number): void;
   /** Renames a user; `false` when a live user holds the new key. */
   renameUser(userId: string, name: string, nameKey: string, now: number): Promise<boolean>;
 

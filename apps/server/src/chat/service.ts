@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 
 import type { Metrics } from '../metrics.js';
 import { LogSampler } from '../util/log-sampler.js';
-import { RequestHandlers } from './handlers.js';
+import { RequestHandlers, TOUCH_EVERY_MS } from './handlers.js';
 import { Housekeeping } from './housekeeping.js';
 import type {
   Bus,
@@ -45,10 +45,20 @@ export class ChatService implements Chat {
   private readonly context: SessionContext;
   private readonly sessions = new Set<Session>();
   private readonly housekeeping: Housekeeping;
+  private readonly touchTimer: NodeJS.Timeout;
 
   constructor(deps: ChatDeps) {
     this.rooms = new RoomRegistry(deps);
-    this.housekeeping = new Housekeeping({ ...deps, isOpen: (room) => this.rooms.get(room) !== undefined });
+    this.housekeeping = new Housekeeping({
+      ...deps,
+      isOpen: (room) => this.rooms.get(room) !== undefined,
+      liveUsers: () => this.liveUsers(),
+    });
+    // Connections that only answer pings are in use too: their users' tokens live on.
+    this.touchTimer = setInterval(() => {
+      deps.store.touchUsers(this.liveUsers(), deps.clock.now() + deps.settings.tokenTtlDays * 86_400_000);
+    }, TOUCH_EVERY_MS);
+    this.touchTimer.unref();
     const failures = new LogSampler();
     this.handlers = new RequestHandlers({ ...deps, rooms: this.rooms, failures });
     this.context = {
@@ -77,6 +87,13 @@ export class ChatService implements Chat {
     return session;
   }
 
+  /** Users with a session on this process, each once. */
+  private liveUsers(): string[] {
+    const ids = new Set<string>();
+    for (const session of this.sessions) if (session.user) ids.add(session.user.id);
+    return [...ids];
+  }
+
   /** Sweeps the store now, as the hourly housekeeping does. */
   sweep(): Promise<SweepResult> {
     return this.housekeeping.sweep();
@@ -85,6 +102,7 @@ export class ChatService implements Chat {
   /** Stops timers and forgets rooms without announcing anyone (process exit). */
   shutdown(): void {
     this.housekeeping.stop();
+    clearInterval(this.touchTimer);
     this.handlers.stop();
     for (const session of this.sessions) session.clearHelloTimer();
     this.rooms.shutdown();

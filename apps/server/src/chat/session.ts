@@ -96,6 +96,8 @@ export class Session implements ConnectionSession {
   private helloTimer: NodeJS.Timeout | undefined = undefined;
   /** The hello timer fired while a `hello` was in flight: its answer decides. */
   private helloOverdue = false;
+  /** When this session last pushed its user's token expiry forward (wall ms). */
+  touchedAt = 0;
   /** The frame budget, as two numbers rather than a bucket object per connection. */
   private frameTokens: number;
   private frameTokensAt: number;

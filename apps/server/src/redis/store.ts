@@ -64,6 +64,23 @@ if not holder or holder == id then redis.call('SET', name, id, 'PXAT', exp) end
 redis.call('PEXPIREAT', p .. '${SEGMENTS.acks}' .. id, exp)
 return {id, fields[1]}`;
 
+// A user in use: their token, record, name and idempotency keys live on.
+const TOUCH = `
+local p, exp = ARGV[1], ARGV[2]
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local user = p .. '${SEGMENTS.user}' .. id
+  local fields = redis.call('HMGET', user, 'key', 'token')
+  if fields[2] then
+    redis.call('PEXPIREAT', user, exp)
+    redis.call('PEXPIREAT', p .. '${SEGMENTS.token}' .. fields[2], exp)
+    redis.call('PEXPIREAT', p .. '${SEGMENTS.acks}' .. id, exp)
+    local name = p .. '${SEGMENTS.name}' .. fields[1]
+    if redis.call('GET', name) == id then redis.call('PEXPIREAT', name, exp) end
+  end
+end
+return 1`;
+
 const RENAME = `
 local p, id, newName, newKey = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local target = p .. '${SEGMENTS.name}' .. newKey
@@ -144,6 +161,7 @@ export class RedisStore implements ChatStore {
     redis.defineCommand('tetherCreateUser', { numberOfKeys: 3, lua: CREATE_USER });
     redis.defineCommand('tetherResume', { numberOfKeys: 1, lua: RESUME });
     redis.defineCommand('tetherRename', { numberOfKeys: 0, lua: RENAME });
+    redis.defineCommand('tetherTouch', { numberOfKeys: 0, lua: TOUCH });
     redis.defineCommand('tetherOpenRoom', { numberOfKeys: 2, lua: OPEN_ROOM });
     redis.defineCommand('tetherDeleteIdleRoom', { numberOfKeys: 3, lua: DELETE_IDLE_ROOM });
     redis.defineCommand('tetherAppend', { numberOfKeys: 4, lua: APPEND });
@@ -200,6 +218,14 @@ export class RedisStore implements ChatStore {
       expiresAt,
     );
     return found ? { id: found[0], name: found[1] } : null;
+  }
+
+  touchUsers(userIds: readonly string[], expiresAt: number): void {
+    if (userIds.length === 0) return;
+    this.call<number>('tetherTouch', this.keys.prefix, expiresAt, ...userIds).catch((error: unknown) => {
+      // The next touch (or hello) tries again; the expiry is a day or more away.
+      this.log.debug({ err: error }, 'could not touch users');
+    });
   }
 
   async renameUser(userId: string, name: string, nameKey: string): Promise<boolean> {

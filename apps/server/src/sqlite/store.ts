@@ -158,6 +158,12 @@ export class SqliteStore implements ChatStore {
     });
   }
 
+  touchUsers(userIds: readonly string[], expiresAt: number): void {
+    if (this.closed) return;
+    for (const id of userIds) this.touches.set(id, Math.max(expiresAt, this.touches.get(id) ?? 0));
+    this.scheduleFlush();
+  }
+
   renameUser(userId: string, name: string, nameKey: string, now: number): Promise<boolean> {
     return this.writer.write({ kind: 'renameUser', userId, name, nameKey, now });
   }

@@ -90,7 +90,9 @@ export class SqliteWriter {
       touchRoom: db.prepare<[number, string]>(
         'UPDATE rooms SET touched_at = max(touched_at, ?) WHERE name = ?',
       ),
-      deleteExpiredUsers: db.prepare<[number]>('DELETE FROM users WHERE expires_at < ?'),
+      deleteExpiredUsers: db.prepare<[number, string]>(
+        'DELETE FROM users WHERE expires_at < ? AND id NOT IN (SELECT value FROM json_each(?))',
+      ),
       deleteIdleRoom: db.prepare<[string, number]>(
         'DELETE FROM rooms WHERE name = ? AND seq = 0 AND touched_at < ?',
       ),
@@ -211,7 +213,10 @@ export class SqliteWriter {
   /** Expired users, idle empty rooms and messages past retention, in one transaction. */
   private sweep(plan: SweepPlan): SweepResult {
     return this.db.transaction(() => {
-      const users = this.stmt.deleteExpiredUsers.run(plan.usersExpiredBefore).changes;
+      const users = this.stmt.deleteExpiredUsers.run(
+        plan.usersExpiredBefore,
+        JSON.stringify(plan.liveUsers),
+      ).changes;
       let rooms = 0;
       for (const room of plan.emptyRooms)
         rooms += this.stmt.deleteIdleRoom.run(room, plan.emptyRoomsIdleBefore).changes;

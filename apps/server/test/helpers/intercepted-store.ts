@@ -13,6 +13,7 @@ const METHODS: Record<StoreMethod, true> = {
   createUser: true,
   resumeSession: true,
   renameUser: true,
+  touchUsers: true,
   openRoom: true,
   findRoom: true,
   listRooms: true,
@@ -36,5 +37,7 @@ export function interceptStore(inner: ChatStore, intercept: Intercept): ChatStor
   for (const method of Object.keys(METHODS) as StoreMethod[]) {
     wrapped[method] = (...args: unknown[]) => intercept(method, () => target[method](...args));
   }
+  // Nothing waits for a touch: it passes on as it is.
+  wrapped.touchUsers = (...args: Parameters<ChatStore['touchUsers']>) => inner.touchUsers(...args);
   return wrapped as ChatStore;
 }

@@ -8,7 +8,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { SqliteStore } from '../../src/sqlite/store.js';
 import type { ChatStore } from '../../src/chat/ports.js';
+import { manualClock } from '../helpers/clock.js';
 import { interceptStore } from '../helpers/intercepted-store.js';
+import { waitFor } from '../helpers/metrics.js';
 import { makeTempDir, startTestServer, testRedisUrl } from '../helpers/server.js';
 
 /** A real SqliteStore whose `createUser` answers `delayMs` late: a disk slower than the hello timeout. */
@@ -406,5 +408,51 @@ describe('tokens', () => {
     await tab2.join('general');
     await tab1.say('general', 'from tab 1');
     expect(await tab2.next('message')).toMatchObject({ text: 'from tab 1', from: tab1.user });
+  });
+});
+
+describe('a token in use', () => {
+  const DAY = 86_400_000;
+
+  it('does not expire while its user is active: a connection held past TOKEN_TTL_DAYS keeps its name', async () => {
+    const clock = manualClock();
+    await using srv = await startTestServer({ TOKEN_TTL_DAYS: '1' }, { clock });
+    const alice = await srv.user('alice');
+    // Two days, a sign of life every two hours (a ping, a message).
+    for (let hours = 0; hours < 48; hours += 2) {
+      clock.advance(2 * 3_600_000);
+      await alice.roundTrip();
+    }
+    // Her token would have expired a day ago; a stranger asks for her name.
+    const stranger = await srv.connect();
+    stranger.send({ type: 'hello', v: 1, name: 'alice' });
+    await stranger.nextError(ERROR_CODES.NAME_TAKEN);
+    const again = await srv.user('alice', alice.token);
+    expect(again.user).toEqual(alice.user);
+  });
+
+  it('is never swept while its user is connected, even silent past its expiry', async () => {
+    const clock = manualClock();
+    await using srv = await startTestServer({ TOKEN_TTL_DAYS: '1' }, { clock });
+    const alice = await srv.user('alice');
+    clock.advance(3 * DAY);
+    expect((await srv.server.sweep()).users).toBe(0);
+    // Her next request puts her expiry a day ahead again.
+    await alice.roundTrip();
+    await waitFor(
+      async () => {
+        const tab = await srv.connect();
+        tab.send({ type: 'hello', v: 1, name: 'alice', token: alice.token });
+        const answer = await tab.next(['welcome', 'error']);
+        tab.terminate();
+        return answer.type === 'welcome' && answer.user.id === alice.user?.id ? true : undefined;
+      },
+      5000,
+      'her token works again',
+    );
+    await alice.close();
+    clock.advance(3 * DAY);
+    // Gone and expired: now she is swept, and her name is free.
+    expect((await srv.server.sweep()).users).toBe(1);
   });
 });

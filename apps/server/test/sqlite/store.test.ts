@@ -177,6 +177,7 @@ describe('SqliteStore sweep', () => {
     const user = (name: string, expiresAt: number) =>
       store.createUser({ now: 1, name, nameKey: name, tokenHash: `hash-${name}`, expiresAt });
     await user('gone', 100);
+    const connected = await user('connected', 100);
     const kept = await user('kept', 10_000);
     await store.openRoom('idle', 50);
     await store.openRoom('recent', 500);
@@ -190,6 +191,8 @@ describe('SqliteStore sweep', () => {
 
     const result = await store.sweep({
       usersExpiredBefore: 200,
+      // Connected, its touch not committed yet: never swept.
+      liveUsers: [connected!.id],
       // `occupied` has members somewhere: the caller leaves it out.
       emptyRooms: ['idle', 'recent', 'logs'],
       emptyRoomsIdleBefore: 400,
@@ -198,6 +201,7 @@ describe('SqliteStore sweep', () => {
     expect(result).toEqual({ users: 1, rooms: 1, messages: 1 });
     expect(await store.resumeSession('hash-gone', 0, 1)).toBeNull();
     expect(await store.resumeSession('hash-kept', 0, 10_000)).toEqual(kept);
+    expect(await store.resumeSession('hash-connected', 0, 10_000)).toEqual(connected);
     expect(await store.findRoom('idle')).toBeNull();
     expect(await store.findRoom('recent')).not.toBeNull();
     expect(await store.findRoom('occupied')).not.toBeNull();
@@ -207,6 +211,7 @@ describe('SqliteStore sweep', () => {
     // Retention by default reaches every room.
     await store.sweep({
       usersExpiredBefore: 0,
+      liveUsers: [],
       emptyRooms: [],
       emptyRoomsIdleBefore: 0,
       retention: { default: 500, rooms: new Map([['logs', -1]]) },
