@@ -182,7 +182,9 @@ export interface ChatStore {
 
   /**
    * Stores a message durably, or finds the earlier one with the same
-   * (from.id, id). Resolves only after the data is on disk.
+   * (from.id, id). Resolves only after the data is on disk. The stored
+   * message carries the name its sender holds at the commit (a rename may
+   * have committed since the caller read `from.name`).
    */
   append(message: NewMessage): Promise<AppendOutcome>;
   /** The ack of an earlier message of this user with this id, if any. */

@@ -78,11 +78,18 @@ function page(rowsNewestFirst: MessageRow[], limit: number): MessagePage {
 }
 
 function outcome(m: NewMessage, committed: Committed): AppendOutcome {
-  if (typeof committed !== 'number') return { kind: 'duplicate', ack: committed };
-  return {
-    kind: 'stored',
-    message: { room: m.room, seq: committed, ts: m.ts, id: m.id, from: m.from, text: m.text },
-  };
+  if (typeof committed === 'number') {
+    return {
+      kind: 'stored',
+      message: { room: m.room, seq: committed, ts: m.ts, id: m.id, from: m.from, text: m.text },
+    };
+  }
+  if (Array.isArray(committed)) {
+    const [seq, name] = committed;
+    const from = { id: m.from.id, name };
+    return { kind: 'stored', message: { room: m.room, seq, ts: m.ts, id: m.id, from, text: m.text } };
+  }
+  return { kind: 'duplicate', ack: committed };
 }
 
 export class SqliteStore implements ChatStore {

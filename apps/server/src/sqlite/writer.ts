@@ -40,10 +40,12 @@ export type WriteRequest =
   | { kind: 'probe'; at: number };
 
 /**
- * Per message of a commit: its seq when stored, the first ack when it was a
- * resend. The caller has the rest of the message: only this crosses back.
+ * Per message of a commit: its seq when stored (and the sender's name, when
+ * it is not the one the caller gave: renamed meanwhile), the first ack when
+ * it was a resend. The caller has the rest of the message: only this crosses
+ * back.
  */
-export type Committed = number | AckRecord;
+export type Committed = number | [seq: number, name: string] | AckRecord;
 
 /** What each kind of write answers. */
 export interface WriteResults {
@@ -76,6 +78,7 @@ export class SqliteWriter {
     this.stmt = {
       userByKey: db.prepare<[string], UserRow>('SELECT id, expires_at FROM users WHERE name_key = ?'),
       deleteUser: db.prepare<[string]>('DELETE FROM users WHERE id = ?'),
+      userName: db.prepare<[string], { name: string }>('SELECT name FROM users WHERE id = ?'),
       insertUser: db.prepare<[string, string, string, string, number]>(
         'INSERT INTO users (id, name, name_key, token_hash, expires_at) VALUES (?, ?, ?, ?, ?)',
       ),
@@ -120,7 +123,8 @@ export class SqliteWriter {
         // Seqs are counted here and each room's row is written once per batch:
         // this and the insert that detects resends made a commit ~30 % cheaper.
         const seqs = new Map<string, number>();
-        const outcomes = messages.map((m) => this.appendOne(m, seqs));
+        const names = new Map<string, string>();
+        const outcomes = messages.map((m) => this.appendOne(m, seqs, names));
         for (const [room, seq] of seqs) this.stmt.setSeq.run(seq, room);
         return outcomes;
       },
@@ -174,13 +178,29 @@ export class SqliteWriter {
     }
   }
 
-  private appendOne(m: NewMessage, seqs: Map<string, number>): Committed {
+  /**
+   * A message carries the name its sender holds when it commits, read here
+   * (once per sender and commit), not the one the connection knew: a rename
+   * on another connection may have committed a moment before, and a message
+   * must never carry a name its user no longer holds.
+   */
+  private senderName(m: NewMessage, names: Map<string, string>): string {
+    let name = names.get(m.from.id);
+    if (name === undefined) {
+      name = this.stmt.userName.get(m.from.id)?.name ?? m.from.name;
+      names.set(m.from.id, name);
+    }
+    return name;
+  }
+
+  private appendOne(m: NewMessage, seqs: Map<string, number>, names: Map<string, string>): Committed {
     const last = seqs.get(m.room) ?? (this.stmt.room.get(m.room) ?? this.openRoom(m.room, m.ts)).seq;
     const seq = last + 1;
-    const inserted = this.stmt.insertMessage.run(m.room, seq, m.ts, m.id, m.from.id, m.from.name, m.text);
+    const name = this.senderName(m, names);
+    const inserted = this.stmt.insertMessage.run(m.room, seq, m.ts, m.id, m.from.id, name, m.text);
     if (inserted.changes > 0) {
       seqs.set(m.room, seq);
-      return seq;
+      return name === m.from.name ? seq : [seq, name];
     }
     seqs.set(m.room, last);
     const earlier = this.stmt.ackById.get(m.from.id, m.id);

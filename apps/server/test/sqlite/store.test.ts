@@ -239,3 +239,21 @@ describe('SqliteStore sweep', () => {
     expect(check.pragma('user_version', { simple: true })).toBe(2);
   });
 });
+
+describe('SqliteStore names', () => {
+  it('stores a message under the name its sender holds at the commit, not the one the caller knew', async () => {
+    const { store } = await tempStore();
+    const user = await store.createUser({
+      now: 1,
+      name: 'alice',
+      nameKey: 'alice',
+      tokenHash: 'h',
+      expiresAt: 1e15,
+    });
+    expect(await store.renameUser(user!.id, 'alicia', 'alicia', 2)).toBe(true);
+    // The connection that sends still knows her as alice.
+    const outcome = await store.append({ ...message('m1'), from: { id: user!.id, name: 'alice' } });
+    expect(outcome).toMatchObject({ kind: 'stored', message: { from: { id: user!.id, name: 'alicia' } } });
+    expect((await store.latest('general', 1)).messages[0]?.from).toEqual({ id: user!.id, name: 'alicia' });
+  });
+});
