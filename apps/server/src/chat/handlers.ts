@@ -21,14 +21,7 @@ import type { Metrics } from '../metrics.js';
 import type { LogSampler } from '../util/log-sampler.js';
 import { Budgets } from './budgets.js';
 import { fitMessages } from './pages.js';
-import type {
-  ChatSettings,
-  ChatStore,
-  Clock,
-  JoinedEncoder,
-  MembershipDirectory,
-  MessagePage,
-} from './ports.js';
+import type { ChatSettings, ChatStore, Clock, JoinedEncoder, MembershipDirectory } from './ports.js';
 import type { RoomRegistry } from './rooms.js';
 import type { ErrorContext, RequestHandler, Session } from './session.js';
 import { hashToken, newToken } from './tokens.js';
@@ -41,7 +34,6 @@ const DAY_MS = 86_400_000;
  * more (TOKEN_TTL_DAYS), so a connected user's never runs out.
  */
 export const TOUCH_EVERY_MS = 3_600_000;
-const NO_MESSAGES: MessagePage = { messages: [], hasMore: false };
 const HOUR_MS = 3_600_000;
 
 export interface HandlerDeps {
@@ -206,7 +198,6 @@ export class RequestHandlers implements RequestHandler {
       return;
     }
     const { store, clock } = this.deps;
-    const now = clock.now();
     if (!this.budgets.joins.take(user.id, clock.monotonic())) {
       session.rateLimited({ room: message.room }, 'too many joins and leaves; slow down');
       return;
@@ -223,41 +214,9 @@ export class RequestHandlers implements RequestHandler {
     }
     const room = await this.deps.rooms.open(message.room);
     if (session.ended) return;
-    // Attach before reading history: what commits meanwhile is held, not lost.
-    room.attach(session.peer, user);
     if (!session.rooms.includes(room.name)) session.rooms = [...session.rooms, room.name];
     const resume = message.since !== undefined && message.epoch === room.epoch;
-    // Read the room's seq before the page: whatever commits after this read is
-    // either in the page or held and released after `joined`, never both.
-    const { seq: seqBefore } = await store.openRoom(room.name, now);
-    // Nothing to read when the room had no message, or none after `since`
-    // (a connect storm into a new room, a client already up to date).
-    const since = resume ? (message.since ?? 0) : 0;
-    const page =
-      since >= seqBefore
-        ? NO_MESSAGES
-        : fitMessages(
-            resume
-              ? await store.after(room.name, since, LIMITS.RESUME_LIMIT)
-              : await store.latest(room.name, LIMITS.JOIN_HISTORY),
-            LIMITS.MAX_PAGE_BYTES,
-          );
-    if (!room.has(session.peer)) return;
-    const lastInPage = page.messages.at(-1)?.seq ?? 0;
-    // Everything up to `seq` is in the page or older than it; live delivery
-    // continues strictly after it, so nothing arrives both ways.
-    const seq = Math.max(seqBefore, lastInPage);
-    // The members are taken now, in the same turn as `release`: see Room.
-    const joined = {
-      room: room.name,
-      epoch: room.epoch,
-      seq,
-      memberCount: room.memberCount,
-      messages: page.messages,
-      hasMore: page.hasMore,
-    };
-    session.peer.write(this.deps.encodeJoined(joined, room.encodedMembers()));
-    room.release(session.peer, seq);
+    await this.deps.rooms.answerJoin(room, session.peer, user, resume ? message.since : undefined);
   }
 
   private leave(session: Session, message: ClientMessageOf<'leave'>): void {

@@ -173,6 +173,12 @@ export interface ChatStore {
   openRoom(room: string, now: number): Promise<RoomState>;
   /** The room's state, or null if it does not exist. */
   findRoom(room: string): Promise<RoomState | null>;
+  /**
+   * Starts a new epoch for the room, keeping its seq and messages: its
+   * counter went back (the store was restored from an older snapshot) and
+   * clients must drop what they kept of it.
+   */
+  newEpoch(room: string): Promise<RoomState>;
   /** A page of rooms in name order (empty rooms nobody joined lately left out). */
   listRooms(query: RoomQuery): Promise<RoomListing>;
   /** Rooms with no message that nobody joined since `idleBefore`: candidates for `sweep`. */
@@ -216,7 +222,9 @@ export type BusEvent =
   /** A typing signal, for every connection in the room (the sender is on another process). */
   | { kind: 'typing'; room: string; user: User }
   /** A user's membership of a room may have changed on some process: look again. */
-  | { kind: 'presence'; room: string; userId: string };
+  | { kind: 'presence'; room: string; userId: string }
+  /** The room's history has a new epoch: every process reloads its connections in it. */
+  | { kind: 'reset'; room: string };
 
 export interface BusListener {
   /** An event from another process. */

@@ -52,6 +52,7 @@ function room(seq: number, members: User[] = []): Room {
     onLocalPresence: () => undefined,
     fetchAfter: () => Promise.resolve([]),
     onIdle: () => undefined,
+    onRewound: () => undefined,
   });
 }
 

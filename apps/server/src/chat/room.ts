@@ -53,15 +53,30 @@ export interface RoomOptions {
   fetchAfter: (room: string, since: number) => Promise<Message[]>;
   /** Called when the room has neither connections nor local members left. */
   onIdle: (room: Room) => void;
+  /** A message came with a seq already delivered as another message: the store went back. */
+  onRewound: (room: Room) => void;
   onDelivered?: (recipients: number) => void;
 }
 
 /** How long an out-of-order message waits for the seqs before it. */
 const GAP_WAIT_MS = 200;
+/**
+ * Delivered messages remembered by seq, to tell a late duplicate (it comes
+ * within the gap wait) from another message under an old seq (a store that
+ * went back).
+ */
+const RECENT = 256;
 
 export class Room {
   readonly name: string;
-  readonly epoch: string;
+  /** The lifetime of the room's history these connections follow (see `reset`). */
+  epoch: string;
+  /**
+   * The highest seq a commit of this process got for this room. Commits of
+   * one process come back from the store in order, so one at or below it
+   * means the store went back (restored from an older snapshot).
+   */
+  ownSeq = 0;
   private readonly subscribers = new Map<Peer, Subscriber>();
   private readonly presence: Presence;
   /** Members as this process's connections have been told (see RoomMembers). */
@@ -73,6 +88,8 @@ export class Room {
   private readonly encode: FrameEncoder;
   private lastSeq: number;
   private readonly early = new Map<number, Message>();
+  /** The last RECENT delivered seqs and their (sender, id). */
+  private readonly recent = new Map<number, string>();
   private gapTimer: NodeJS.Timeout | undefined;
   private disposed = false;
 
@@ -135,6 +152,32 @@ export class Room {
     return this.announced.page(prefix, after, limit);
   }
 
+  /**
+   * The store went back and the room's history starts a new `epoch` at
+   * `seq`: deliveries restart from there, and every connection here is held
+   * until it is answered a new `joined` (which tells its client to drop what
+   * it kept).
+   */
+  reset(epoch: string, seq: number): Peer[] {
+    this.epoch = epoch;
+    this.lastSeq = seq;
+    this.ownSeq = seq;
+    this.early.clear();
+    this.recent.clear();
+    clearTimeout(this.gapTimer);
+    this.gapTimer = undefined;
+    for (const subscriber of this.subscribers.values()) {
+      subscriber.held ??= [];
+      subscriber.floor = 0;
+    }
+    return [...this.subscribers.keys()];
+  }
+
+  /** The user a connection here speaks for. */
+  userOf(peer: Peer): User | undefined {
+    return this.subscribers.get(peer)?.user;
+  }
+
   /** The `joined` answer (up to `seq`) went out: release newer held messages. */
   release(peer: Peer, seq: number): void {
     const subscriber = this.subscribers.get(peer);
@@ -160,7 +203,15 @@ export class Room {
 
   /** Takes a committed message; delivers it, and any it unblocks, in seq order. */
   deliver(message: Message): void {
-    if (message.seq <= this.lastSeq || this.disposed) return; // seen already
+    if (this.disposed) return;
+    if (message.seq <= this.lastSeq) {
+      // Seen already (a gap filled from the store before the bus brought it),
+      // unless it is another message under a seq already delivered: then the
+      // store handed that seq out again, and went back.
+      const delivered = this.recent.get(message.seq);
+      if (delivered !== `${message.from.id}/${message.id}`) this.options.onRewound(this);
+      return;
+    }
     if (message.seq > this.lastSeq + 1) {
       this.early.set(message.seq, message);
       this.gapTimer ??= setTimeout(() => this.fillGap(), GAP_WAIT_MS);
@@ -179,6 +230,8 @@ export class Room {
 
   private emit(message: Message): void {
     this.lastSeq = message.seq;
+    this.recent.set(message.seq, `${message.from.id}/${message.id}`);
+    this.recent.delete(message.seq - RECENT);
     // Encode once, write the same bytes to every recipient.
     const frame = this.encode({ type: 'message', ...message });
     let recipients = 0;

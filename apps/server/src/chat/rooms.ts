@@ -9,6 +9,8 @@
  * store.
  */
 import { LIMITS, type Message, type User } from '@tether/protocol';
+
+import { fitMessages } from './pages.js';
 import type { Logger } from 'pino';
 
 import type { Metrics } from '../metrics.js';
@@ -20,7 +22,9 @@ import type {
   ChatStore,
   Clock,
   FrameEncoder,
+  JoinedEncoder,
   MembershipDirectory,
+  MessagePage,
   Peer,
 } from './ports.js';
 import { Room } from './room.js';
@@ -30,11 +34,14 @@ export interface RoomRegistryDeps {
   bus: Bus;
   membership: MembershipDirectory;
   encode: FrameEncoder;
+  encodeJoined: JoinedEncoder;
   clock: Clock;
   log: Logger;
   metrics: Metrics;
   settings: ChatSettings;
 }
+
+const NO_MESSAGES: MessagePage = { messages: [], hasMore: false };
 
 export class RoomRegistry implements RoomLookup {
   private readonly rooms = new Map<string, Room>();
@@ -106,6 +113,11 @@ export class RoomRegistry implements RoomLookup {
                 metrics.rooms.set(this.rooms.size);
               },
               onDelivered: (n) => metrics.messagesOut.inc(n),
+              onRewound: (r) => {
+                this.rewound(r.name).catch((error: unknown) => {
+                  this.deps.log.error({ err: error, room: r.name }, 'could not start a new epoch');
+                });
+              },
             });
           this.rooms.set(name, room);
           metrics.rooms.set(this.rooms.size);
@@ -119,8 +131,108 @@ export class RoomRegistry implements RoomLookup {
 
   /** A message this process committed: to its own connections now, then to the other processes. */
   committed(message: Message): void {
-    this.rooms.get(message.room)?.deliver(message);
+    const room = this.rooms.get(message.room);
+    if (room) {
+      // A seq this process already got from the store: the store went back.
+      if (message.seq <= room.ownSeq) {
+        this.rewound(room.name).catch((error: unknown) => {
+          this.deps.log.error({ err: error, room: room.name }, 'could not start a new epoch');
+        });
+        return;
+      }
+      room.ownSeq = message.seq;
+      room.deliver(message);
+    }
     this.deps.bus.publish({ kind: 'message', message });
+  }
+
+  /**
+   * Attaches the connection and answers `joined`: the history after `since`
+   * (a resume) or the latest, what fits a page, then live delivery from there.
+   * False when the connection left meanwhile.
+   */
+  async answerJoin(room: Room, peer: Peer, user: User, resumeFrom: number | undefined): Promise<boolean> {
+    const { store, clock, encodeJoined } = this.deps;
+    // Attach before reading history: what commits meanwhile is held, not lost.
+    room.attach(peer, user);
+    // Read the room's seq before the page: whatever commits after this read is
+    // either in the page or held and released after `joined`, never both.
+    const { seq: seqBefore } = await store.openRoom(room.name, clock.now());
+    // A `since` beyond the room's seq: the client holds what the store does
+    // not (the store went back, or the client is wrong). It gets the latest
+    // messages, as on a first join, and its `joined.seq` below its `since`
+    // tells it to drop its copy. (Only the server's own evidence starts a new
+    // epoch: a client's claim would let anyone make a room reload for all.)
+    const since = resumeFrom !== undefined && resumeFrom <= seqBefore ? resumeFrom : undefined;
+    // Nothing to read when the room had no message, or none after `since`
+    // (a connect storm into a new room, a client already up to date).
+    const from = since ?? 0;
+    const page =
+      from >= seqBefore
+        ? NO_MESSAGES
+        : fitMessages(
+            since === undefined
+              ? await store.latest(room.name, LIMITS.JOIN_HISTORY)
+              : await store.after(room.name, since, LIMITS.RESUME_LIMIT),
+            LIMITS.MAX_PAGE_BYTES,
+          );
+    if (!room.has(peer)) return false;
+    const lastInPage = page.messages.at(-1)?.seq ?? 0;
+    // Everything up to `seq` is in the page or older than it; live delivery
+    // continues strictly after it, so nothing arrives both ways.
+    const seq = Math.max(seqBefore, lastInPage);
+    // The members are taken now, in the same turn as `release`: see Room.
+    const joined = {
+      room: room.name,
+      epoch: room.epoch,
+      seq,
+      memberCount: room.memberCount,
+      messages: page.messages,
+      hasMore: page.hasMore,
+    };
+    peer.write(encodeJoined(joined, room.encodedMembers()));
+    room.release(peer, seq);
+    return true;
+  }
+
+  /** Rooms being given a new epoch, so a burst of detections makes one. */
+  private readonly resetting = new Map<string, Promise<void>>();
+
+  /**
+   * The store's seq of a room went back under the same epoch (restored from
+   * an older snapshot: seqs it handed out would be handed out again, and
+   * reach no one who had them). The room starts a new epoch; every
+   * connection here gets a new `joined`, and so do those of the other
+   * processes.
+   */
+  rewound(name: string): Promise<void> {
+    let reset = this.resetting.get(name);
+    if (!reset) {
+      this.deps.log.warn({ room: name }, "the store's seq went back: the room starts a new epoch");
+      reset = this.deps.store
+        .newEpoch(name)
+        .then(() => {
+          this.deps.bus.publish({ kind: 'reset', room: name });
+          return this.reload(name);
+        })
+        .finally(() => this.resetting.delete(name));
+      this.resetting.set(name, reset);
+    }
+    return reset;
+  }
+
+  /** Answers every connection in the room a new `joined` from the store's state. */
+  private async reload(name: string): Promise<void> {
+    const room = this.rooms.get(name);
+    if (!room) return;
+    const state = await this.deps.store.openRoom(name, this.deps.clock.now());
+    const peers = room.reset(state.epoch, state.seq);
+    await Promise.all(
+      peers.map(async (peer) => {
+        const user = room.userOf(peer);
+        if (user) await this.answerJoin(room, peer, user, undefined);
+      }),
+    );
   }
 
   /** A typing signal from `sender` (already throttled): to the room here but the sender, and to the other processes. */
@@ -139,6 +251,11 @@ export class RoomRegistry implements RoomLookup {
         return;
       case 'presence':
         this.members.onPresence(event.room, event.userId);
+        return;
+      case 'reset':
+        void this.reload(event.room).catch((error: unknown) => {
+          this.deps.log.warn({ err: error, room: event.room }, 'could not reload a room with a new epoch');
+        });
         return;
       default: {
         const unreachable: never = event;

@@ -244,6 +244,12 @@ export class RedisStore implements ChatStore {
     return { name: room, epoch, seq: Number(seq) };
   }
 
+  async newEpoch(room: string): Promise<RoomState> {
+    const epoch = randomId('e');
+    await this.redis.hset(this.keys.room(room), 'epoch', epoch);
+    return (await this.findRoom(room)) ?? { name: room, epoch, seq: 0 };
+  }
+
   async findRoom(room: string): Promise<RoomState | null> {
     const [epoch, seq] = await this.redis.hmget(this.keys.room(room), 'epoch', 'seq');
     return typeof epoch === 'string' ? { name: room, epoch, seq: Number(seq ?? 0) } : null;

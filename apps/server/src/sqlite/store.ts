@@ -192,6 +192,10 @@ export class SqliteStore implements ChatStore {
     return Promise.resolve(existing);
   }
 
+  newEpoch(room: string): Promise<RoomState> {
+    return this.writer.write({ kind: 'newEpoch', room });
+  }
+
   findRoom(room: string): Promise<RoomState | null> {
     return this.run(() => this.stmt.room.get(room) ?? null);
   }

@@ -36,6 +36,7 @@ export type WriteRequest =
   | { kind: 'createUser'; input: NewUser }
   | { kind: 'renameUser'; userId: string; name: string; nameKey: string; now: number }
   | { kind: 'openRoom'; room: string; now: number }
+  | { kind: 'newEpoch'; room: string }
   | { kind: 'sweep'; plan: SweepPlan }
   | { kind: 'probe'; at: number };
 
@@ -53,6 +54,7 @@ export interface WriteResults {
   createUser: User | null;
   renameUser: boolean;
   openRoom: RoomState;
+  newEpoch: RoomState;
   sweep: SweepResult;
   probe: null;
 }
@@ -102,6 +104,7 @@ export class SqliteWriter {
       trimRoom: db.prepare<[string, number]>('DELETE FROM messages WHERE room = ? AND ts < ?'),
       roomNames: db.prepare<[], { name: string }>('SELECT name FROM rooms'),
       setSeq: db.prepare<[number, string]>('UPDATE rooms SET seq = ? WHERE name = ?'),
+      setEpoch: db.prepare<[string, string]>('UPDATE rooms SET epoch = ? WHERE name = ?'),
       ackById: db.prepare<[string, string], AckRecord>(
         'SELECT room, client_id AS id, seq, ts FROM messages WHERE user_id = ? AND client_id = ?',
       ),
@@ -172,6 +175,12 @@ export class SqliteWriter {
         return this.openRoom(request.room, request.now);
       case 'sweep':
         return this.sweep(request.plan);
+      case 'newEpoch': {
+        this.stmt.setEpoch.run(randomId('e'), request.room);
+        const state = this.stmt.room.get(request.room);
+        if (!state) throw new Error(`room ${request.room} does not exist`);
+        return state;
+      }
       case 'probe':
         this.stmt.probe.run(request.at);
         return null;

@@ -16,6 +16,7 @@ const METHODS: Record<StoreMethod, true> = {
   touchUsers: true,
   openRoom: true,
   findRoom: true,
+  newEpoch: true,
   listRooms: true,
   idleEmptyRooms: true,
   sweep: true,

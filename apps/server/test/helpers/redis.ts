@@ -13,6 +13,8 @@ import { freePort } from './ports.js';
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
+  /** Its data folder (`dump.rdb`, the append-only file). */
+  readonly dir: string;
   /** Stops it, waiting for exit: SIGTERM (a clean shutdown) or SIGKILL (a crash). */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again on the same port and data folder. */
@@ -24,6 +26,12 @@ export interface RedisServer {
 export interface RedisOptions {
   /** `always` makes an acked message survive even a kill of redis itself. */
   appendfsync?: 'always' | 'everysec';
+  /**
+   * `'rdb'`: no append-only file; what a restart finds is the last snapshot
+   * (`dump.rdb`, written by SAVE): a Redis restored from a backup.
+   * @default 'aof'
+   */
+  persistence?: 'aof' | 'rdb';
 }
 
 function waitForPort(port: number, timeoutMs: number): Promise<void> {
@@ -60,7 +68,7 @@ export async function startRedisServer(options: RedisOptions = {}): Promise<Redi
     '--save',
     '',
     '--appendonly',
-    'yes',
+    options.persistence === 'rdb' ? 'no' : 'yes',
     '--appendfsync',
     options.appendfsync ?? 'always',
     '--daemonize',
@@ -90,6 +98,7 @@ export async function startRedisServer(options: RedisOptions = {}): Promise<Redi
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    dir,
     stop,
     start,
     async dispose() {
