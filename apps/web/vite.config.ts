@@ -79,6 +79,8 @@ export default defineConfig(({ command }) => {
           cleanupOutdatedCaches: true,
           // Source maps are for debugging, not for offline use.
           globIgnores: ['**/*.map'],
+          // The worker is small and generated: no map that nobody may fetch.
+          sourcemap: false,
         },
       }),
     ],
@@ -93,6 +95,8 @@ export default defineConfig(({ command }) => {
     // `vite preview` serves dist/ with the same proxy, so a built UI can talk to
     // a dev server too.
     preview: { proxy },
-    build: { sourcemap: true },
+    // Maps are built for whoever debugs the bundle, but no file points at
+    // them, and the server serves them only when SERVE_SOURCE_MAPS says so.
+    build: { sourcemap: 'hidden' },
   };
 });

@@ -123,6 +123,8 @@ describe('loadConfig', () => {
     ['REDIS_PREFIX', 'has space'],
     ['ALLOWED_ORIGINS', 'not-a-url'],
     ['ALLOWED_ORIGINS', 'https://ok.example,also bad'],
+    ['RENAMES_PER_HOUR', '0'],
+    ['SERVE_SOURCE_MAPS', 'yes please'],
   ])('refuses %s=%s with a one-line ConfigError naming the variable', (name, value) => {
     const text = error({ [name]: value });
     expect(text).toContain(name);

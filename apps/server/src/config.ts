@@ -34,6 +34,8 @@ export interface Config extends ChatSettings {
   logLevel: LogLevel;
   /** Folder of the built web UI (`apps/web/dist`). */
   staticDir: string;
+  /** Serve the web UI's source maps (`*.map`); otherwise they are 404 to everyone. */
+  serveSourceMaps: boolean;
   /** Proxies whose `X-Forwarded-For` names the client (addresses and CIDR blocks). */
   trustedProxies: readonly string[];
 }
@@ -154,6 +156,13 @@ function proxies(raw: string, name: string): string[] {
       }
       return entry;
     });
+}
+
+function boolean(raw: string, name: string): boolean {
+  const value = raw.toLowerCase();
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 function logLevel(raw: string, name: string): LogLevel {
@@ -302,6 +311,12 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     doc: 'rooms a user, and a client address, may create an hour',
     parse: integer(1, 1_000_000_000),
   },
+  renamesPerHour: {
+    env: 'RENAMES_PER_HOUR',
+    default: 20,
+    doc: 'times a user may change their name an hour',
+    parse: integer(1, 1_000_000_000),
+  },
   trustedProxies: {
     env: 'TRUSTED_PROXIES',
     default: [],
@@ -346,6 +361,13 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     shown: '`apps/web/dist`',
     doc: 'folder of the built web UI',
     parse: (raw) => path.resolve(raw),
+  },
+  serveSourceMaps: {
+    env: 'SERVE_SOURCE_MAPS',
+    default: false,
+    shown: '`false`',
+    doc: "`true` serves the web UI's source maps (`*.map`) to anyone; else they are 404",
+    parse: boolean,
   },
 };
 

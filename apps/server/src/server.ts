@@ -83,12 +83,13 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   let closing: Promise<void> | undefined;
   const app = createHttpApp({
     staticDir: config.staticDir,
+    serveSourceMaps: config.serveSourceMaps,
     log,
     registry: metrics.registry,
     ready: async () => {
-      if (closing) throw new Error('shutting down');
       await Promise.all([store.check(), bus.check()]);
     },
+    closing: () => closing !== undefined,
   });
 
   const server: Server = createServer(

@@ -439,6 +439,9 @@ class FakePeer implements Peer {
         else this.pingTs.splice(i, 1);
         return;
       }
+      case 'renamed':
+        // Views hold ids; a rename changes none of them.
+        return;
       case 'error':
         return;
       default: {

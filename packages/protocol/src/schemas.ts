@@ -161,6 +161,9 @@ export const RoomListSchema = Type.Object({
   rooms: Type.Array(RoomSummarySchema),
   /** More rooms match after the last one here: ask again with `after` set to its name. */
   hasMore: Type.Optional(Type.Boolean()),
+  /** The request's `prefix` and `after`, as asked: which page this is. */
+  prefix: Type.Optional(Type.String()),
+  after: Type.Optional(Type.String()),
 });
 
 export const JoinedSchema = Type.Object({
@@ -171,6 +174,8 @@ export const JoinedSchema = Type.Object({
   members: Type.Array(UserSchema),
   /** How many members the room has; more than `members.length` in a big room. */
   memberCount: Type.Optional(Int({ minimum: 0 })),
+  /** In a big room: where the `members` pages continue after those here (send it as `after`). */
+  membersNext: Type.Optional(Type.String()),
   messages: Type.Array(MessageSchema),
   hasMore: Type.Boolean(),
 });
@@ -223,6 +228,15 @@ export const MemberPageSchema = Type.Object({
   hasMore: Type.Boolean(),
   /** With `hasMore`: pass it back as `after` for the next page. */
   next: Type.Optional(Type.String()),
+  /** The request's `prefix` and `after`, as asked: which page this is. */
+  prefix: Type.Optional(Type.String()),
+  after: Type.Optional(Type.String()),
+});
+
+export const RenamedSchema = Type.Object({
+  type: Type.Literal('renamed'),
+  /** The user, under the name they hold from now on. */
+  user: UserSchema,
 });
 
 export const RosterSchema = Type.Object({
@@ -250,6 +264,10 @@ export const ErrorSchema = Type.Object({
   message: Type.String(),
   id: Type.Optional(Type.String()),
   room: Type.Optional(Type.String()),
+  /** The `type` of the request this answers, when it had a known one. */
+  request: Type.Optional(Type.String()),
+  /** With `rate_limited`: the budget has room again after this long. */
+  retryAfterMs: Type.Optional(Int({ minimum: 0 })),
 });
 
 /** Every server → client message, discriminated on `type`. */
@@ -267,6 +285,7 @@ export const ServerMessageSchema = Type.Union([
   ErrorSchema,
   MemberPageSchema,
   RosterSchema,
+  RenamedSchema,
 ]);
 
 export const SERVER_SCHEMAS = {
@@ -283,4 +302,5 @@ export const SERVER_SCHEMAS = {
   error: ErrorSchema,
   members: MemberPageSchema,
   roster: RosterSchema,
+  renamed: RenamedSchema,
 } as const satisfies Record<string, TSchema>;

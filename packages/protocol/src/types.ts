@@ -32,6 +32,7 @@ export type TypingEvent = Static<typeof S.TypingEventSchema>;
 export type Pong = Static<typeof S.PongSchema>;
 export type MemberPage = Static<typeof S.MemberPageSchema>;
 export type Roster = Static<typeof S.RosterSchema>;
+export type Renamed = Static<typeof S.RenamedSchema>;
 export type ErrorMessage = Static<typeof S.ErrorSchema>;
 export type ServerMessage = Static<typeof S.ServerMessageSchema>;
 export type ServerMessageType = ServerMessage['type'];

@@ -230,6 +230,7 @@ export const serverMessages: { [K in ServerMessageType]: fc.Arbitrary<ServerMess
     },
     { requiredKeys: ['type', 'room', 'members', 'count', 'hasMore'], ...NO_NULL_PROTO },
   ),
+  renamed: fc.record({ type: fc.constant('renamed' as const), user }, NO_NULL_PROTO),
   roster: fc.record(
     {
       type: fc.constant('roster' as const),
@@ -255,6 +256,7 @@ export const serverMessage = fc.oneof(
   serverMessages.error,
   serverMessages.members,
   serverMessages.roster,
+  serverMessages.renamed,
 );
 
 // ---------- mutations ----------

@@ -20,6 +20,8 @@ export class Budgets {
   /** Rooms created by a `join`, per user and per client address. */
   readonly newRoomsByUser: RateLimiter;
   readonly newRoomsByAddress: RateLimiter;
+  /** Renames (a `hello` with a token and a new name), per user: each is announced to every room the user is in. */
+  readonly renames: RateLimiter;
 
   constructor(settings: ChatSettings) {
     this.sends = new RateLimiter(settings.rateLimitPerSec, settings.rateLimitBurst);
@@ -29,6 +31,7 @@ export class Budgets {
     this.newUsers = new RateLimiter(settings.newUsersPerHour / HOUR_S, settings.newUsersPerHour);
     this.newRoomsByUser = new RateLimiter(settings.newRoomsPerHour / HOUR_S, settings.newRoomsPerHour);
     this.newRoomsByAddress = new RateLimiter(settings.newRoomsPerHour / HOUR_S, settings.newRoomsPerHour);
+    this.renames = new RateLimiter(settings.renamesPerHour / HOUR_S, settings.renamesPerHour);
   }
 
   /** Takes one room creation from both the user's and the address's budget, or neither. */
@@ -40,6 +43,11 @@ export class Budgets {
     return false;
   }
 
+  /** How long until a room can be created again by this user from this address. */
+  newRoomWaitMs(userId: string, address: string, now: number): number {
+    return Math.max(this.newRoomsByUser.waitMs(userId, now), this.newRoomsByAddress.waitMs(address, now));
+  }
+
   /** Forgets full buckets. */
   sweep(now: number): void {
     for (const limiter of [
@@ -49,6 +57,7 @@ export class Budgets {
       this.newUsers,
       this.newRoomsByUser,
       this.newRoomsByAddress,
+      this.renames,
     ]) {
       limiter.sweep(now);
     }

@@ -47,6 +47,8 @@ export interface HandlerDeps {
   settings: ChatSettings;
   /** Shared with the sessions: a few failures of each kind a minute are logged. */
   failures: LogSampler;
+  /** The user took a new name: tell every session of theirs and every room they are in. */
+  renamed: (user: User) => void;
 }
 
 export class RequestHandlers implements RequestHandler {
@@ -138,18 +140,33 @@ export class RequestHandlers implements RequestHandler {
         return false;
       }
       if (user.name !== name.name) {
+        // Every rename is announced to each room the user is in: budgeted.
+        const renames = this.budgets.renames.bucket(user.id, clock.monotonic());
+        if (!renames.take(clock.monotonic())) {
+          session.rateLimited(
+            { retryAfterMs: renames.waitMs(clock.monotonic()) },
+            'too many name changes; keep your name or try later',
+          );
+          return false;
+        }
         if (!(await store.renameUser(user.id, name.name, name.key, now))) {
+          renames.refund();
           session.error(ERROR_CODES.NAME_TAKEN, `the name ${name.name} is taken`);
           return false;
         }
         user = { id: user.id, name: name.name };
+        // Before this session counts as the user's: it learns the name from `welcome`.
+        this.deps.renamed(user);
       }
     } else {
       // Creating a user spends the client address's budget; a name that is
       // taken created nothing and gives it back.
       const budget = this.budgets.newUsers.bucket(session.peer.address, clock.monotonic());
       if (!budget.take(clock.monotonic())) {
-        session.rateLimited({}, 'too many new users from this address; try again later');
+        session.rateLimited(
+          { retryAfterMs: budget.waitMs(clock.monotonic()) },
+          'too many new users from this address; try again later',
+        );
         return false;
       }
       token = newToken();
@@ -199,7 +216,8 @@ export class RequestHandlers implements RequestHandler {
     }
     const { store, clock } = this.deps;
     if (!this.budgets.joins.take(user.id, clock.monotonic())) {
-      session.rateLimited({ room: message.room }, 'too many joins and leaves; slow down');
+      const retryAfterMs = this.budgets.joins.waitMs(user.id, clock.monotonic());
+      session.rateLimited({ room: message.room, retryAfterMs }, 'too many joins; slow down');
       return;
     }
     // A room that exists nowhere yet is created by this join: that spends the
@@ -209,7 +227,11 @@ export class RequestHandlers implements RequestHandler {
       !(await store.findRoom(message.room)) &&
       !this.budgets.takeNewRoom(user.id, session.peer.address, clock.monotonic())
     ) {
-      session.rateLimited({ room: message.room }, 'too many new rooms; join an existing one or try later');
+      const retryAfterMs = this.budgets.newRoomWaitMs(user.id, session.peer.address, clock.monotonic());
+      session.rateLimited(
+        { room: message.room, retryAfterMs },
+        'too many new rooms; join an existing one or try later',
+      );
       return;
     }
     const room = await this.deps.rooms.open(message.room);
@@ -221,10 +243,8 @@ export class RequestHandlers implements RequestHandler {
 
   private leave(session: Session, message: ClientMessageOf<'leave'>): void {
     if (!this.checkInRoom(session, message.room)) return;
-    if (!this.budgets.joins.take((session.user as User).id, this.deps.clock.monotonic())) {
-      session.rateLimited({ room: message.room }, 'too many joins and leaves; slow down');
-      return;
-    }
+    // Leaving spends nothing: a join/leave flood is bounded by its joins,
+    // and a client must always be able to leave.
     session.rooms = session.rooms.filter((name) => name !== message.room);
     this.deps.rooms.get(message.room)?.detach(session.peer, true);
     session.reply({ type: 'left', room: message.room });
@@ -232,8 +252,13 @@ export class RequestHandlers implements RequestHandler {
 
   /** Spends a read; false (answered `rate_limited`) when the budget is empty. */
   private takeRead(session: Session, room?: string): boolean {
-    if (this.budgets.reads.take((session.user as User).id, this.deps.clock.monotonic())) return true;
-    session.rateLimited({ room }, 'too many reads; slow down');
+    const userId = (session.user as User).id;
+    const now = this.deps.clock.monotonic();
+    if (this.budgets.reads.take(userId, now)) return true;
+    session.rateLimited(
+      { room, retryAfterMs: this.budgets.reads.waitMs(userId, now) },
+      'too many reads; slow down',
+    );
     return false;
   }
 
@@ -255,6 +280,8 @@ export class RequestHandlers implements RequestHandler {
       type: 'rooms',
       rooms: listing.rooms.map((r) => ({ name: r.name, seq: r.seq, members: counts.get(r.name) ?? 0 })),
       hasMore: listing.hasMore,
+      // Which page this answers: a client with several searches in flight keeps only the current one's.
+      ...echoPage(message),
     });
   }
 
@@ -280,6 +307,7 @@ export class RequestHandlers implements RequestHandler {
       count: room.memberCount,
       hasMore: page.hasMore,
       ...(page.next === undefined ? {} : { next: page.next }),
+      ...echoPage(message),
     });
   }
 
@@ -292,7 +320,7 @@ export class RequestHandlers implements RequestHandler {
    */
   private send(session: Session, message: ClientMessageOf<'send'>): void | Promise<void> {
     const user = session.user as User;
-    const ctx = { room: message.room, id: message.id };
+    const ctx = { room: message.room, id: message.id, request: 'send' };
     const { store, clock, metrics } = this.deps;
     // A resend of a stored message is answered with its first ack whatever the
     // rest of the request says (another room, a room left since, a full bucket),
@@ -314,8 +342,10 @@ export class RequestHandlers implements RequestHandler {
     if (!text.ok) return refuse(() => session.error(text.code, text.message, ctx));
     const started = performance.now();
     const bucket = this.budgets.sends.bucket(user.id, clock.monotonic());
-    if (!bucket.take(clock.monotonic()))
-      return refuse(() => session.rateLimited(ctx, 'too many messages; slow down'));
+    if (!bucket.take(clock.monotonic())) {
+      const retryAfterMs = bucket.waitMs(clock.monotonic());
+      return refuse(() => session.rateLimited({ ...ctx, retryAfterMs }, 'too many messages; slow down'));
+    }
     store
       .append({ room: message.room, id: message.id, from: user, text: message.text, ts: clock.now() })
       .then(
@@ -392,4 +422,15 @@ export class RequestHandlers implements RequestHandler {
   private notInRoom(session: Session, room: string, id?: string): void {
     session.error(ERROR_CODES.NOT_IN_ROOM, `join ${room} first`, { room, id });
   }
+}
+
+/** A page request's `prefix` and `after`, as asked, for its answer. */
+function echoPage(message: { prefix?: string | undefined; after?: string | undefined }): {
+  prefix?: string;
+  after?: string;
+} {
+  return {
+    ...(message.prefix === undefined ? {} : { prefix: message.prefix }),
+    ...(message.after === undefined ? {} : { after: message.after }),
+  };
 }

@@ -23,13 +23,19 @@ interface Block {
   bytes: Buffer | undefined;
 }
 
+/** Members as one JSON array in chunks, and where the pages go on after them (if more follow). */
+export interface EncodedPage {
+  chunks: Buffer[];
+  next: string | undefined;
+}
+
 export class MemberList {
   private readonly blocks: Block[] = [];
   private readonly blockOf = new Map<string, Block>();
   /** The same members in name order, for pages and search (big rooms). */
   private readonly byName = new NameOrder();
   /** The first page by name as JSON array chunks, until a change reaches it. */
-  private firstPage: { limit: number; chunks: Buffer[] } | undefined;
+  private firstPage: { limit: number; page: EncodedPage } | undefined;
 
   constructor(users: Iterable<User> = []) {
     for (const user of users) this.set(user);
@@ -83,9 +89,12 @@ export class MemberList {
     return user;
   }
 
-  /** A change at `position` of the name order: the cached first page is stale if it reached there. */
+  /**
+   * A change at `position` of the name order: the cached first page is stale
+   * if it reached there (or just past it: whether more follow may change).
+   */
   private reorder(position: number): void {
-    if (this.firstPage && position >= 0 && position < this.firstPage.limit) this.firstPage = undefined;
+    if (this.firstPage && position >= 0 && position <= this.firstPage.limit) this.firstPage = undefined;
   }
 
   /** A page of members in name order (see NameOrder.page). */
@@ -94,13 +103,13 @@ export class MemberList {
   }
 
   /** The first `limit` members by name as one JSON array in chunks (a big room's `joined`). */
-  encodedFirstPage(limit: number): Buffer[] {
+  encodedFirstPage(limit: number): EncodedPage {
     if (this.firstPage?.limit !== limit) {
-      const { members } = this.byName.page('', undefined, limit);
+      const { members, next } = this.byName.page('', undefined, limit);
       const json = members.map(({ id, name }) => JSON.stringify({ id, name })).join(',');
-      this.firstPage = { limit, chunks: [OPEN, Buffer.from(json), CLOSE] };
+      this.firstPage = { limit, page: { chunks: [OPEN, Buffer.from(json), CLOSE], next } };
     }
-    return this.firstPage.chunks;
+    return this.firstPage.page;
   }
 
   /** Every member, in the order they were added. */

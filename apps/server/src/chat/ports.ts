@@ -224,7 +224,9 @@ export type BusEvent =
   /** A user's membership of a room may have changed on some process: look again. */
   | { kind: 'presence'; room: string; userId: string }
   /** The room's history has a new epoch: every process reloads its connections in it. */
-  | { kind: 'reset'; room: string };
+  | { kind: 'reset'; room: string }
+  /** A user took a new name: every process updates their sessions and member records. */
+  | { kind: 'renamed'; user: User };
 
 export interface BusListener {
   /** An event from another process. */
@@ -280,6 +282,7 @@ export interface ChatSettings {
   frameLimitBurst: number;
   newUsersPerHour: number;
   newRoomsPerHour: number;
+  renamesPerHour: number;
   /** An empty room nobody joined for this long is no longer listed, and is swept. */
   emptyRoomTtlHours: number;
   /** Messages older than this are swept; 0 keeps everything. */

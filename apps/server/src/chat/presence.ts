@@ -57,6 +57,14 @@ export class Presence {
     }, this.graceMs);
   }
 
+  /** The member took a new name; false if they are no member here. */
+  rename(user: User): boolean {
+    const member = this.members.get(user.id);
+    if (!member) return false;
+    member.user = user;
+    return true;
+  }
+
   /** The user if they are a member here (connected, or in their grace period). */
   get(userId: string): User | undefined {
     return this.members.get(userId)?.user;

@@ -23,6 +23,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** How long until a token is there again (0 if one is). */
+  waitMs(now: number): number {
+    this.refill(now);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSec) * 1000);
+  }
+
   /** Gives back a token taken for a send that turned out not to count (a resend). */
   refund(): void {
     this.tokens = Math.min(this.burst, this.tokens + 1);
@@ -53,6 +59,11 @@ export class RateLimiter {
   /** Takes one token from `key`'s bucket if there is one. */
   take(key: string, now: number): boolean {
     return this.bucket(key, now).take(now);
+  }
+
+  /** How long until `key`'s bucket has a token again. */
+  waitMs(key: string, now: number): number {
+    return this.bucket(key, now).waitMs(now);
   }
 
   bucket(key: string, now: number): TokenBucket {

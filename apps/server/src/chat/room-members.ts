@@ -17,7 +17,7 @@
  */
 import { LIMITS, type User } from '@tether/protocol';
 
-import { MemberList } from './member-list.js';
+import { MemberList, type EncodedPage } from './member-list.js';
 import type { NamePage } from './name-order.js';
 import type { Frame, FrameEncoder } from './ports.js';
 
@@ -64,8 +64,10 @@ export class RoomMembers {
   }
 
   /** The members for a `joined` written now, as JSON array chunks: all of them, or a big room's first page. */
-  encodedForJoined(): Buffer[] {
-    return this.big ? this.list.encodedFirstPage(LIMITS.JOINED_MEMBERS_BIG_ROOM) : this.list.encoded();
+  encodedForJoined(): EncodedPage {
+    return this.big
+      ? this.list.encodedFirstPage(LIMITS.JOINED_MEMBERS_BIG_ROOM)
+      : { chunks: this.list.encoded(), next: undefined };
   }
 
   page(prefix: string, after: string | undefined, limit: number): NamePage {
@@ -77,6 +79,17 @@ export class RoomMembers {
     const known = this.list.get(user.id);
     this.list.set(user);
     if (!known) this.changed(user, 'joined');
+  }
+
+  /**
+   * A member took a new name. Not announced here: one `renamed` frame per
+   * connection covers every room (see ChatService.renamed). False if the
+   * user is no member.
+   */
+  rename(user: User): boolean {
+    if (!this.list.has(user.id)) return false;
+    this.list.set(user);
+    return true;
   }
 
   /** A user is no longer a member. */

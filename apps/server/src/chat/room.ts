@@ -19,6 +19,7 @@
  */
 import { LIMITS, type Message, type User } from '@tether/protocol';
 
+import type { EncodedPage } from './member-list.js';
 import type { NamePage } from './name-order.js';
 import type { Frame, FrameEncoder, Peer } from './ports.js';
 import { Presence } from './presence.js';
@@ -138,7 +139,7 @@ export class Room {
   }
 
   /** The same, as the JSON array for the answer, in shared chunks: every member, or a big room's first page. */
-  encodedMembers(): Buffer[] {
+  encodedMembers(): EncodedPage {
     return this.announced.encodedForJoined();
   }
 
@@ -176,6 +177,18 @@ export class Room {
   /** The user a connection here speaks for. */
   userOf(peer: Peer): User | undefined {
     return this.subscribers.get(peer)?.user;
+  }
+
+  /**
+   * A user took a new name: their connections here speak under it, and the
+   * member records hold it (this process's directory entry too). Returns the
+   * connections that must hear it: all of them if the user is a member.
+   */
+  renamed(user: User): Peer[] {
+    for (const subscriber of this.subscribers.values())
+      if (subscriber.user.id === user.id) subscriber.user = user;
+    if (this.presence.rename(user)) this.options.onLocalPresence(this, user, true);
+    return this.announced.rename(user) ? [...this.subscribers.keys()] : [];
   }
 
   /** The `joined` answer (up to `seq`) went out: release newer held messages. */

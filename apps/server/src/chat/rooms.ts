@@ -39,6 +39,8 @@ export interface RoomRegistryDeps {
   log: Logger;
   metrics: Metrics;
   settings: ChatSettings;
+  /** Another process says a user took a new name. */
+  onRenamed: (user: User) => void;
 }
 
 const NO_MESSAGES: MessagePage = { messages: [], hasMore: false };
@@ -182,15 +184,17 @@ export class RoomRegistry implements RoomLookup {
     // continues strictly after it, so nothing arrives both ways.
     const seq = Math.max(seqBefore, lastInPage);
     // The members are taken now, in the same turn as `release`: see Room.
+    const members = room.encodedMembers();
     const joined = {
       room: room.name,
       epoch: room.epoch,
       seq,
       memberCount: room.memberCount,
+      ...(members.next === undefined ? {} : { membersNext: members.next }),
       messages: page.messages,
       hasMore: page.hasMore,
     };
-    peer.write(encodeJoined(joined, room.encodedMembers()));
+    peer.write(encodeJoined(joined, members.chunks));
     room.release(peer, seq);
     return true;
   }
@@ -235,6 +239,13 @@ export class RoomRegistry implements RoomLookup {
     );
   }
 
+  /** A user took a new name: every room here updates its records; returns the connections that must hear it. */
+  renamed(user: User): Set<Peer> {
+    const peers = new Set<Peer>();
+    for (const room of this.rooms.values()) for (const peer of room.renamed(user)) peers.add(peer);
+    return peers;
+  }
+
   /** A typing signal from `sender` (already throttled): to the room here but the sender, and to the other processes. */
   typing(room: Room, user: User, sender: Peer): void {
     room.relayTyping(user, sender);
@@ -251,6 +262,9 @@ export class RoomRegistry implements RoomLookup {
         return;
       case 'presence':
         this.members.onPresence(event.room, event.userId);
+        return;
+      case 'renamed':
+        this.deps.onRenamed(event.user);
         return;
       case 'reset':
         void this.reload(event.room).catch((error: unknown) => {

@@ -6,6 +6,7 @@
  * sees connections only as `Peer`s and everything else through the ports in
  * ports.ts.
  */
+import type { User } from '@tether/protocol';
 import type { Logger } from 'pino';
 
 import type { Metrics } from '../metrics.js';
@@ -47,8 +48,8 @@ export class ChatService implements Chat {
   private readonly housekeeping: Housekeeping;
   private readonly touchTimer: NodeJS.Timeout;
 
-  constructor(deps: ChatDeps) {
-    this.rooms = new RoomRegistry(deps);
+  constructor(private readonly deps: ChatDeps) {
+    this.rooms = new RoomRegistry({ ...deps, onRenamed: (user) => this.renamed(user) });
     this.housekeeping = new Housekeeping({
       ...deps,
       isOpen: (room) => this.rooms.get(room) !== undefined,
@@ -60,7 +61,15 @@ export class ChatService implements Chat {
     }, TOUCH_EVERY_MS);
     this.touchTimer.unref();
     const failures = new LogSampler();
-    this.handlers = new RequestHandlers({ ...deps, rooms: this.rooms, failures });
+    this.handlers = new RequestHandlers({
+      ...deps,
+      rooms: this.rooms,
+      failures,
+      renamed: (user) => {
+        this.renamed(user);
+        deps.bus.publish({ kind: 'renamed', user });
+      },
+    });
     this.context = {
       handler: {
         handle: (session, message) => this.handlers.handle(session, message),
@@ -85,6 +94,24 @@ export class ChatService implements Chat {
     const session = new Session(this.context, peer);
     this.sessions.add(session);
     return session;
+  }
+
+  /**
+   * A user took a new name (on this process or another): from now on every
+   * session of theirs speaks under it, every member record holds it, and
+   * each connection that knows the user (theirs, and those sharing a room
+   * with them) gets one `renamed` frame, however many rooms it shares.
+   */
+  private renamed(user: User): void {
+    const peers = this.rooms.renamed(user);
+    for (const session of this.sessions) {
+      if (session.user?.id !== user.id) continue;
+      session.user = user;
+      peers.add(session.peer);
+    }
+    if (peers.size === 0) return;
+    const frame = this.deps.encode({ type: 'renamed', user });
+    for (const peer of peers) peer.write(frame);
   }
 
   /** Users with a session on this process, each once. */

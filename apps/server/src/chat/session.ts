@@ -48,6 +48,10 @@ export interface SessionContext {
 export interface ErrorContext {
   room?: string | undefined;
   id?: string | undefined;
+  /** The request's `type`, echoed as `error.request`. */
+  request?: string | undefined;
+  /** With `rate_limited`: when the budget has room again. */
+  retryAfterMs?: number | undefined;
 }
 
 type Task = () => void | Promise<void>;
@@ -112,6 +116,14 @@ export class Session implements ConnectionSession {
     this.frameTokensAt = context.clock.monotonic();
   }
 
+  /** The request being handled, for the errors it answers. */
+  private handling: ErrorContext | undefined = undefined;
+
+  /** How long until the frame budget has a frame again. */
+  private frameWaitMs(): number {
+    return Math.ceil(((1 - this.frameTokens) / this.context.frameLimitPerSec) * 1000);
+  }
+
   /** Spends one frame of the budget; false when it is empty. */
   private takeFrame(): boolean {
     const { clock, frameLimitPerSec, frameLimitBurst } = this.context;
@@ -134,6 +146,9 @@ export class Session implements ConnectionSession {
     const withinBudget = this.takeFrame();
     // Every frame, even one that fails to parse, is answered in arrival order.
     this.enqueue(() => {
+      // Errors of this request name it and its room (see `error`): it holds
+      // the queue until it settles, so this stays right until the next one.
+      this.handling = parsed.ok ? contextOf(parsed.message) : undefined;
       if (!parsed.ok) {
         const { code, message, room, id } = parsed.error;
         if (!withinBudget) {
@@ -147,15 +162,21 @@ export class Session implements ConnectionSession {
         return;
       }
       const message = parsed.message;
+      const ctx = contextOf(message);
       if (!withinBudget) {
-        this.rateLimited(contextOf(message), 'too many frames; slow down');
+        this.rateLimited({ ...ctx, retryAfterMs: this.frameWaitMs() }, 'too many frames; slow down');
         return;
       }
       if (message.type !== 'hello' && !this.user) {
-        this.error(ERROR_CODES.NOT_AUTHENTICATED, 'say hello first', contextOf(message));
+        this.error(ERROR_CODES.NOT_AUTHENTICATED, 'say hello first', ctx);
         return;
       }
-      return this.context.handler.handle(this, message);
+      try {
+        // Even a failure names the request and its room.
+        return this.context.handler.handle(this, message)?.catch((error: unknown) => this.failed(error, ctx));
+      } catch (error) {
+        this.failed(error, ctx);
+      }
     });
   }
 
@@ -224,7 +245,7 @@ export class Session implements ConnectionSession {
     };
   }
 
-  private failed(error: unknown): void {
+  private failed(error: unknown, ctx: ErrorContext = {}): void {
     const sampled = this.context.failures.take(error instanceof Error ? error.message : String(error));
     if (sampled.log) {
       this.context.log.error(
@@ -232,7 +253,7 @@ export class Session implements ConnectionSession {
         'request failed',
       );
     }
-    this.error(ERROR_CODES.INTERNAL, 'internal error, try again');
+    this.error(ERROR_CODES.INTERNAL, 'internal error, try again', ctx);
   }
 
   // ---------- hello ----------
@@ -281,15 +302,19 @@ export class Session implements ConnectionSession {
   }
 
   /** Answers `error`; more than 20 `bad_request` within a minute close the connection (1008). */
-  error(code: ErrorCode, text: string, ctx: ErrorContext = {}): void {
+  error(code: ErrorCode, text: string, given: ErrorContext = {}): void {
     const { metrics, clock } = this.context;
     metrics.framesRejected.inc({ code });
+    // What the caller says wins; the rest comes from the request being handled.
+    const ctx = { ...this.handling, ...given };
     this.reply({
       type: 'error',
       code,
       message: text,
       ...(ctx.id !== undefined ? { id: ctx.id } : {}),
       ...(ctx.room !== undefined ? { room: ctx.room } : {}),
+      ...(ctx.request !== undefined ? { request: ctx.request } : {}),
+      ...(ctx.retryAfterMs !== undefined ? { retryAfterMs: ctx.retryAfterMs } : {}),
     });
     if (
       HOPELESS.has(code) &&
@@ -326,6 +351,7 @@ function helloTimedOut(session: Session): void {
 /** The error context of a request refused before it was handled. */
 function contextOf(message: ClientMessage): ErrorContext {
   return {
+    request: message.type,
     room: 'room' in message ? message.room : undefined,
     id: message.type === 'send' ? message.id : undefined,
   };

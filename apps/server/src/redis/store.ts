@@ -113,18 +113,22 @@ redis.call('DEL', KEYS[1], KEYS[3])
 redis.call('SREM', KEYS[2], ARGV[1])
 return 1`;
 
-// The message JSON is built by the caller around the seq (ARGV[3] .. seq ..
-// ARGV[4]), so the script never re-encodes text; it is published in the bus
-// envelope (ARGV[10] .. message .. ARGV[11], see keys.ts).
+// The message JSON is built by the caller around the seq and the sender's
+// name (ARGV[3] .. seq .. ARGV[4] .. name .. ARGV[12]), so the script never
+// re-encodes text. The name is the one the sender holds now, read here: a
+// rename on another connection a moment before wins over the name the
+// session had. The message is published in the bus envelope (ARGV[10] ..
+// message .. ARGV[11], see keys.ts).
 const APPEND = `
-local acks, room, msgs, rooms = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local acks, room, msgs, rooms, user = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, roomName = ARGV[1], ARGV[2]
 local earlier = redis.call('HGET', acks, id)
 if earlier then return {0, earlier} end
 redis.call('HSETNX', room, 'epoch', ARGV[8])
 redis.call('SADD', rooms, roomName)
 local seq = redis.call('HINCRBY', room, 'seq', 1)
-local message = ARGV[3] .. seq .. ARGV[4]
+local name = redis.call('HGET', user, 'name') or ARGV[13]
+local message = ARGV[3] .. seq .. ARGV[4] .. cjson.encode(name) .. ARGV[12]
 redis.call('ZADD', msgs, seq, message)
 local size = redis.call('ZCARD', msgs)
 local max = tonumber(ARGV[5])
@@ -132,9 +136,9 @@ if size > max then redis.call('ZREMRANGEBYRANK', msgs, 0, size - max - 1) end
 redis.call('HSET', acks, id, roomName .. ' ' .. seq .. ' ' .. ARGV[6])
 redis.call('PEXPIRE', acks, ARGV[7])
 redis.call('PUBLISH', ARGV[9], ARGV[10] .. message .. ARGV[11])
-return {1, seq}`;
+return {1, seq, name}`;
 
-type ScriptReply = [number, string | number];
+type ScriptReply = [number, string | number, string?];
 
 function parseAck(id: string, stored: string): AckRecord {
   const [room = '', seq = '0', ts = '0'] = stored.split(' ');
@@ -164,7 +168,7 @@ export class RedisStore implements ChatStore {
     redis.defineCommand('tetherTouch', { numberOfKeys: 0, lua: TOUCH });
     redis.defineCommand('tetherOpenRoom', { numberOfKeys: 2, lua: OPEN_ROOM });
     redis.defineCommand('tetherDeleteIdleRoom', { numberOfKeys: 3, lua: DELETE_IDLE_ROOM });
-    redis.defineCommand('tetherAppend', { numberOfKeys: 4, lua: APPEND });
+    redis.defineCommand('tetherAppend', { numberOfKeys: 5, lua: APPEND });
   }
 
   /** Warns when Redis's persistence settings cannot keep the "acked is never lost" promise. */
@@ -320,17 +324,19 @@ export class RedisStore implements ChatStore {
   async append(m: NewMessage): Promise<AppendOutcome> {
     // Everything but the seq, serialised here once.
     const head = `{"room":${JSON.stringify(m.room)},"seq":`;
-    const tail = `,"ts":${m.ts},"id":${JSON.stringify(m.id)},"from":${JSON.stringify(m.from)},"text":${JSON.stringify(m.text)}}`;
-    const [stored, value] = await this.call<ScriptReply>(
+    const beforeName = `,"ts":${m.ts},"id":${JSON.stringify(m.id)},"from":{"id":${JSON.stringify(m.from.id)},"name":`;
+    const afterName = `},"text":${JSON.stringify(m.text)}}`;
+    const [stored, value, name] = await this.call<ScriptReply>(
       'tetherAppend',
       this.keys.acks(m.from.id),
       this.keys.room(m.room),
       this.keys.messages(m.room),
       this.keys.rooms(),
+      this.keys.user(m.from.id),
       m.id,
       m.room,
       head,
-      tail,
+      beforeName,
       this.options.historyMax,
       m.ts,
       this.options.tokenTtlMs,
@@ -338,10 +344,13 @@ export class RedisStore implements ChatStore {
       this.keys.channel(),
       this.envelope.head,
       this.envelope.tail,
+      afterName,
+      m.from.name,
     );
     if (stored === 0) return { kind: 'duplicate', ack: parseAck(m.id, String(value)) };
     const seq = Number(value);
-    return { kind: 'stored', message: { room: m.room, seq, ts: m.ts, id: m.id, from: m.from, text: m.text } };
+    const from = { id: m.from.id, name: name ?? m.from.name };
+    return { kind: 'stored', message: { room: m.room, seq, ts: m.ts, id: m.id, from, text: m.text } };
   }
 
   async findAck(userId: string, id: string): Promise<AckRecord | null> {

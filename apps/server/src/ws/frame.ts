@@ -57,8 +57,9 @@ export function encodeJoinedFrame(
     `,"seq":${JSON.stringify(joined.seq)},"members":`;
   const count =
     joined.memberCount === undefined ? '' : `,"memberCount":${JSON.stringify(joined.memberCount)}`;
+  const next = joined.membersNext === undefined ? '' : `,"membersNext":${JSON.stringify(joined.membersNext)}`;
   const suffix = Buffer.from(
-    `${count},"messages":${JSON.stringify(joined.messages)},"hasMore":${JSON.stringify(joined.hasMore)}}`,
+    `${count}${next},"messages":${JSON.stringify(joined.messages)},"hasMore":${JSON.stringify(joined.hasMore)}}`,
   );
   const prefixLength = Buffer.byteLength(prefix);
   let length = prefixLength + suffix.length;

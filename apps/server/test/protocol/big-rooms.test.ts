@@ -51,6 +51,8 @@ async function allMembers(
     });
     const page = await client.next('members');
     expect(page.room).toBe(room);
+    // The answer says which page it is.
+    expect([page.prefix, page.after]).toEqual([prefix, after]);
     expect(page.members.length).toBeLessThanOrEqual(LIMITS.MEMBERS_PAGE_LIMIT);
     users.push(...page.members);
     count = page.count;
@@ -111,6 +113,12 @@ describe(`a room of ${BIG} members`, () => {
     expect(joined.members.map((u) => u.name)).toEqual(
       Array.from({ length: LIMITS.JOINED_MEMBERS_BIG_ROOM }, (_, i) => name(i)),
     );
+    // The list goes on from there with `members`, without asking for the first page again.
+    const joiner = clients[BIG - 1] as TestClient;
+    joiner.send({ type: 'members', room: 'big', after: joined.membersNext, limit: 5 });
+    const next = await joiner.next('members');
+    const first = LIMITS.JOINED_MEMBERS_BIG_ROOM;
+    expect(next.members.map((u) => u.name)).toEqual(Array.from({ length: 5 }, (_, i) => name(first + i)));
   });
 
   it('tells members of joins past 500 with roster counts, at most one a second, and no presence', async () => {

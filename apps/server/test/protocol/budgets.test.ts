@@ -25,24 +25,26 @@ async function pingTimes(client: TestClient, count: number): Promise<number[]> {
 const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.99) - 1] ?? 0;
 
 describe('joins and leaves', () => {
-  it('refuses join and leave beyond JOIN_LIMIT_BURST with rate_limited and the room, and joins nothing', async () => {
+  it('refuses joins beyond JOIN_LIMIT_BURST with rate_limited, the room and when to retry, and joins nothing', async () => {
     const clock = manualClock();
-    await using srv = await startTestServer({ JOIN_LIMIT_PER_SEC: '1', JOIN_LIMIT_BURST: '4' }, { clock });
+    await using srv = await startTestServer({ JOIN_LIMIT_PER_SEC: '1', JOIN_LIMIT_BURST: '3' }, { clock });
     const alice = await srv.user('alice');
     await alice.join('a');
-    alice.send({ type: 'leave', room: 'a' });
-    await alice.next('left');
     await alice.join('b');
     await alice.join('c');
     alice.send({ type: 'join', room: 'd' });
     const refused = await alice.nextError(ERROR_CODES.RATE_LIMITED);
-    expect(refused).toMatchObject({ room: 'd' });
+    expect(refused).toMatchObject({ room: 'd', request: 'join', retryAfterMs: 1000 });
     // Not joined: a send there is not_in_room.
     alice.send({ type: 'send', room: 'd', id: 'm1', text: 'hi' });
     expect(await alice.nextError(ERROR_CODES.NOT_IN_ROOM)).toMatchObject({ room: 'd', id: 'm1' });
+    // Leaving costs nothing, even with the budget spent: a client can always leave.
     alice.send({ type: 'leave', room: 'b' });
-    expect(await alice.nextError(ERROR_CODES.RATE_LIMITED)).toMatchObject({ room: 'b' });
-    clock.advance(1000);
+    expect(await alice.next('left')).toMatchObject({ room: 'b' });
+    clock.advance(400);
+    alice.send({ type: 'join', room: 'd' });
+    expect(await alice.nextError(ERROR_CODES.RATE_LIMITED)).toMatchObject({ retryAfterMs: 600 });
+    clock.advance(600);
     expect((await alice.join('d')).room).toBe('d');
   });
 

@@ -46,7 +46,13 @@ describe('before hello', () => {
     await using srv = await startTestServer();
     const client = await srv.connect();
     client.send({ type: 'join', room: 'general' });
-    expect(await client.nextError(ERROR_CODES.NOT_AUTHENTICATED)).toMatchObject({ room: 'general' });
+    expect(await client.nextError(ERROR_CODES.NOT_AUTHENTICATED)).toMatchObject({
+      room: 'general',
+      request: 'join',
+    });
+    // A frame that did not parse has no known request.
+    client.sendRaw('{"type":"join","room":');
+    expect((await client.nextError(ERROR_CODES.BAD_REQUEST)).request).toBeUndefined();
     client.send({ type: 'send', room: 'general', id: 'm1', text: 'hi' });
     expect(await client.nextError(ERROR_CODES.NOT_AUTHENTICATED)).toMatchObject({
       room: 'general',

@@ -155,6 +155,27 @@ describe('redis: several nodes serve one chat', () => {
     expect(await alice.next('presence', 3000)).toMatchObject({ user: { name: 'bob' }, state: 'left' });
   });
 
+  it('carries a rename to every node: the user’s connections, co-members, later joiners', async () => {
+    const [a, b] = await nodes(2, clusterEnv());
+    const alice = await a!.user('alice');
+    const bob = await a!.user('bob');
+    const carol = await b!.user('carol');
+    for (const client of [alice, bob, carol]) await client.join('lobby');
+    // The rename happens on node B; alice's connection and bob are on node A.
+    const renaming = await b!.connect();
+    await renaming.hello('alicia', alice.token);
+    const renamed = { id: alice.user!.id, name: 'alicia' };
+    expect((await alice.next('renamed', 3000)).user).toEqual(renamed);
+    expect((await bob.next('renamed', 3000)).user).toEqual(renamed);
+    expect((await carol.next('renamed', 3000)).user).toEqual(renamed);
+    await alice.say('lobby', 'from node A');
+    const [seen] = await carol.collect(1, isMessage, 3000, 'message');
+    expect(seen!.from).toEqual(renamed);
+    // Node B reads the members from the directory: the new name is there.
+    const dave = await b!.user('dave');
+    expect((await dave.join('lobby')).members).toContainEqual(renamed);
+  });
+
   it('relays typing across nodes to everyone but the sender', async () => {
     const [a, b] = await nodes(2, clusterEnv());
     const alice = await a!.user('alice');

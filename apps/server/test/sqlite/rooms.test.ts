@@ -58,7 +58,11 @@ describe('70,000 rooms', () => {
     expect(found.hasMore).toBe(false);
 
     client.send({ type: 'rooms', prefix: 'r69', after: room(69_998) });
-    expect((await client.next('rooms')).rooms.map((r) => r.name)).toEqual([room(69_999)]);
+    const last = await client.next('rooms');
+    expect(last.rooms.map((r) => r.name)).toEqual([room(69_999)]);
+    // Each answer says which page it is: a client searching as someone types keeps the current one.
+    expect([last.prefix, last.after]).toEqual(['r69', room(69_998)]);
+    expect([found.prefix, found.after]).toEqual(['r6999', undefined]);
     expect(client.isOpen()).toBe(true);
   }, 60_000);
 });

@@ -108,7 +108,10 @@ describe('the store fails (a store that fails on purpose)', () => {
     expect(during.map((f) => (f.type === 'error' ? f.code : f.type))).toEqual(
       Array(5).fill(ERROR_CODES.INTERNAL),
     );
-    expect(during.every((f) => f.type === 'error' && f.room === 'general')).toBe(true);
+    // Each names the request it answers, so a client with several in flight knows which failed.
+    expect(during.every((f) => f.type === 'error' && f.room === 'general' && f.request === 'send')).toBe(
+      true,
+    );
     await alice.expectNoFrame('ack', 200);
     await bob.expectNoFrame('message', 0);
     expect(await readyz(srv)).toBe(503);
@@ -116,7 +119,7 @@ describe('the store fails (a store that fails on purpose)', () => {
     // Sessions need writes too: a newcomer is told, and its connection stays open.
     const newcomer = await srv.connect();
     newcomer.send({ type: 'hello', v: 1, name: 'newcomer' });
-    await newcomer.nextError(ERROR_CODES.INTERNAL);
+    expect(await newcomer.nextError(ERROR_CODES.INTERNAL)).toMatchObject({ request: 'hello' });
     expect(newcomer.isOpen()).toBe(true);
     expect(alice.isOpen() && bob.isOpen()).toBe(true);
 
