@@ -1,4 +1,4 @@
-import { nameKey } from '@tether/protocol/rules';
+import { foldName } from '@tether/protocol/rules';
 import { useEffect, useId, useState } from 'react';
 
 import type { User } from '@tether/protocol';
@@ -47,7 +47,7 @@ export interface MemberListProps {
 
 /** Whether a name starts with what was typed, compared as the server compares names (case and width folded). */
 function matches(name: string, search: string): boolean {
-  return search === '' || nameKey(name).startsWith(nameKey(search));
+  return search === '' || foldName(name).startsWith(foldName(search));
 }
 
 /**
