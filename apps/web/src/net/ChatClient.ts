@@ -30,6 +30,7 @@ import {
   roomSelected,
 } from '../state/reducers';
 import { rosterReceived } from '../state/members';
+import { renamedReceived } from '../state/renames';
 import type { StatePatch } from '../state/reducers';
 import { createChatStateStore, resetChatStateStore } from '../state/store';
 import type { ChatStateStore } from '../state/store';
@@ -343,6 +344,9 @@ export class ChatClient {
         return this.#reads.members.received(frame);
       case 'roster':
         return this.#update((s) => rosterReceived(s, frame));
+      case 'renamed':
+        this.#session.renamed(frame.user);
+        return this.#update((s) => renamedReceived(s, frame.user));
       case 'error':
         return this.#onError(frame);
       default: {

@@ -5,6 +5,8 @@ import { decodeServerFrame, encodeClientFrame } from './frames';
 describe('frames', () => {
   it('decodes a server frame with a known type', () => {
     expect(decodeServerFrame('{"type":"pong","t":5}')).toEqual({ type: 'pong', t: 5 });
+    const renamed = { type: 'renamed', user: { id: 'u_1', name: 'alicia' } };
+    expect(decodeServerFrame(JSON.stringify(renamed))).toEqual(renamed);
   });
 
   it('refuses junk without throwing', () => {
@@ -17,6 +19,8 @@ describe('frames', () => {
       '[]',
       '{"t":1}',
       '{"type":"nope"}',
+      '{"type":"constructor"}',
+      '{"type":"__proto__"}',
       '{"type":7}',
     ]) {
       expect(decodeServerFrame(junk)).toBeNull();

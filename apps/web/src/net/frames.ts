@@ -6,21 +6,28 @@
  */
 import type { ClientMessage, ServerMessage, ServerMessageType } from '@tether/protocol';
 
-const SERVER_TYPES: ReadonlySet<string> = new Set<ServerMessageType>([
-  'welcome',
-  'rooms',
-  'joined',
-  'left',
-  'ack',
-  'message',
-  'history',
-  'presence',
-  'typing',
-  'pong',
-  'error',
-  'members',
-  'roster',
-]);
+// Every type, as the keys of a record, so a type added to the protocol is a
+// compile error here until the client knows it (a frame of a type missing
+// here would be dropped as junk).
+const KNOWN: Record<ServerMessageType, true> = {
+  welcome: true,
+  rooms: true,
+  joined: true,
+  left: true,
+  ack: true,
+  message: true,
+  history: true,
+  presence: true,
+  typing: true,
+  pong: true,
+  error: true,
+  members: true,
+  roster: true,
+  renamed: true,
+};
+// A Set, not the record, for the lookup: `type` is whatever the frame says,
+// and `"constructor" in {}` is true.
+const SERVER_TYPES: ReadonlySet<string> = new Set(Object.keys(KNOWN));
 
 /** A server frame, or null when it is not a JSON object with a known `type`. */
 export function decodeServerFrame(data: unknown): ServerMessage | null {

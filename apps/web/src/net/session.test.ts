@@ -2,7 +2,7 @@
  * The session, through ChatClient over a fake socket: hello with or without a
  * token, names chosen, refused and changed, a forgotten token, sign-out.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { STORAGE_KEYS } from '../state/persistence';
 import { setupClient } from '../test/clientHarness';
@@ -10,8 +10,11 @@ import type { ClientHarness } from '../test/clientHarness';
 import { FAKE_NOW, MemoryStorage, fakeTimersEachTest } from '../test/fakes';
 import { alice, range, welcomeFrame } from '../test/frames';
 import { CLIENT_RECONNECT_CLOSE } from './socket';
+import { loadNameRules } from './text';
 
 fakeTimersEachTest(FAKE_NOW);
+// The protocol's name rules are a chunk the page loads when a name is chosen.
+beforeAll(() => loadNameRules());
 
 /**
  * A client that signed in as alice and stopped, then the page reloaded: the
@@ -150,6 +153,45 @@ describe('ChatClient', () => {
 
       h.client.setName('alice');
       expect(h.socket.framesOf('hello').at(-1)).toEqual({ type: 'hello', v: 1, name: 'alice' });
+    });
+
+    it('takes a rename made elsewhere as its own name: the next hello does not rename back', () => {
+      const h = setupClient();
+      h.signIn();
+      h.socket.deliver({ type: 'renamed', user: { id: alice.id, name: 'alicia' } });
+      expect(h.state.session.user).toEqual({ id: alice.id, name: 'alicia' });
+      expect(h.storage.getItem(STORAGE_KEYS.session)).toContain('"name":"alicia"');
+
+      h.socket.serverClose(1006);
+      const socket = h.reconnect([], {});
+      expect(socket.framesOf('hello')).toEqual([{ type: 'hello', v: 1, name: 'alicia', token: 't_alice' }]);
+    });
+
+    it('says the name another tab was renamed to, not the one this tab last knew', () => {
+      const h = setupClient();
+      h.signIn();
+      h.socket.serverClose(1006);
+      // Another tab of the same user took a new name while this one was away.
+      h.storage.setItem(
+        STORAGE_KEYS.session,
+        JSON.stringify({
+          v: 1,
+          data: { token: 't_alice', user: { ...alice, name: 'alicia' }, name: 'alicia' },
+        }),
+      );
+      vi.advanceTimersByTime(10_000);
+      h.socket.open();
+      expect(h.socket.framesOf('hello')).toEqual([{ type: 'hello', v: 1, name: 'alicia', token: 't_alice' }]);
+    });
+
+    it("keeps our name when someone else's changes", () => {
+      const h = setupClient();
+      h.signIn();
+      const stored = h.storage.getItem(STORAGE_KEYS.session);
+      h.socket.deliver({ type: 'renamed', user: { id: 'u_bob', name: 'robert' } });
+      expect(h.state.session.user).toEqual(alice);
+      expect(h.storage.getItem(STORAGE_KEYS.session)).toBe(stored);
+      expect(h.state.members.byRoom.general).toEqual([alice, { id: 'u_bob', name: 'robert' }]);
     });
 
     it('signs out: closes cleanly, forgets everything and goes idle', () => {

@@ -4,7 +4,7 @@
  * slice and in storage. It sends nothing: ChatClient decides when a hello goes
  * out and what an answer means for the connection.
  */
-import type { Hello, Welcome } from '@tether/protocol';
+import type { Hello, User, Welcome } from '@tether/protocol';
 import { PROTOCOL_VERSION } from '@tether/protocol/constants';
 
 import type { ChatStorage, PersistedSession } from '../state/persistence';
@@ -33,8 +33,14 @@ export class Session {
   helloName(): string | null {
     const { session } = this.#store.getState();
     if (session.pendingName !== null) return session.pendingName;
-    if (this.#token === null) return null;
-    return session.user?.name ?? this.#savedName;
+    const known = this.#token === null ? null : (session.user?.name ?? this.#savedName);
+    if (known === null) return null;
+    // With a token, a hello whose name differs renames the user: saying the
+    // name this tab last knew would undo a rename made in another tab while
+    // this one was away. Tabs share storage, and the tab that was welcomed
+    // under the new name wrote it there.
+    const stored = this.#storage.loadSession();
+    return stored.token === this.#token && stored.name !== null ? stored.name : known;
   }
 
   /** The hello to send now, with our token when we have one; null when there is no name to say. */
@@ -73,6 +79,18 @@ export class Session {
           ? { ...s.session, user: welcome.user }
           : { user: welcome.user, pendingName: null, nameError: null, suggestedName: null },
     }));
+  }
+
+  /**
+   * A user took another name (`renamed`). When it is us (a rename in another
+   * tab or on another device), the next hello must say the new name, or a
+   * reconnect would rename us back; the store's part is `renamedReceived`.
+   */
+  renamed(user: User): void {
+    const self = this.#store.getState().session.user;
+    if (self?.id !== user.id || this.#token === null) return;
+    this.#savedName = user.name;
+    this.#storage.saveSession({ token: this.#token, user, name: user.name });
   }
 
   /**

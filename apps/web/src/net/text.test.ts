@@ -1,7 +1,7 @@
 import { checkName, isWellFormed } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
-import { checkText, codePointLength, isValidRoomName, normaliseName } from './text';
+import { checkText, codePointLength, isValidRoomName, loadNameRules, normaliseName } from './text';
 
 describe('text rules', () => {
   it('counts code points, not UTF-16 units', () => {
@@ -18,8 +18,16 @@ describe('text rules', () => {
     expect(checkText('x'.repeat(4001))).toBe('too_long');
   });
 
-  it('normalises names like the protocol package', () => {
+  it('sends a name trimmed for the server to judge until the name rules are loaded', () => {
+    expect(normaliseName('  al\u202Eice ')).toBe('al\u202Eice');
+  });
+
+  it('normalises names like the protocol package', async () => {
+    await loadNameRules();
     const samples = [
+      '\u202Eecila',
+      'al\u200Bice',
+      'аlice',
       '  alice ',
       '',
       '   ',
