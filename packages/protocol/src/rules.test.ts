@@ -2,14 +2,12 @@ import { describe, expect, test } from 'vitest';
 
 import { ERROR_CODES, LIMITS } from './constants.js';
 import {
-  checkName,
   checkText,
   codePointLength,
   isValidMessageId,
   isValidRoomName,
   isWellFormed,
   encodeRestartHint,
-  nameKey,
   parseRestartHint,
   trimWhiteSpace,
 } from './rules.js';
@@ -63,87 +61,6 @@ describe('trimWhiteSpace', () => {
 
   test('keeps white space inside the string', () => {
     expect(trimWhiteSpace(' a \u3000 b ')).toBe('a \u3000 b');
-  });
-});
-
-describe('checkName', () => {
-  test('accepts a plain name and keys it by its lowercase form', () => {
-    expect(checkName('Alice')).toEqual({ ok: true, name: 'Alice', key: 'alice' });
-  });
-
-  test('trims Unicode White_Space (U+3000, U+0085, U+00A0) and shows the trimmed name', () => {
-    expect(checkName('\u3000 alice\u0085\u00A0')).toEqual({ ok: true, name: 'alice', key: 'alice' });
-  });
-
-  test('does not trim U+FEFF (JavaScript trim() would)', () => {
-    const result = checkName('\uFEFFalice');
-    expect(result).toMatchObject({ ok: true, name: '\uFEFFalice' });
-  });
-
-  test.each(['', ' ', '\t\n', '\u3000', '\u0085', UNICODE_WHITE_SPACE.join('')])(
-    'refuses %j as empty',
-    (raw) => {
-      expect(checkName(raw)).toEqual({ ok: false, code: ERROR_CODES.INVALID_NAME, message: 'name is empty' });
-    },
-  );
-
-  test('accepts 32 code points and refuses 33', () => {
-    expect(checkName('a'.repeat(LIMITS.MAX_NAME_CHARS)).ok).toBe(true);
-    expect(checkName('a'.repeat(LIMITS.MAX_NAME_CHARS + 1))).toMatchObject({
-      ok: false,
-      code: ERROR_CODES.INVALID_NAME,
-      message: 'name is longer than 32 characters',
-    });
-  });
-
-  test('counts emoji as one code point each, not two UTF-16 units', () => {
-    const emoji32 = '😀'.repeat(32);
-    expect(emoji32).toHaveLength(64);
-    expect(checkName(emoji32).ok).toBe(true);
-    expect(checkName(emoji32 + '😀').ok).toBe(false);
-  });
-
-  test('counts the length after trimming', () => {
-    expect(checkName(`   ${'a'.repeat(32)}\u3000\u3000`)).toMatchObject({ ok: true, name: 'a'.repeat(32) });
-  });
-
-  test.each([
-    ['NUL', 'a\u0000b'],
-    ['a tab inside', 'a\tb'],
-    ['a newline inside', 'a\nb'],
-    ['U+001F', 'a\u001Fb'],
-    ['DEL', 'a\u007Fb'],
-    ['C1 U+0080', 'a\u0080b'],
-    ['NEL U+0085 inside', 'a\u0085b'],
-    ['C1 U+009F', 'a\u009Fb'],
-  ])('refuses a control character: %s', (_, raw) => {
-    expect(checkName(raw)).toEqual({
-      ok: false,
-      code: ERROR_CODES.INVALID_NAME,
-      message: 'name contains a control character',
-    });
-  });
-
-  test('accepts non-control characters next to the control ranges (U+00A0 inside, U+00A1)', () => {
-    expect(checkName('a\u00A0b').ok).toBe(true);
-    expect(checkName('¡hola').ok).toBe(true);
-  });
-
-  test('gives full-width ＡＬＩＣＥ and alice the same key but keeps how each is shown', () => {
-    const wide = checkName('ＡＬＩＣＥ');
-    const plain = checkName('alice');
-    expect(wide).toEqual({ ok: true, name: 'ＡＬＩＣＥ', key: 'alice' });
-    expect(plain).toEqual({ ok: true, name: 'alice', key: 'alice' });
-  });
-
-  test.each([
-    ['ligature ﬁ', 'ﬁona', 'fiona'],
-    ['composed vs decomposed é', 'e\u0301mile', 'émile'],
-    ['circled letters', 'ⓑⓞⓑ', 'bob'],
-    ['upper-case Greek', 'ΣΩ', 'σω'],
-  ])('normalises %s into one key', (_, raw, key) => {
-    expect(checkName(raw)).toMatchObject({ ok: true, key });
-    expect(nameKey(raw)).toBe(key);
   });
 });
 

@@ -17,9 +17,6 @@ const WHITE_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028
 const ONLY_WHITE_SPACE = new RegExp(`^[${WHITE_SPACE}]*$`);
 const TRIM = new RegExp(`^[${WHITE_SPACE}]+|[${WHITE_SPACE}]+$`, 'g');
 
-/** Unicode general category Cc: C0 controls, DEL and C1 controls. */
-const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
-
 /** A UTF-16 surrogate that is not part of a pair. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -56,36 +53,26 @@ export function isValidMessageId(id: string): boolean {
   return MESSAGE_ID_PATTERN.test(id);
 }
 
-export type NameCheck =
-  | { ok: true; name: string; key: string }
-  | { ok: false; code: typeof ERROR_CODES.INVALID_NAME; message: string };
+/**
+ * Cherokee small letters. Unicode case folding (CaseFolding.txt) folds them
+ * to the capitals, unlike every other script, because Cherokee was written
+ * in capitals first; `toLowerCase` goes the other way.
+ */
+const CHEROKEE_SMALL = /[\u13F8-\u13FD\uAB70-\uABBF]/g;
 
 /**
- * Checks a user name: 1–32 code points after trimming, no control characters.
- * `name` is the trimmed display form; `key` is what uniqueness is decided by.
+ * A name folded for width and compatibility forms (NFKC), case (as Unicode
+ * case folding does it) and runs of spaces. It is the first step of
+ * `nameKey` (names.ts), which then folds look-alike characters with
+ * Unicode's confusables data; a client filtering a list as someone types
+ * uses this one and ships without that data.
  */
-export function checkName(raw: string): NameCheck {
-  const name = trimWhiteSpace(raw);
-  const length = codePointLength(name);
-  if (length === 0) {
-    return { ok: false, code: ERROR_CODES.INVALID_NAME, message: 'name is empty' };
-  }
-  if (length > LIMITS.MAX_NAME_CHARS) {
-    return {
-      ok: false,
-      code: ERROR_CODES.INVALID_NAME,
-      message: `name is longer than ${LIMITS.MAX_NAME_CHARS} characters`,
-    };
-  }
-  if (CONTROL.test(name)) {
-    return { ok: false, code: ERROR_CODES.INVALID_NAME, message: 'name contains a control character' };
-  }
-  return { ok: true, name, key: nameKey(name) };
-}
-
-/** The key two names are compared by: `toLowerCase(NFKC(trimmed))`. */
-export function nameKey(trimmedName: string): string {
-  return trimmedName.normalize('NFKC').toLowerCase();
+export function foldName(name: string): string {
+  return name
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(CHEROKEE_SMALL, (small) => small.toUpperCase())
+    .replace(/ {2,}/g, ' ');
 }
 
 export type TextCheck =

@@ -12,7 +12,8 @@ import { Value } from '@sinclair/typebox/value';
 import fc from 'fast-check';
 
 import { ERROR_CODES, LIMITS, PROTOCOL_VERSION } from '../src/constants.js';
-import { checkName, checkText } from '../src/rules.js';
+import { checkName } from '../src/names.js';
+import { checkText } from '../src/rules.js';
 import type {
   ClientMessageOf,
   ClientMessageType,

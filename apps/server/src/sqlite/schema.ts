@@ -7,9 +7,13 @@
  * (every statement `IF NOT EXISTS`), so a database made then starts at
  * version 0 and passes through it unchanged.
  */
+import { nameKey } from '@tether/protocol';
 import type Database from 'better-sqlite3';
 
-export const MIGRATIONS: readonly string[] = [
+/** A migration: SQL, or a step that needs code (run in the same transaction). */
+export type Migration = string | ((db: Database.Database) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: users, rooms, messages with the (user, id) idempotency index.
   `
 CREATE TABLE IF NOT EXISTS users (
@@ -43,7 +47,32 @@ CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 ALTER TABLE rooms ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX users_by_expiry ON users (expires_at);
 `,
+  // 3: names are keyed with look-alikes folded (nameKey, UTS #39 skeleton).
+  rekeyNames,
 ];
+
+/**
+ * Recomputes every user's name key. Two names that were apart and now share
+ * a key (an "аlice" registered beside an "alice") both stay with their
+ * users, but only the one registered first holds the key; the later one's
+ * key gets its id appended after a NUL, which no name can hold, so nobody
+ * can take that key either, and its holder keeps the name until they pick
+ * another.
+ */
+function rekeyNames(db: Database.Database): void {
+  // Out of the way first: a new key may be another user's old one.
+  db.exec('UPDATE users SET name_key = char(0) || id');
+  const users = db
+    .prepare<[], { id: string; name: string }>('SELECT id, name FROM users ORDER BY rowid')
+    .all();
+  const update = db.prepare<[string, string]>('UPDATE users SET name_key = ? WHERE id = ?');
+  const held = new Set<string>();
+  for (const user of users) {
+    const key = nameKey(user.name);
+    update.run(held.has(key) ? `${key}\u0000${user.id}` : key, user.id);
+    held.add(key);
+  }
+}
 
 /** The version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -57,8 +86,10 @@ export function migrate(db: Database.Database): number {
     );
   }
   for (let version = found + 1; version <= SCHEMA_VERSION; version++) {
+    const migration = MIGRATIONS[version - 1] as Migration;
     db.transaction(() => {
-      db.exec(MIGRATIONS[version - 1] as string);
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${version}`);
     })();
   }

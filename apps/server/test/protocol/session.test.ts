@@ -253,6 +253,24 @@ describe('names', () => {
     expect((await client.hello(name)).user.name).toBe(name);
   });
 
+  it.each([
+    ['U+200B zero width space', 'alice\u200B'],
+    ['U+202E right-to-left override', '\u202Eecila'],
+    ['U+FE0F variation selector', 'alice\uFE0F'],
+    ['U+E0041 tag character', 'alice\u{E0041}'],
+    ['U+3164 Hangul filler alone', '\u3164'],
+    ['U+2800 Braille blank alone', '\u2800'],
+  ])('refuses a name holding %s with invalid_name that names the character', async (_what, name) => {
+    await using srv = await startTestServer();
+    await srv.user('alice');
+    const client = await srv.connect();
+    client.send({ type: 'hello', v: 1, name });
+    const refused = await client.nextError(ERROR_CODES.INVALID_NAME);
+    expect(refused.message).toMatch(/invisible or formatting character \(U\+[0-9A-F]{4,5}\)/);
+    expect(refused.request).toBe('hello');
+    expect(client.isOpen()).toBe(true);
+  });
+
   it('shows a name trimmed and counts its length after trimming', async () => {
     await using srv = await startTestServer();
     const padded = await srv.connect();
@@ -269,6 +287,11 @@ describe('names', () => {
     ['a ligature (NFKC)', 'fish', 'ﬁsh'],
     ['a Kelvin sign (NFKC, then lower case)', 'kate', '\u212Aate'],
     ['surrounding spaces', 'alice', '  alice '],
+    ['a Cyrillic а (look-alike, UTS #39 skeleton)', 'alice', '\u0430lice'],
+    ['a Greek ο and a digit 0 (look-alikes)', 'bob', 'b\u03BF\u0030'.replace('\u0030', 'b')],
+    ['a digit 1 for an l', 'alice', 'a1ice'],
+    ['mathematical bold letters', 'alice', '\u{1D41A}\u{1D425}\u{1D422}\u{1D41C}\u{1D41E}'],
+    ['two spaces for one', 'alice smith', 'alice  smith'],
   ])(
     'refuses %s of a held name with name_taken and keeps the connection open',
     async (_what, first, second) => {
@@ -424,9 +447,11 @@ describe('a token in use', () => {
     const clock = manualClock();
     await using srv = await startTestServer({ TOKEN_TTL_DAYS: '1' }, { clock });
     const alice = await srv.user('alice');
-    // Two days, a sign of life every two hours (a ping, a message).
+    // Two days, a sign of life every two hours (a ping, a message). Only the
+    // wall clock moves: the heartbeat (monotonic) would otherwise see two
+    // silent hours between round trips.
     for (let hours = 0; hours < 48; hours += 2) {
-      clock.advance(2 * 3_600_000);
+      clock.stepWall(2 * 3_600_000);
       await alice.roundTrip();
     }
     // Her token would have expired a day ago; a stranger asks for her name.
@@ -441,7 +466,7 @@ describe('a token in use', () => {
     const clock = manualClock();
     await using srv = await startTestServer({ TOKEN_TTL_DAYS: '1' }, { clock });
     const alice = await srv.user('alice');
-    clock.advance(3 * DAY);
+    clock.stepWall(3 * DAY);
     expect((await srv.server.sweep()).users).toBe(0);
     // Her next request puts her expiry a day ahead again.
     await alice.roundTrip();

@@ -10,9 +10,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
+import { ERROR_CODES } from '@tether/protocol';
+
+import { hashToken } from '../../src/chat/tokens.js';
+import { SCHEMA_VERSION } from '../../src/sqlite/schema.js';
 import { SqliteStore } from '../../src/sqlite/store.js';
 import type { NewMessage } from '../../src/chat/ports.js';
-import { makeTempDir } from '../helpers/server.js';
+import { makeTempDir, startTestServer } from '../helpers/server.js';
 
 async function tempStore(): Promise<{ file: string; store: SqliteStore }> {
   const dir = await makeTempDir();
@@ -236,7 +240,38 @@ describe('SqliteStore sweep', () => {
     onTestFinished(() => {
       check.close();
     });
-    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+  });
+
+  it('re-keys names with look-alikes folded: the first holder keeps the key, a later look-alike keeps only its name', async () => {
+    const { file, store } = await tempStore();
+    await store.close();
+    // As a server before schema 3 left it: keys were toLowerCase(NFKC(name)).
+    const db = new Database(file);
+    const insert = db.prepare(
+      'INSERT INTO users (id, name, name_key, token_hash, expires_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    insert.run('u_first', 'alice', 'alice', hashToken('first-token'), 1e15);
+    insert.run('u_later', '\u0430lice', '\u0430lice', hashToken('later-token'), 1e15);
+    insert.run('u_bob', 'b0b', 'b0b', hashToken('bob-token'), 1e15);
+    db.pragma('user_version = 2');
+    db.close();
+
+    await using srv = await startTestServer({ DATABASE_PATH: file });
+    // Nobody new gets either look-alike, nor another one.
+    for (const name of ['alice', '\u0430lice', '\u0251lice', 'bob']) {
+      const client = await srv.connect();
+      client.send({ type: 'hello', v: 1, name });
+      await client.nextError(ERROR_CODES.NAME_TAKEN);
+    }
+    // Both holders come back under the names they had.
+    expect((await srv.user('alice', 'first-token')).user).toEqual({ id: 'u_first', name: 'alice' });
+    expect((await srv.user('\u0430lice', 'later-token')).user).toEqual({ id: 'u_later', name: '\u0430lice' });
+    // The later one may move to a free name; the first keeps "alice".
+    expect((await srv.user('alicia', 'later-token')).user).toEqual({ id: 'u_later', name: 'alicia' });
+    const stranger = await srv.connect();
+    stranger.send({ type: 'hello', v: 1, name: 'ALICE' });
+    await stranger.nextError(ERROR_CODES.NAME_TAKEN);
   });
 });
 
