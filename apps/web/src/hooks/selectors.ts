@@ -51,7 +51,9 @@ export function useRooms(): RoomsView {
 }
 
 export function useCurrentRoom(): RoomView | null {
-  return useChatState((s) => (s.rooms.current === null ? null : (s.rooms.byName[s.rooms.current] ?? null)));
+  return useChatState((s) =>
+    s.rooms.current === null ? null : (s.rooms.byName.get(s.rooms.current) ?? null),
+  );
 }
 
 /**
@@ -59,7 +61,7 @@ export function useCurrentRoom(): RoomView | null {
  * in the outbox ('sending' or 'failed').
  */
 export function useMessages(room: string | null): readonly MessageView[] {
-  const held = useChatState((s) => (room === null ? undefined : s.messages.byRoom[room]));
+  const held = useChatState((s) => (room === null ? undefined : s.messages.byRoom.get(room)));
   const outbox = useChatState((s) => s.outbox.items);
   const self = useChatState((s) => s.session.user);
   return useMemo(
@@ -69,7 +71,7 @@ export function useMessages(room: string | null): readonly MessageView[] {
 }
 
 export function useMembers(room: string | null): readonly User[] {
-  return useChatState((s) => (room === null ? NO_USERS : (s.members.byRoom[room] ?? NO_USERS)));
+  return useChatState((s) => (room === null ? NO_USERS : (s.members.byRoom.get(room) ?? NO_USERS)));
 }
 
 export interface RoomMembersView {
@@ -86,8 +88,8 @@ export interface RoomMembersView {
 /** A room's members as its panel shows them: small rooms whole, big rooms by pages (docs/protocol.md "Big rooms"). */
 export function useRoomMembers(room: string | null): RoomMembersView {
   const list = useMembers(room);
-  const roster = useChatState((s) => (room === null ? undefined : s.members.rosterByRoom[room]));
-  const pages = useChatState((s) => (room === null ? undefined : s.members.pagesByRoom[room])) ?? null;
+  const roster = useChatState((s) => (room === null ? undefined : s.members.rosterByRoom.get(room)));
+  const pages = useChatState((s) => (room === null ? undefined : s.members.pagesByRoom.get(room))) ?? null;
   return useMemo(() => {
     const complete = roster?.complete ?? true;
     return {

@@ -111,13 +111,14 @@ export interface Messages {
 /** 5012 → "5,012". */
 const count = (n: number): string => n.toLocaleString('en');
 
-const errorReasonsEn: Record<string, string> = {
-  rate_limited: 'you are sending too fast',
-  text_too_long: 'the message is too long',
-  empty_text: 'the message is empty',
-  not_in_room: 'you are not in this room',
-  invalid_room: 'the room name is not valid',
-};
+// A Map: the code comes from the server, and `{}["constructor"]` is not a reason.
+const errorReasonsEn: ReadonlyMap<string, string> = new Map([
+  ['rate_limited', 'you are sending too fast'],
+  ['text_too_long', 'the message is too long'],
+  ['empty_text', 'the message is empty'],
+  ['not_in_room', 'you are not in this room'],
+  ['invalid_room', 'the room name is not valid'],
+]);
 
 export const en: Messages = {
   appName: 'Tether',
@@ -192,7 +193,7 @@ export const en: Messages = {
   jumpToLatest: 'Jump to latest',
   sending: 'Sending…',
   notSent: 'Not sent',
-  notSentReason: (code) => errorReasonsEn[code] ?? code,
+  notSentReason: (code) => errorReasonsEn.get(code) ?? code,
   retry: 'Retry',
   discard: 'Delete',
   today: 'Today',

@@ -7,13 +7,14 @@ import type { Messages } from './messages';
 /** 5012 → "5,012". */
 const count = (n: number): string => n.toLocaleString('zh-CN');
 
-const errorReasonsZh: Record<string, string> = {
-  rate_limited: '发送太快了',
-  text_too_long: '消息太长',
-  empty_text: '消息为空',
-  not_in_room: '你不在这个房间',
-  invalid_room: '房间名无效',
-};
+// A Map: the code comes from the server, and `{}["constructor"]` is not a reason.
+const errorReasonsZh: ReadonlyMap<string, string> = new Map([
+  ['rate_limited', '发送太快了'],
+  ['text_too_long', '消息太长'],
+  ['empty_text', '消息为空'],
+  ['not_in_room', '你不在这个房间'],
+  ['invalid_room', '房间名无效'],
+]);
 
 export const zhCN: Messages = {
   appName: 'Tether',
@@ -84,7 +85,7 @@ export const zhCN: Messages = {
   jumpToLatest: '跳到最新',
   sending: '发送中…',
   notSent: '未发送',
-  notSentReason: (code) => errorReasonsZh[code] ?? code,
+  notSentReason: (code) => errorReasonsZh.get(code) ?? code,
   retry: '重试',
   discard: '删除',
   today: '今天',

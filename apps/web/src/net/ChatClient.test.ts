@@ -88,7 +88,7 @@ describe('ChatClient', () => {
       h.reconnect([joinedFrame('general', range('general', 2, 6))]);
       h.socket.deliver({ type: 'message', ...message('general', 6) });
       expect(h.messagesOf('general').map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-      expect(h.state.rooms.byName.general).toMatchObject({ seq: 6, joined: true });
+      expect(h.state.rooms.byName.get('general')).toMatchObject({ seq: 6, joined: true });
     });
 
     it('drops what it kept of a room whose epoch changed', () => {
@@ -98,7 +98,7 @@ describe('ChatClient', () => {
       const reset = [message('general', 1, bob, 'after the reset')];
       h.reconnect([joinedFrame('general', reset, { epoch: 'e2' })]);
       expect(h.messagesOf('general')).toEqual(reset);
-      expect(h.state.rooms.byName.general?.epoch).toBe('e2');
+      expect(h.state.rooms.byName.get('general')?.epoch).toBe('e2');
     });
 
     it('drops what it kept when the resume does not reach back to it', () => {
@@ -109,7 +109,7 @@ describe('ChatClient', () => {
       const seqs = h.messagesOf('general').map((m) => m.seq);
       expect(seqs[0]).toBe(600);
       expect(seqs).toHaveLength(500);
-      expect(h.state.rooms.byName.general?.hasMore).toBe(true);
+      expect(h.state.rooms.byName.get('general')?.hasMore).toBe(true);
     });
 
     it('resumes after the last gap-free seq when an ack arrived before an earlier message', () => {
@@ -131,17 +131,17 @@ describe('ChatClient', () => {
       socket.deliver({ type: 'message', ...message('general', 4) });
       socket.deliver({ type: 'message', ...message('general', 5, alice) });
       socket.deliver({ type: 'message', ...message('random', 3) });
-      expect(h.state.rooms.byName.general?.unread).toBe(1);
-      expect(h.state.rooms.byName.random?.unread).toBe(0);
+      expect(h.state.rooms.byName.get('general')?.unread).toBe(1);
+      expect(h.state.rooms.byName.get('random')?.unread).toBe(0);
 
       socket.serverClose(1006);
       h.reconnect([
         joinedFrame('general', range('general', 4, 7), { epoch: 'e1' }),
         joinedFrame('random', range('random', 4, 4), { epoch: 'e_r' }),
       ]);
-      expect(h.state.rooms.byName.general?.unread).toBe(3);
+      expect(h.state.rooms.byName.get('general')?.unread).toBe(3);
       h.client.select('general');
-      expect(h.state.rooms.byName.general?.unread).toBe(0);
+      expect(h.state.rooms.byName.get('general')?.unread).toBe(0);
     });
   });
 
@@ -153,13 +153,13 @@ describe('ChatClient', () => {
       expect(socket.framesOf('join')).toEqual([{ type: 'join', room: 'random' }]);
       expect(h.state.rooms).toMatchObject({ order: ['general', 'random'], current: 'random' });
       socket.deliver(joinedFrame('random', range('random', 1, 2), { members: [bob] }));
-      expect(h.state.members.byRoom.random).toEqual([bob]);
+      expect(h.state.members.byRoom.get('random')).toEqual([bob]);
 
       h.client.send('random', 'bye');
       h.client.leave('random');
       expect(socket.framesOf('leave')).toEqual([{ type: 'leave', room: 'random' }]);
       expect(h.state.rooms).toMatchObject({ order: ['general'], current: 'general' });
-      expect(h.state.messages.byRoom.random).toBeUndefined();
+      expect(h.state.messages.byRoom.get('random')).toBeUndefined();
       expect(h.state.outbox.items).toEqual([]);
       socket.deliver({ type: 'left', room: 'random' });
       socket.deliver(joinedFrame('random'));
@@ -178,9 +178,9 @@ describe('ChatClient', () => {
       const socket = h.signIn();
       const carol = { id: 'u_carol', name: 'carol' };
       socket.deliver({ type: 'presence', room: 'general', user: carol, state: 'joined' });
-      expect(h.state.members.byRoom.general).toEqual([alice, bob, carol]);
+      expect(h.state.members.byRoom.get('general')).toEqual([alice, bob, carol]);
       socket.deliver({ type: 'presence', room: 'general', user: bob, state: 'left' });
-      expect(h.state.members.byRoom.general).toEqual([alice, carol]);
+      expect(h.state.members.byRoom.get('general')).toEqual([alice, carol]);
     });
 
     it('loads older messages before the oldest held, 50 at a time', () => {
@@ -192,10 +192,10 @@ describe('ChatClient', () => {
       expect(socket.framesOf('history')).toEqual([
         { type: 'history', room: 'general', limit: 50, before: 51 },
       ]);
-      expect(h.state.rooms.byName.general?.loadingOlder).toBe(true);
+      expect(h.state.rooms.byName.get('general')?.loadingOlder).toBe(true);
       socket.deliver({ type: 'history', room: 'general', messages: range('general', 1, 50), hasMore: false });
       expect(h.messagesOf('general')).toHaveLength(100);
-      expect(h.state.rooms.byName.general).toMatchObject({ loadingOlder: false, hasMore: false });
+      expect(h.state.rooms.byName.get('general')).toMatchObject({ loadingOlder: false, hasMore: false });
       expect(h.client.loadOlder('general')).toBe(false);
     });
 
@@ -234,7 +234,7 @@ describe('ChatClient', () => {
       expect(h.state.session.user).toEqual(alice);
       expect(h.state.rooms).toMatchObject({ order: ['general', 'random'], current: 'general' });
       expect(h.messagesOf('general').map((m) => m.seq)).toEqual(range('general', 51, 250).map((m) => m.seq));
-      expect(h.state.rooms.byName.general).toMatchObject({ epoch: 'e1', seq: 250, hasMore: true });
+      expect(h.state.rooms.byName.get('general')).toMatchObject({ epoch: 'e1', seq: 250, hasMore: true });
       expect(h.state.outbox.items).toEqual([expect.objectContaining({ id: queued, state: 'sending' })]);
 
       h.client.start();

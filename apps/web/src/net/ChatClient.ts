@@ -139,7 +139,7 @@ export class ChatClient {
     this.#joins = new Joins({ store, timers, random, retryMs, send, welcomed: () => this.#welcomed });
     // A room's reads need it joined on this connection.
     const canRead = (room: string) =>
-      this.#welcomed && this.#joins.has(room) && store.getState().rooms.byName[room]?.joined === true;
+      this.#welcomed && this.#joins.has(room) && store.getState().rooms.byName.get(room)?.joined === true;
     const welcomed = () => this.#welcomed;
     this.#reads = new Reads({ store, clock: this.#clock, timers, random, retryMs, send, welcomed, canRead });
   }
@@ -210,7 +210,7 @@ export class ChatClient {
   readonly join = (room: string): JoinResult => {
     if (!isValidRoomName(room)) return { ok: false, reason: 'invalid_room' };
     const state = this.store.getState();
-    if (!state.rooms.byName[room]) {
+    if (!state.rooms.byName.get(room)) {
       if (state.rooms.order.length >= LIMITS.MAX_ROOMS_PER_CONNECTION) {
         return { ok: false, reason: 'too_many_rooms' };
       }
@@ -223,7 +223,7 @@ export class ChatClient {
 
   /** Leaves a room; its messages and unsent messages are dropped. */
   readonly leave = (room: string): void => {
-    if (!this.store.getState().rooms.byName[room]) return;
+    if (!this.store.getState().rooms.byName.get(room)) return;
     this.#joins.leave(room);
     this.#outbox.forgetRoom(room);
     this.#typing.forget(room);
@@ -267,7 +267,7 @@ export class ChatClient {
   readonly send = (room: string, text: string): SendResult => {
     const check = checkText(text);
     if (check !== 'ok') return { ok: false, reason: check };
-    if (!this.store.getState().rooms.byName[room]) return { ok: false, reason: 'not_in_room' };
+    if (!this.store.getState().rooms.byName.get(room)) return { ok: false, reason: 'not_in_room' };
     const id = createMessageId(this.#getRandomValues);
     const added = this.#outbox.add({ id, room, text, createdAt: this.#clock.now(), state: 'sending' });
     return added ? { ok: true, id } : { ok: false, reason: 'full' };
@@ -366,7 +366,7 @@ export class ChatClient {
     }
     const { rooms } = this.store.getState();
     for (const room of rooms.order) this.#joins.send(room);
-    this.#outbox.failOrphans((room) => rooms.byName[room] !== undefined);
+    this.#outbox.failOrphans((room) => rooms.byName.get(room) !== undefined);
     // An older server announces no limits; the pump then paces by its fallback.
     this.#outbox.start(welcome.limits);
     // One ping at once, after the resume traffic: the RTT readout has a value from the start.

@@ -4,12 +4,13 @@
  */
 import { CLOSE_CODES, FATAL_CLOSE_CODES, RECONNECT } from '@tether/protocol/constants';
 
-const FATAL_REASONS: Record<number, string> = {
-  [CLOSE_CODES.PROTOCOL_ERROR]: 'unsupported_version',
-  [CLOSE_CODES.UNSUPPORTED_DATA]: 'unsupported_data',
-  [CLOSE_CODES.POLICY_VIOLATION]: 'policy_violation',
-  [CLOSE_CODES.MESSAGE_TOO_BIG]: 'message_too_big',
-};
+// A Map like every lookup by a value from outside (state/maps.ts).
+const FATAL_REASONS: ReadonlyMap<number, string> = new Map([
+  [CLOSE_CODES.PROTOCOL_ERROR, 'unsupported_version'],
+  [CLOSE_CODES.UNSUPPORTED_DATA, 'unsupported_data'],
+  [CLOSE_CODES.POLICY_VIOLATION, 'policy_violation'],
+  [CLOSE_CODES.MESSAGE_TOO_BIG, 'message_too_big'],
+]);
 
 /**
  * Why a close is final, or null when it is retried. A server that refused
@@ -19,7 +20,7 @@ const FATAL_REASONS: Record<number, string> = {
  */
 export function fatalCloseReason(code: number, reason: string): string | null {
   if (!FATAL_CLOSE_CODES.includes(code)) return null;
-  return reason || (FATAL_REASONS[code] ?? `close_${code}`);
+  return reason || (FATAL_REASONS.get(code) ?? `close_${code}`);
 }
 
 /**

@@ -37,7 +37,7 @@ describe('Joins', () => {
     const socket = h.signIn();
     h.client.join('random');
     socket.deliver(limited('random'));
-    expect(h.state.rooms.byName.random).toMatchObject({ joined: false, error: null });
+    expect(h.state.rooms.byName.get('random')).toMatchObject({ joined: false, error: null });
     vi.advanceTimersByTime(999);
     expect(socket.framesOf('join')).toHaveLength(1);
     vi.advanceTimersByTime(1);
@@ -46,7 +46,7 @@ describe('Joins', () => {
       { type: 'join', room: 'random' },
     ]);
     socket.deliver(joinedFrame('random'));
-    expect(h.state.rooms.byName.random).toMatchObject({ joined: true, error: null });
+    expect(h.state.rooms.byName.get('random')).toMatchObject({ joined: true, error: null });
     alive(socket, 60_000);
     expect(socket.framesOf('join')).toHaveLength(2);
   });
@@ -87,18 +87,18 @@ describe('Joins', () => {
       alive(socket, pause);
       expect(socket.framesOf('join').at(-1)).toEqual({ type: 'join', room: 'random' });
       socket.deliver(limited('random'));
-      if (refusal < SLOW_AFTER_REFUSALS) expect(h.state.rooms.byName.random?.error).toBeNull();
+      if (refusal < SLOW_AFTER_REFUSALS) expect(h.state.rooms.byName.get('random')?.error).toBeNull();
       pause = Math.min(MAX_PAUSE_MS, pause * 2);
     }
     expect(pause).toBe(MAX_PAUSE_MS);
-    expect(h.state.rooms.byName.random?.error).toBe('rate_limited');
+    expect(h.state.rooms.byName.get('random')?.error).toBe('rate_limited');
     const joins = socket.framesOf('join').length;
     alive(socket, MAX_PAUSE_MS - 1);
     expect(socket.framesOf('join')).toHaveLength(joins);
     alive(socket, 1);
     expect(socket.framesOf('join')).toHaveLength(joins + 1);
     socket.deliver(joinedFrame('random'));
-    expect(h.state.rooms.byName.random).toMatchObject({ joined: true, error: null });
+    expect(h.state.rooms.byName.get('random')).toMatchObject({ joined: true, error: null });
   });
 
   it('does not join again a room left meanwhile, nor on a connection that is gone', () => {
@@ -122,6 +122,6 @@ describe('Joins', () => {
     const socket = h.signIn();
     h.client.join('random');
     socket.deliver({ type: 'error', code: 'too_many_rooms', message: 'at most 20', room: 'random' });
-    expect(h.state.rooms.byName.random).toMatchObject({ joined: false, error: 'too_many_rooms' });
+    expect(h.state.rooms.byName.get('random')).toMatchObject({ joined: false, error: 'too_many_rooms' });
   });
 });

@@ -5,7 +5,7 @@
  */
 import { ERROR_CODES } from '@tether/protocol/constants';
 
-import { contiguousEnd } from '../state/messages';
+import { NO_MESSAGES, contiguousEnd } from '../state/messages';
 import { roomJoinSlow } from '../state/reducers';
 import type { ChatStateStore } from '../state/store';
 import type { ClientMessage } from '@tether/protocol';
@@ -52,9 +52,9 @@ export class Joins {
   /** Joins the room, resuming after the last gap-free message held; false when it could not go out. */
   send(room: string): boolean {
     const state = this.#options.store.getState();
-    const view = state.rooms.byName[room];
+    const view = state.rooms.byName.get(room);
     if (!view) return false;
-    const since = contiguousEnd(state.messages.byRoom[room] ?? {});
+    const since = contiguousEnd(state.messages.byRoom.get(room) ?? NO_MESSAGES);
     // `since` counts only with the epoch it belongs to; without both the server
     // answers with the latest messages.
     const resume = since !== null && view.epoch !== null ? { since, epoch: view.epoch } : {};
@@ -88,7 +88,7 @@ export class Joins {
 
   /** The room's join went out on this connection and has not been answered yet. */
   joining(room: string): boolean {
-    const view = this.#options.store.getState().rooms.byName[room];
+    const view = this.#options.store.getState().rooms.byName.get(room);
     return view !== undefined && !view.joined && this.#sent.has(room);
   }
 

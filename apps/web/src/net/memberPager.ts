@@ -62,7 +62,7 @@ export class MemberPager {
    * its way; after a refused first page, that page again.
    */
   more(room: string): void {
-    const pages = this.#options.store.getState().members.pagesByRoom[room];
+    const pages = this.#options.store.getState().members.pagesByRoom.get(room);
     if (!pages || pages.loading) return;
     if (pages.hasMore && pages.next !== null)
       this.#request(room, { prefix: pages.prefix, after: pages.next });
@@ -86,7 +86,7 @@ export class MemberPager {
     const query = this.#pendingOf(room).shift();
     if (!query) return;
     const again = () => {
-      const pages = this.#options.store.getState().members.pagesByRoom[room];
+      const pages = this.#options.store.getState().members.pagesByRoom.get(room);
       if (pages?.prefix === query.prefix) this.#request(room, query);
     };
     if (code === ERROR_CODES.RATE_LIMITED && this.#options.retries.schedule(key(room), again)) return;

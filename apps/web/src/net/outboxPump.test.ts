@@ -28,7 +28,12 @@ describe('ChatClient', () => {
       expect(h.state.outbox.items).toEqual([
         expect.objectContaining({ room: 'general', text: 'while away', state: 'sending' }),
       ]);
-      const views = messageViews(h.state.messages.byRoom.general, h.state.outbox.items, 'general', alice);
+      const views = messageViews(
+        h.state.messages.byRoom.get('general'),
+        h.state.outbox.items,
+        'general',
+        alice,
+      );
       expect(views.at(-1)).toMatchObject({ text: 'while away', status: 'sending', own: true, seq: null });
       expect(socket.framesOf('send')).toEqual([]);
     });
@@ -76,7 +81,7 @@ describe('ChatClient', () => {
       socket.deliver({ type: 'message', ...own });
       expect(h.state.messages).toBe(before);
       expect(h.messagesOf('general')).toHaveLength(4);
-      expect(h.state.rooms.byName.general?.unread).toBe(0);
+      expect(h.state.rooms.byName.get('general')?.unread).toBe(0);
       expect(h.storage.getItem(STORAGE_KEYS.outbox)).not.toContain(id);
     });
 

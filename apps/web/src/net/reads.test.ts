@@ -133,8 +133,8 @@ describe('reads', () => {
         hasMore: true,
         next: 'n2',
       });
-      expect(h.state.members.pagesByRoom.general?.members).toHaveLength(200);
-      expect(h.state.members.rosterByRoom.general).toEqual({ count: 521, complete: false });
+      expect(h.state.members.pagesByRoom.get('general')?.members).toHaveLength(200);
+      expect(h.state.members.rosterByRoom.get('general')).toEqual({ count: 521, complete: false });
       h.client.searchMembers('general', '  Al');
       expect(socket.framesOf('members')).toEqual([
         { type: 'members', room: 'general', limit: MEMBERS_PAGE_SIZE },
@@ -148,7 +148,7 @@ describe('reads', () => {
         count: 521,
         hasMore: false,
       });
-      expect(h.state.members.pagesByRoom.general).toMatchObject({
+      expect(h.state.members.pagesByRoom.get('general')).toMatchObject({
         prefix: 'Al',
         hasMore: false,
         loading: false,
@@ -177,12 +177,15 @@ describe('reads', () => {
       // The history read is the older one: the first error is its.
       socket.deliver({ type: 'history', room: 'general', messages: range('general', 1, 50), hasMore: false });
       socket.deliver(limited('general'));
-      expect(h.state.members.pagesByRoom.general?.loading).toBe(true);
+      expect(h.state.members.pagesByRoom.get('general')?.loading).toBe(true);
       vi.advanceTimersByTime(PAUSE);
       expect(socket.framesOf('members')).toHaveLength(2);
       socket.deliver(limited('general'));
-      expect(h.state.members.pagesByRoom.general).toMatchObject({ loading: false, error: 'rate_limited' });
-      expect(h.state.rooms.byName.general?.error).toBeNull();
+      expect(h.state.members.pagesByRoom.get('general')).toMatchObject({
+        loading: false,
+        error: 'rate_limited',
+      });
+      expect(h.state.rooms.byName.get('general')?.error).toBeNull();
       h.client.moreMembers('general');
       expect(socket.framesOf('members')).toHaveLength(3);
     });
@@ -200,11 +203,15 @@ describe('reads', () => {
       socket.deliver(joinedFrame('general', range('general', 51, 100), { hasMore: true }));
       h.client.loadOlder('general');
       socket.deliver(limited('general'));
-      expect(h.state.rooms.byName.general).toMatchObject({ loadingOlder: true, error: null });
+      expect(h.state.rooms.byName.get('general')).toMatchObject({ loadingOlder: true, error: null });
       vi.advanceTimersByTime(PAUSE);
       expect(socket.framesOf('history')).toHaveLength(2);
       socket.deliver(limited('general'));
-      expect(h.state.rooms.byName.general).toMatchObject({ loadingOlder: false, error: null, joined: true });
+      expect(h.state.rooms.byName.get('general')).toMatchObject({
+        loadingOlder: false,
+        error: null,
+        joined: true,
+      });
       vi.advanceTimersByTime(5 * PAUSE);
       expect(socket.framesOf('history')).toHaveLength(2);
       expect(h.client.loadOlder('general')).toBe(true);

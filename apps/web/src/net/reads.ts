@@ -8,7 +8,7 @@
 import type { ClientMessage, HistoryPage } from '@tether/protocol';
 import { ERROR_CODES, LIMITS } from '@tether/protocol/constants';
 
-import { oldestSeq } from '../state/messages';
+import { NO_MESSAGES, oldestSeq } from '../state/messages';
 import { historyReceived, historyRequested, roomFailed } from '../state/reducers';
 import type { ChatStateStore } from '../state/store';
 import type { ChatState, StatePatch } from '../state/types';
@@ -70,7 +70,7 @@ export class Reads {
 
   /** Asks for up to 50 messages before the oldest one held. Returns whether a request went out. */
   loadOlder(room: string): boolean {
-    const view = this.#options.store.getState().rooms.byName[room];
+    const view = this.#options.store.getState().rooms.byName.get(room);
     if (!this.#options.canRead(room) || !view?.hasMore || view.loadingOlder) return false;
     return this.#sendHistory(room);
   }
@@ -125,7 +125,7 @@ export class Reads {
   }
 
   #sendHistory(room: string): boolean {
-    const before = oldestSeq(this.#options.store.getState().messages.byRoom[room] ?? {});
+    const before = oldestSeq(this.#options.store.getState().messages.byRoom.get(room) ?? NO_MESSAGES);
     const sent = this.#options.send({
       type: 'history',
       room,

@@ -191,7 +191,7 @@ describe('ChatClient', () => {
       h.socket.deliver({ type: 'renamed', user: { id: 'u_bob', name: 'robert' } });
       expect(h.state.session.user).toEqual(alice);
       expect(h.storage.getItem(STORAGE_KEYS.session)).toBe(stored);
-      expect(h.state.members.byRoom.general).toEqual([alice, { id: 'u_bob', name: 'robert' }]);
+      expect(h.state.members.byRoom.get('general')).toEqual([alice, { id: 'u_bob', name: 'robert' }]);
     });
 
     it('signs out: closes cleanly, forgets everything and goes idle', () => {

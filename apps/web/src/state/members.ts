@@ -6,6 +6,7 @@
  */
 import type { Joined, MemberPage, Roster, User } from '@tether/protocol';
 
+import { mapValues, withEntry, withoutEntry } from './maps';
 import type { ChatState, MemberPages, MembersSlice, RoomRoster, StatePatch } from './types';
 
 /** What a `members` request asked: the answer does not say, so the client remembers. */
@@ -15,27 +16,22 @@ export interface MembersQuery {
   after?: string;
 }
 
-function without<T>(record: Record<string, T>, key: string): Record<string, T> {
-  if (!(key in record)) return record;
-  return Object.fromEntries(Object.entries(record).filter(([name]) => name !== key));
-}
-
 function withRoster(members: MembersSlice, room: string, roster: RoomRoster): MembersSlice {
-  const current = members.rosterByRoom[room];
+  const current = members.rosterByRoom.get(room);
   if (current?.count === roster.count && current.complete === roster.complete) return members;
-  return { ...members, rosterByRoom: { ...members.rosterByRoom, [room]: roster } };
+  return { ...members, rosterByRoom: withEntry(members.rosterByRoom, room, roster) };
 }
 
 function withPages(members: MembersSlice, room: string, pages: MemberPages): MembersSlice {
-  return { ...members, pagesByRoom: { ...members.pagesByRoom, [room]: pages } };
+  return { ...members, pagesByRoom: withEntry(members.pagesByRoom, room, pages) };
 }
 
 /** A small room's pages are of no use: its panel has every member, and filters them itself. */
 function small(members: MembersSlice, room: string, list: User[], count: number): MembersSlice {
   return {
-    byRoom: { ...members.byRoom, [room]: list },
-    rosterByRoom: { ...members.rosterByRoom, [room]: { count, complete: true } },
-    pagesByRoom: without(members.pagesByRoom, room),
+    byRoom: withEntry(members.byRoom, room, list),
+    rosterByRoom: withEntry(members.rosterByRoom, room, { count, complete: true }),
+    pagesByRoom: withoutEntry(members.pagesByRoom, room),
   };
 }
 
@@ -49,28 +45,28 @@ export function membersJoined(members: MembersSlice, joined: Joined): MembersSli
   if (joined.members.length >= count) return small(members, joined.room, joined.members, count);
   return {
     ...members,
-    byRoom: { ...members.byRoom, [joined.room]: joined.members },
-    rosterByRoom: { ...members.rosterByRoom, [joined.room]: { count, complete: false } },
+    byRoom: withEntry(members.byRoom, joined.room, joined.members),
+    rosterByRoom: withEntry(members.rosterByRoom, joined.room, { count, complete: false }),
   };
 }
 
 /** Everything held about a room's members goes when the room is left. */
 export function membersRemoved(members: MembersSlice, room: string): MembersSlice {
   return {
-    byRoom: without(members.byRoom, room),
-    rosterByRoom: without(members.rosterByRoom, room),
-    pagesByRoom: without(members.pagesByRoom, room),
+    byRoom: withoutEntry(members.byRoom, room),
+    rosterByRoom: withoutEntry(members.rosterByRoom, room),
+    pagesByRoom: withoutEntry(members.pagesByRoom, room),
   };
 }
 
 /** Whether the room's list is every member (a small room, or one we know nothing of yet). */
 export function isComplete(members: MembersSlice, room: string): boolean {
-  return members.rosterByRoom[room]?.complete ?? true;
+  return members.rosterByRoom.get(room)?.complete ?? true;
 }
 
 /** A small room's list after a presence change: its count is its length. */
 export function membersChanged(members: MembersSlice, room: string, list: User[]): MembersSlice {
-  return withRoster({ ...members, byRoom: { ...members.byRoom, [room]: list } }, room, {
+  return withRoster({ ...members, byRoom: withEntry(members.byRoom, room, list) }, room, {
     count: list.length,
     complete: true,
   });
@@ -82,7 +78,7 @@ export function membersChanged(members: MembersSlice, room: string, list: User[]
  * presence follows from here).
  */
 export function rosterReceived(state: ChatState, roster: Roster): StatePatch {
-  if (!state.rooms.byName[roster.room]) return null;
+  if (!state.rooms.byName.has(roster.room)) return null;
   if (roster.members) return { members: small(state.members, roster.room, roster.members, roster.count) };
   const members = withRoster(state.members, roster.room, { count: roster.count, complete: false });
   return members === state.members ? null : { members };
@@ -94,8 +90,8 @@ export function rosterReceived(state: ChatState, roster: Roster): StatePatch {
  * page of the current one.
  */
 export function memberPagesRequested(state: ChatState, room: string, query: MembersQuery): StatePatch {
-  if (!state.rooms.byName[room]) return null;
-  const current = state.members.pagesByRoom[room];
+  if (!state.rooms.byName.has(room)) return null;
+  const current = state.members.pagesByRoom.get(room);
   const same = current?.prefix === query.prefix;
   const pages: MemberPages =
     query.after !== undefined && current && same
@@ -117,14 +113,14 @@ export function memberPagesRequested(state: ChatState, room: string, query: Memb
  * list, a next page extends it. Its `count` is the room's, whatever the search.
  */
 export function memberPageReceived(state: ChatState, page: MemberPage, query: MembersQuery): StatePatch {
-  if (!state.rooms.byName[page.room]) return null;
+  if (!state.rooms.byName.has(page.room)) return null;
   // A small room's count is its list's length, kept by presence; a big room's is the server's.
-  const roster = state.members.rosterByRoom[page.room];
+  const roster = state.members.rosterByRoom.get(page.room);
   let members =
     roster?.complete === true
       ? state.members
       : withRoster(state.members, page.room, { count: page.count, complete: false });
-  const current = members.pagesByRoom[page.room];
+  const current = members.pagesByRoom.get(page.room);
   if (current?.prefix === query.prefix) {
     let list = page.members;
     if (query.after !== undefined) {
@@ -151,18 +147,15 @@ export function memberPagesFailed(
   query: MembersQuery,
   code: string,
 ): StatePatch {
-  const current = state.members.pagesByRoom[room];
+  const current = state.members.pagesByRoom.get(room);
   if (current?.prefix !== query.prefix) return null;
   return { members: withPages(state.members, room, { ...current, loading: false, error: code }) };
 }
 
 /** The connection is gone and with it every answer on its way. */
 export function memberPagesIdle(members: MembersSlice): MembersSlice {
-  let pagesByRoom = members.pagesByRoom;
-  for (const [room, pages] of Object.entries(members.pagesByRoom)) {
-    if (!pages.loading) continue;
-    if (pagesByRoom === members.pagesByRoom) pagesByRoom = { ...pagesByRoom };
-    pagesByRoom[room] = { ...pages, loading: false };
-  }
+  const pagesByRoom = mapValues(members.pagesByRoom, (pages) =>
+    pages.loading ? { ...pages, loading: false } : pages,
+  );
   return pagesByRoom === members.pagesByRoom ? members : { ...members, pagesByRoom };
 }

@@ -26,7 +26,9 @@ describe('ChatStorage', () => {
     storage.saveRooms({
       order: ['general'],
       current: 'general',
-      byName: { general: { ...emptyRoom('general'), epoch: 'e1', seq: 9, unread: 2, hasMore: true } },
+      byName: new Map([
+        ['general', { ...emptyRoom('general'), epoch: 'e1', seq: 9, unread: 2, hasMore: true }],
+      ]),
     });
     storage.saveOutbox([outboxItem]);
     storage.saveMessages('general', mergeMessages(NO_MESSAGES, messages('general', 1, 3)));
@@ -35,7 +37,7 @@ describe('ChatStorage', () => {
     expect(storage.loadRooms()).toEqual({
       order: ['general'],
       current: 'general',
-      rooms: { general: { epoch: 'e1', seq: 9, unread: 2, hasMore: true } },
+      rooms: new Map([['general', { epoch: 'e1', seq: 9, unread: 2, hasMore: true }]]),
     });
     expect(storage.loadOutbox()).toEqual([outboxItem]);
     expect(Object.keys(storage.loadMessages('general').messages)).toEqual(['1', '2', '3']);
@@ -70,7 +72,7 @@ describe('ChatStorage', () => {
     expect(storage.loadRooms()).toEqual({
       order: ['ok'],
       current: null,
-      rooms: { ok: { epoch: null, seq: 0, unread: 0, hasMore: false } },
+      rooms: new Map([['ok', { epoch: null, seq: 0, unread: 0, hasMore: false }]]),
     });
     expect(Object.keys(storage.loadMessages('ok').messages)).toEqual(['1', '2']);
     expect(storage.loadOutbox()).toEqual([]);
@@ -117,7 +119,7 @@ describe('ChatStorage', () => {
       storage.saveOutbox([outboxItem]);
       storage.clear();
     }).not.toThrow();
-    expect(restoreState(storage).state.rooms).toEqual({ order: [], current: null, byName: {} });
+    expect(restoreState(storage).state.rooms).toEqual({ order: [], current: null, byName: new Map() });
   });
 
   it('clears every key it wrote', () => {
@@ -145,15 +147,18 @@ describe('bindPersistence', () => {
     expect(storage.loadOutbox()).toEqual([outboxItem]);
 
     store.setState({
-      rooms: { order: ['general'], current: 'general', byName: { general: emptyRoom('general') } },
-      messages: { byRoom: { general: mergeMessages(NO_MESSAGES, messages('general', 1, 2)) } },
+      rooms: { order: ['general'], current: 'general', byName: new Map([['general', emptyRoom('general')]]) },
+      messages: { byRoom: new Map([['general', mergeMessages(NO_MESSAGES, messages('general', 1, 2))]]) },
     });
     expect(raw.getItem(STORAGE_KEYS.rooms)).toBeNull();
     vi.advanceTimersByTime(500);
     expect(storage.loadRooms().order).toEqual(['general']);
     expect(Object.keys(storage.loadMessages('general').messages)).toEqual(['1', '2']);
 
-    store.setState({ rooms: { order: [], current: null, byName: {} }, messages: { byRoom: {} } });
+    store.setState({
+      rooms: { order: [], current: null, byName: new Map() },
+      messages: { byRoom: new Map() },
+    });
     binding.flush();
     expect(raw.getItem(STORAGE_KEYS.messages('general'))).toBeNull();
     binding.dispose();

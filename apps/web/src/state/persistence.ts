@@ -17,7 +17,7 @@ import { parseOutbox } from './outbox';
 import { emptyRoom, outboxSlice } from './reducers';
 import type { ChatStateStore } from './store';
 import { STORED_MESSAGES_PER_ROOM } from './types';
-import type { ChatState, OutboxItem, RoomsSlice } from './types';
+import type { ChatState, OutboxItem, RoomView, RoomsSlice } from './types';
 
 const VERSION = 1;
 
@@ -45,7 +45,8 @@ export interface PersistedRoom {
 export interface PersistedRooms {
   order: string[];
   current: string | null;
-  rooms: Record<string, PersistedRoom>;
+  /** In storage a JSON object keyed by room name (read back with `Object.entries`: own keys only). */
+  rooms: ReadonlyMap<string, PersistedRoom>;
 }
 
 export interface PersistedMessages {
@@ -90,13 +91,16 @@ function parseSession(data: unknown): PersistedSession {
 }
 
 function parseRooms(data: unknown): PersistedRooms {
-  const empty: PersistedRooms = { order: [], current: null, rooms: {} };
+  const empty: PersistedRooms = { order: [], current: null, rooms: new Map() };
   if (!isRecord(data) || !Array.isArray(data.order) || !isRecord(data.rooms)) return empty;
+  // Own keys only: `data.rooms["constructor"]` would be Object's for a room
+  // that has no entry, and `"toString" in {}` is true.
+  const stored = new Map(Object.entries(data.rooms));
   const order: string[] = [];
-  const rooms: Record<string, PersistedRoom> = {};
+  const rooms = new Map<string, PersistedRoom>();
   for (const name of data.order) {
-    if (typeof name !== 'string' || !isValidRoomName(name) || name in rooms) continue;
-    const saved = data.rooms[name];
+    if (typeof name !== 'string' || !isValidRoomName(name) || rooms.has(name)) continue;
+    const saved = stored.get(name);
     const room: PersistedRoom = { epoch: null, seq: 0, unread: 0, hasMore: false };
     if (isRecord(saved)) {
       if (typeof saved.epoch === 'string') room.epoch = saved.epoch;
@@ -105,9 +109,9 @@ function parseRooms(data: unknown): PersistedRooms {
       if (typeof saved.hasMore === 'boolean') room.hasMore = saved.hasMore;
     }
     order.push(name);
-    rooms[name] = room;
+    rooms.set(name, room);
   }
-  const current = typeof data.current === 'string' && data.current in rooms ? data.current : null;
+  const current = typeof data.current === 'string' && rooms.has(data.current) ? data.current : null;
   return { order, current, rooms };
 }
 
@@ -144,13 +148,16 @@ export class ChatStorage {
   }
 
   saveRooms(rooms: RoomsSlice): void {
-    const saved: PersistedRooms = { order: rooms.order, current: rooms.current, rooms: {} };
+    const saved: [string, PersistedRoom][] = [];
     for (const name of rooms.order) {
-      const view = rooms.byName[name];
+      const view = rooms.byName.get(name);
       if (!view) continue;
-      saved.rooms[name] = { epoch: view.epoch, seq: view.seq, unread: view.unread, hasMore: view.hasMore };
+      saved.push([name, { epoch: view.epoch, seq: view.seq, unread: view.unread, hasMore: view.hasMore }]);
     }
-    this.#write(STORAGE_KEYS.rooms, saved);
+    // `Object.fromEntries` defines own properties, "__proto__" included, which
+    // JSON writes and reads back as an ordinary key.
+    const data = { order: rooms.order, current: rooms.current, rooms: Object.fromEntries(saved) };
+    this.#write(STORAGE_KEYS.rooms, data);
   }
 
   loadOutbox(): OutboxItem[] {
@@ -238,20 +245,20 @@ export class ChatStorage {
 export function restoreState(storage: ChatStorage): { session: PersistedSession; state: Partial<ChatState> } {
   const session = storage.loadSession();
   const saved = storage.loadRooms();
-  const byName: RoomsSlice['byName'] = {};
-  const byRoom: ChatState['messages']['byRoom'] = {};
+  const byName = new Map<string, RoomView>();
+  const byRoom = new Map<string, RoomMessages>();
   for (const name of saved.order) {
-    const room = saved.rooms[name] ?? { epoch: null, seq: 0, unread: 0, hasMore: false };
+    const room = saved.rooms.get(name) ?? { epoch: null, seq: 0, unread: 0, hasMore: false };
     const { messages, truncated } = storage.loadMessages(name);
     const newest = newestSeq(messages) ?? 0;
-    byName[name] = {
+    byName.set(name, {
       ...emptyRoom(name),
       epoch: room.epoch,
       seq: Math.max(room.seq, newest),
       unread: room.unread,
       hasMore: room.hasMore || truncated,
-    };
-    if (messages !== NO_MESSAGES) byRoom[name] = messages;
+    });
+    if (messages !== NO_MESSAGES) byRoom.set(name, messages);
   }
   return {
     session,
@@ -292,8 +299,8 @@ export function bindPersistence(
     const state = store.getState();
     if (roomsDirty) storage.saveRooms(state.rooms);
     for (const room of dirtyRooms) {
-      const held = state.messages.byRoom[room];
-      if (held && state.rooms.byName[room]) storage.saveMessages(room, held);
+      const held = state.messages.byRoom.get(room);
+      if (held && state.rooms.byName.has(room)) storage.saveMessages(room, held);
       else storage.removeMessages(room);
     }
     roomsDirty = false;
@@ -304,11 +311,11 @@ export function bindPersistence(
     if (state.outbox.items !== previous.outbox.items) storage.saveOutbox(state.outbox.items);
     if (state.rooms !== previous.rooms) roomsDirty = true;
     if (state.messages.byRoom !== previous.messages.byRoom) {
-      for (const [room, held] of Object.entries(state.messages.byRoom)) {
-        if (previous.messages.byRoom[room] !== held) dirtyRooms.add(room);
+      for (const [room, held] of state.messages.byRoom) {
+        if (previous.messages.byRoom.get(room) !== held) dirtyRooms.add(room);
       }
-      for (const room of Object.keys(previous.messages.byRoom)) {
-        if (!(room in state.messages.byRoom)) dirtyRooms.add(room);
+      for (const room of previous.messages.byRoom.keys()) {
+        if (!state.messages.byRoom.has(room)) dirtyRooms.add(room);
       }
     }
     if ((roomsDirty || dirtyRooms.size > 0) && timer === undefined) {

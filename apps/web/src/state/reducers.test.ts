@@ -60,20 +60,20 @@ describe('reducers', () => {
     });
     state = apply(state, roomRemoved(state, 'b'));
     expect(state.rooms).toMatchObject({ order: ['a', 'c'], current: 'c' });
-    expect(state.messages.byRoom.b).toBeUndefined();
-    expect(state.members.byRoom.b).toBeUndefined();
+    expect(state.messages.byRoom.get('b')).toBeUndefined();
+    expect(state.members.byRoom.get('b')).toBeUndefined();
     expect(state.outbox.items).toEqual([]);
   });
 
   it('a first join is not unread; a resume counts news from others', () => {
     let state = withRooms('a', 'b');
     state = apply(state, joinedReceived(state, joined('b', [m('b', 1), m('b', 2)]), alice.id));
-    expect(state.rooms.byName.b?.unread).toBe(0);
+    expect(state.rooms.byName.get('b')?.unread).toBe(0);
     state = apply(
       state,
       joinedReceived(state, joined('b', [m('b', 2), m('b', 3), m('b', 4, alice)]), alice.id),
     );
-    expect(state.rooms.byName.b?.unread).toBe(1);
+    expect(state.rooms.byName.get('b')?.unread).toBe(1);
   });
 
   it('ignores a joined for a room no longer held', () => {
@@ -85,13 +85,13 @@ describe('reducers', () => {
     let state = withRooms('a');
     state = apply(state, joinedReceived(state, joined('a', [m('a', 51)], { hasMore: true }), null));
     state = apply(state, joinedReceived(state, joined('a', [m('a', 52)], { hasMore: false }), null));
-    expect(state.rooms.byName.a?.hasMore).toBe(true);
+    expect(state.rooms.byName.get('a')?.hasMore).toBe(true);
     state = apply(
       state,
       joinedReceived(state, joined('a', [m('a', 1)], { epoch: 'e2', hasMore: false }), null),
     );
-    expect(state.rooms.byName.a?.hasMore).toBe(false);
-    expect(sortedMessages(state.messages.byRoom.a ?? NO_MESSAGES).map((x) => x.seq)).toEqual([1]);
+    expect(state.rooms.byName.get('a')?.hasMore).toBe(false);
+    expect(sortedMessages(state.messages.byRoom.get('a') ?? NO_MESSAGES).map((x) => x.seq)).toEqual([1]);
   });
 
   it('a duplicate message changes nothing', () => {
@@ -107,7 +107,7 @@ describe('reducers', () => {
     });
     state = apply(state, messageReceived(state, { ...m('a', 1, alice), id: 'c_1' }, alice.id));
     expect(state.outbox.items).toEqual([]);
-    expect(state.rooms.byName.a?.unread).toBe(0);
+    expect(state.rooms.byName.get('a')?.unread).toBe(0);
   });
 
   it('an ack for an unknown id changes nothing', () => {
@@ -126,9 +126,9 @@ describe('reducers', () => {
       state,
       presenceReceived(state, { type: 'presence', room: 'a', user: renamed, state: 'joined' }),
     );
-    expect(state.members.byRoom.a).toEqual([renamed]);
+    expect(state.members.byRoom.get('a')).toEqual([renamed]);
     state = apply(state, presenceReceived(state, { type: 'presence', room: 'a', user: bob, state: 'left' }));
-    expect(state.members.byRoom.a).toEqual([]);
+    expect(state.members.byRoom.get('a')).toEqual([]);
   });
 
   it('typing entries expire at their time and never include ourselves', () => {
@@ -138,7 +138,7 @@ describe('reducers', () => {
     expect(nextTypingExpiry(state)).toBe(10);
     expect(typingExpired(state, 9)).toBeNull();
     state = apply(state, typingExpired(state, 10));
-    expect(state.typing.byRoom).toEqual({});
+    expect(state.typing.byRoom.size).toBe(0);
     expect(nextTypingExpiry(state)).toBeNull();
   });
 
@@ -147,8 +147,8 @@ describe('reducers', () => {
     state = apply(state, joinedReceived(state, joined('a', []), null));
     state = apply(state, typingReceived(state, { type: 'typing', room: 'a', user: bob }, null, 10));
     state = apply(state, connectionLost(state));
-    expect(state.rooms.byName.a).toEqual({ ...emptyRoom('a'), epoch: 'e1' });
-    expect(state.typing.byRoom).toEqual({});
+    expect(state.rooms.byName.get('a')).toEqual({ ...emptyRoom('a'), epoch: 'e1' });
+    expect(state.typing.byRoom.size).toBe(0);
     expect(connectionLost(state)).toBeNull();
   });
 
@@ -156,11 +156,13 @@ describe('reducers', () => {
     let state = withRooms('a', 'b');
     state = apply(state, joinedReceived(state, joined('b', []), null));
     state = apply(state, messageReceived(state, m('b', 1), alice.id));
-    expect(state.rooms.byName.b?.unread).toBe(1);
+    expect(state.rooms.byName.get('b')?.unread).toBe(1);
     state = apply(state, roomSelected(state, 'b'));
-    expect(state.rooms.byName.b?.unread).toBe(0);
+    expect(state.rooms.byName.get('b')?.unread).toBe(0);
     expect(roomSelected(state, 'b')).toBeNull();
     expect(roomSelected(state, 'nope')).toBeNull();
-    expect(mergeMessages(state.messages.byRoom.b ?? NO_MESSAGES, [])).toBe(state.messages.byRoom.b);
+    expect(mergeMessages(state.messages.byRoom.get('b') ?? NO_MESSAGES, [])).toBe(
+      state.messages.byRoom.get('b'),
+    );
   });
 });

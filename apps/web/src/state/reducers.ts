@@ -5,6 +5,7 @@
  */
 import type { Ack, HistoryPage, Joined, Message, Presence, TypingEvent, User } from '@tether/protocol';
 
+import { emptyMap, mapValues, withEntry, withoutEntry } from './maps';
 import { isComplete, memberPagesIdle, membersChanged, membersJoined, membersRemoved } from './members';
 import { NO_MESSAGES, contiguousEnd, mergeMessages, newestSeq } from './messages';
 import type { RoomMessages } from './messages';
@@ -16,6 +17,7 @@ import type {
   RoomView,
   RoomsSlice,
   StatePatch,
+  TypingEntry,
   TypingSlice,
 } from './types';
 
@@ -39,30 +41,32 @@ export function outboxSlice(items: OutboxItem[]): OutboxSlice {
 }
 
 function withRoom(rooms: RoomsSlice, view: RoomView): RoomsSlice {
-  return { ...rooms, byName: { ...rooms.byName, [view.name]: view } };
+  return { ...rooms, byName: withEntry(rooms.byName, view.name, view) };
 }
 
-function withoutKey<T>(record: Record<string, T>, key: string): Record<string, T> {
-  if (!(key in record)) return record;
-  return Object.fromEntries(Object.entries(record).filter(([name]) => name !== key));
+function withMessages(state: ChatState, room: string, held: RoomMessages): ChatState['messages'] {
+  return { byRoom: withEntry(state.messages.byRoom, room, held) };
 }
 
 function withoutTyping(typing: TypingSlice, room: string, userId: string): TypingSlice {
-  const inRoom = typing.byRoom[room];
-  if (inRoom?.[userId] === undefined) return typing;
-  return { byRoom: { ...typing.byRoom, [room]: withoutKey(inRoom, userId) } };
+  const inRoom = typing.byRoom.get(room);
+  if (!inRoom?.has(userId)) return typing;
+  const rest = withoutEntry(inRoom, userId);
+  return {
+    byRoom: rest.size === 0 ? withoutEntry(typing.byRoom, room) : withEntry(typing.byRoom, room, rest),
+  };
 }
 
 /** A room the person asked to join; it is listed at once, before the server answers. */
 export function roomAdded(state: ChatState, room: string): StatePatch {
-  if (state.rooms.byName[room]) return null;
+  if (state.rooms.byName.has(room)) return null;
   const rooms = withRoom(state.rooms, emptyRoom(room));
   return { rooms: { ...rooms, order: [...state.rooms.order, room] } };
 }
 
 /** Everything held about a room, and its unsent messages, go with it. */
 export function roomRemoved(state: ChatState, room: string): StatePatch {
-  if (!state.rooms.byName[room]) return null;
+  if (!state.rooms.byName.has(room)) return null;
   const order = state.rooms.order.filter((name) => name !== room);
   let current = state.rooms.current;
   if (current === room) {
@@ -71,17 +75,17 @@ export function roomRemoved(state: ChatState, room: string): StatePatch {
   }
   const items = state.outbox.items.filter((item) => item.room !== room);
   return {
-    rooms: { order, current, byName: withoutKey(state.rooms.byName, room) },
-    messages: { byRoom: withoutKey(state.messages.byRoom, room) },
+    rooms: { order, current, byName: withoutEntry(state.rooms.byName, room) },
+    messages: { byRoom: withoutEntry(state.messages.byRoom, room) },
     members: membersRemoved(state.members, room),
-    typing: { byRoom: withoutKey(state.typing.byRoom, room) },
+    typing: { byRoom: withoutEntry(state.typing.byRoom, room) },
     outbox: items.length === state.outbox.items.length ? state.outbox : outboxSlice(items),
   };
 }
 
 /** Selecting a room marks it read. */
 export function roomSelected(state: ChatState, room: string | null): StatePatch {
-  const view = room === null ? undefined : state.rooms.byName[room];
+  const view = room === null ? undefined : state.rooms.byName.get(room);
   if (room !== null && !view) return null;
   if (state.rooms.current === room && (!view || view.unread === 0)) return null;
   const rooms = view && view.unread !== 0 ? withRoom(state.rooms, { ...view, unread: 0 }) : state.rooms;
@@ -95,10 +99,10 @@ export function roomSelected(state: ChatState, room: string | null): StatePatch 
  * the messages held stay one gap-free run.
  */
 export function joinedReceived(state: ChatState, joined: Joined, selfId: string | null): StatePatch {
-  const view = state.rooms.byName[joined.room];
+  const view = state.rooms.byName.get(joined.room);
   // Left again before the answer came.
   if (!view) return null;
-  const held = state.messages.byRoom[joined.room] ?? NO_MESSAGES;
+  const held = state.messages.byRoom.get(joined.room) ?? NO_MESSAGES;
   const epochChanged = view.epoch !== null && view.epoch !== joined.epoch;
   const end = contiguousEnd(held);
   const first = joined.messages[0];
@@ -129,16 +133,16 @@ export function joinedReceived(state: ChatState, joined: Joined, selfId: string 
   };
   return {
     rooms: withRoom(state.rooms, next),
-    messages: { byRoom: { ...state.messages.byRoom, [joined.room]: merged } },
+    messages: withMessages(state, joined.room, merged),
     members: membersJoined(state.members, joined),
   };
 }
 
 /** A live message. Ours too: on another tab of the same user it is how a shared outbox item ends. */
 export function messageReceived(state: ChatState, message: Message, selfId: string | null): StatePatch {
-  const view = state.rooms.byName[message.room];
+  const view = state.rooms.byName.get(message.room);
   if (!view) return null;
-  const held = state.messages.byRoom[message.room] ?? NO_MESSAGES;
+  const held = state.messages.byRoom.get(message.room) ?? NO_MESSAGES;
   const own = message.from.id === selfId;
   const pending = own ? state.outbox.items.findIndex((item) => item.id === message.id) : -1;
   if (held[message.seq] !== undefined && pending === -1) return null;
@@ -151,9 +155,7 @@ export function messageReceived(state: ChatState, message: Message, selfId: stri
       seq: Math.max(view.seq, message.seq),
       unread: unread ? view.unread + 1 : view.unread,
     });
-    patch.messages = {
-      byRoom: { ...state.messages.byRoom, [message.room]: mergeMessages(held, [message]) },
-    };
+    patch.messages = withMessages(state, message.room, mergeMessages(held, [message]));
     const typing = withoutTyping(state.typing, message.room, message.from.id);
     if (typing !== state.typing) patch.typing = typing;
   }
@@ -172,7 +174,7 @@ export function ackReceived(state: ChatState, ack: Ack, self: User | null): Stat
   const patch: Partial<ChatState> = {
     outbox: outboxSlice(state.outbox.items.filter((candidate) => candidate !== item)),
   };
-  const view = state.rooms.byName[ack.room];
+  const view = state.rooms.byName.get(ack.room);
   if (view && self) {
     const message: Message = {
       room: ack.room,
@@ -182,23 +184,23 @@ export function ackReceived(state: ChatState, ack: Ack, self: User | null): Stat
       from: self,
       text: item.text,
     };
-    const held = state.messages.byRoom[ack.room] ?? NO_MESSAGES;
-    patch.messages = { byRoom: { ...state.messages.byRoom, [ack.room]: mergeMessages(held, [message]) } };
+    const held = state.messages.byRoom.get(ack.room) ?? NO_MESSAGES;
+    patch.messages = withMessages(state, ack.room, mergeMessages(held, [message]));
     patch.rooms = withRoom(state.rooms, { ...view, seq: Math.max(view.seq, ack.seq) });
   }
   return patch;
 }
 
 export function historyRequested(state: ChatState, room: string): StatePatch {
-  const view = state.rooms.byName[room];
+  const view = state.rooms.byName.get(room);
   if (!view || view.loadingOlder) return null;
   return { rooms: withRoom(state.rooms, { ...view, loadingOlder: true }) };
 }
 
 export function historyReceived(state: ChatState, page: HistoryPage): StatePatch {
-  const view = state.rooms.byName[page.room];
+  const view = state.rooms.byName.get(page.room);
   if (!view) return null;
-  const held = state.messages.byRoom[page.room] ?? NO_MESSAGES;
+  const held = state.messages.byRoom.get(page.room) ?? NO_MESSAGES;
   const newest = newestSeq(held);
   return {
     rooms: withRoom(state.rooms, {
@@ -207,13 +209,13 @@ export function historyReceived(state: ChatState, page: HistoryPage): StatePatch
       loadingOlder: false,
       seq: Math.max(view.seq, newest ?? 0),
     }),
-    messages: { byRoom: { ...state.messages.byRoom, [page.room]: mergeMessages(held, page.messages) } },
+    messages: withMessages(state, page.room, mergeMessages(held, page.messages)),
   };
 }
 
 /** An error that names a room (invalid_room, too_many_rooms, not_in_room…). */
 export function roomFailed(state: ChatState, room: string, code: string): StatePatch {
-  const view = state.rooms.byName[room];
+  const view = state.rooms.byName.get(room);
   if (!view) return null;
   const joinFailed = code === 'invalid_room' || code === 'too_many_rooms';
   return {
@@ -231,7 +233,7 @@ export function roomFailed(state: ChatState, room: string, code: string): StateP
  * pause): the room says it is waiting, and its `joined` clears that.
  */
 export function roomJoinSlow(state: ChatState, room: string): StatePatch {
-  const view = state.rooms.byName[room];
+  const view = state.rooms.byName.get(room);
   if (!view || view.joined || view.error === 'rate_limited') return null;
   return { rooms: withRoom(state.rooms, { ...view, error: 'rate_limited' }) };
 }
@@ -242,8 +244,8 @@ export function roomJoinSlow(state: ChatState, room: string): StatePatch {
  * `roster` saying the room became big changes nothing.
  */
 export function presenceReceived(state: ChatState, presence: Presence): StatePatch {
-  if (!state.rooms.byName[presence.room] || !isComplete(state.members, presence.room)) return null;
-  const members = state.members.byRoom[presence.room] ?? [];
+  if (!state.rooms.byName.has(presence.room) || !isComplete(state.members, presence.room)) return null;
+  const members = state.members.byRoom.get(presence.room) ?? [];
   const present = members.some((member) => member.id === presence.user.id);
   if (presence.state === 'joined') {
     // A rename shows up as the same id with a new name.
@@ -270,27 +272,25 @@ export function typingReceived(
   until: number,
 ): StatePatch {
   // Our other tabs relay our own typing to us; it is never shown.
-  if (event.user.id === selfId || !state.rooms.byName[event.room]) return null;
-  const inRoom = state.typing.byRoom[event.room] ?? {};
+  if (event.user.id === selfId || !state.rooms.byName.has(event.room)) return null;
+  const inRoom = state.typing.byRoom.get(event.room) ?? emptyMap<string, TypingEntry>();
+  const entry: TypingEntry = { user: event.user, until };
   return {
-    typing: {
-      byRoom: {
-        ...state.typing.byRoom,
-        [event.room]: { ...inRoom, [event.user.id]: { user: event.user, until } },
-      },
-    },
+    typing: { byRoom: withEntry(state.typing.byRoom, event.room, withEntry(inRoom, event.user.id, entry)) },
   };
 }
 
 /** Drops typing entries that ended at or before `now`. */
 export function typingExpired(state: ChatState, now: number): StatePatch {
   let changed = false;
-  const byRoom: TypingSlice['byRoom'] = {};
-  for (const [room, users] of Object.entries(state.typing.byRoom)) {
-    const kept = Object.fromEntries(Object.entries(users).filter(([, entry]) => entry.until > now));
-    if (Object.keys(kept).length !== Object.keys(users).length) changed = true;
-    if (Object.keys(kept).length > 0) byRoom[room] = kept;
-    else if (Object.keys(users).length > 0) changed = true;
+  const byRoom = new Map<string, ReadonlyMap<string, TypingEntry>>();
+  for (const [room, users] of state.typing.byRoom) {
+    const kept = new Map([...users].filter(([, entry]) => entry.until > now));
+    if (kept.size === users.size) byRoom.set(room, users);
+    else {
+      changed = true;
+      if (kept.size > 0) byRoom.set(room, kept);
+    }
   }
   return changed ? { typing: { byRoom } } : null;
 }
@@ -298,21 +298,18 @@ export function typingExpired(state: ChatState, now: number): StatePatch {
 /** The earliest moment a typing entry ends, or null when nobody types. */
 export function nextTypingExpiry(state: ChatState): number | null {
   let next: number | null = null;
-  for (const users of Object.values(state.typing.byRoom)) {
-    for (const entry of Object.values(users)) if (next === null || entry.until < next) next = entry.until;
+  for (const users of state.typing.byRoom.values()) {
+    for (const entry of users.values()) if (next === null || entry.until < next) next = entry.until;
   }
   return next;
 }
 
 /** The socket is gone: nothing is joined on it any more, typing is stale, and no answer is coming. */
 export function connectionLost(state: ChatState): StatePatch {
-  let byName = state.rooms.byName;
-  for (const view of Object.values(state.rooms.byName)) {
-    if (!view.joined && !view.loadingOlder) continue;
-    if (byName === state.rooms.byName) byName = { ...byName };
-    byName[view.name] = { ...view, joined: false, loadingOlder: false };
-  }
-  const typingEmpty = Object.keys(state.typing.byRoom).length === 0;
+  const byName = mapValues(state.rooms.byName, (view) =>
+    view.joined || view.loadingOlder ? { ...view, joined: false, loadingOlder: false } : view,
+  );
+  const typingEmpty = state.typing.byRoom.size === 0;
   const members = memberPagesIdle(state.members);
   const directory = state.directory.loading ? { ...state.directory, loading: false } : state.directory;
   if (
@@ -325,7 +322,7 @@ export function connectionLost(state: ChatState): StatePatch {
   }
   return {
     rooms: byName === state.rooms.byName ? state.rooms : { ...state.rooms, byName },
-    typing: typingEmpty ? state.typing : { byRoom: {} },
+    typing: typingEmpty ? state.typing : { byRoom: emptyMap() },
     members,
     directory,
   };

@@ -30,24 +30,24 @@ function withBob(): ChatState {
 describe('renamed', () => {
   it('renames the user in every member list, big-room pages and who is typing', () => {
     const state = apply(withBob(), renamedReceived(withBob(), robert));
-    expect(state.members.byRoom.a).toEqual([alice, robert]);
-    expect(state.members.byRoom.b).toEqual([alice, robert]);
-    expect(state.members.pagesByRoom.b?.members).toEqual([alice, robert]);
-    expect(state.typing.byRoom.a?.[bob.id]?.user).toEqual(robert);
+    expect(state.members.byRoom.get('a')).toEqual([alice, robert]);
+    expect(state.members.byRoom.get('b')).toEqual([alice, robert]);
+    expect(state.members.pagesByRoom.get('b')?.members).toEqual([alice, robert]);
+    expect(state.typing.byRoom.get('a')?.get(bob.id)?.user).toEqual(robert);
   });
 
   it('leaves the messages already shown under the name they were sent with', () => {
     const before = withBob();
     const state = apply(before, renamedReceived(before, robert));
     expect(state.messages).toBe(before.messages);
-    expect(state.messages.byRoom.a?.[1]?.from.name).toBe('bob');
+    expect(state.messages.byRoom.get('a')?.[1]?.from.name).toBe('bob');
   });
 
   it('renames our own user', () => {
     const before = withBob();
     const state = apply(before, renamedReceived(before, { id: alice.id, name: 'alicia' }));
     expect(state.session.user).toEqual({ id: alice.id, name: 'alicia' });
-    expect(state.members.byRoom.a).toEqual([{ id: alice.id, name: 'alicia' }, bob]);
+    expect(state.members.byRoom.get('a')).toEqual([{ id: alice.id, name: 'alicia' }, bob]);
   });
 
   it('changes nothing for a stranger or a name already held', () => {

@@ -8,7 +8,8 @@
  */
 import type { User } from '@tether/protocol';
 
-import type { ChatState, MemberPages, MembersSlice, StatePatch, TypingSlice } from './types';
+import { mapValues } from './maps';
+import type { ChatState, MembersSlice, StatePatch, TypingSlice } from './types';
 
 /** `list` with `user` in place of the member with its id; the same array when they are not in it. */
 function renamedIn(list: User[], user: User): User[] {
@@ -20,30 +21,21 @@ function renamedIn(list: User[], user: User): User[] {
 }
 
 function renamedMembers(members: MembersSlice, user: User): MembersSlice {
-  let byRoom = members.byRoom;
-  for (const [room, list] of Object.entries(members.byRoom)) {
-    const next = renamedIn(list, user);
-    if (next !== list) byRoom = { ...byRoom, [room]: next };
-  }
-  let pagesByRoom = members.pagesByRoom;
-  for (const [room, pages] of Object.entries(members.pagesByRoom)) {
-    const next = renamedIn(pages.members, user);
-    if (next !== pages.members) {
-      const renamed: MemberPages = { ...pages, members: next };
-      pagesByRoom = { ...pagesByRoom, [room]: renamed };
-    }
-  }
+  const byRoom = mapValues(members.byRoom, (list) => renamedIn(list, user));
+  const pagesByRoom = mapValues(members.pagesByRoom, (pages) => {
+    const list = renamedIn(pages.members, user);
+    return list === pages.members ? pages : { ...pages, members: list };
+  });
   if (byRoom === members.byRoom && pagesByRoom === members.pagesByRoom) return members;
   return { ...members, byRoom, pagesByRoom };
 }
 
 function renamedTyping(typing: TypingSlice, user: User): TypingSlice {
-  let byRoom = typing.byRoom;
-  for (const [room, users] of Object.entries(typing.byRoom)) {
-    const entry = users[user.id];
-    if (entry === undefined || entry.user.name === user.name) continue;
-    byRoom = { ...byRoom, [room]: { ...users, [user.id]: { ...entry, user } } };
-  }
+  const byRoom = mapValues(typing.byRoom, (users) =>
+    mapValues(users, (entry, id) =>
+      id === user.id && entry.user.name !== user.name ? { ...entry, user } : entry,
+    ),
+  );
   return byRoom === typing.byRoom ? typing : { byRoom };
 }
 

@@ -65,16 +65,19 @@ describe('messageViews', () => {
 
 describe('roomViews and typingNames', () => {
   it('lists rooms in join order', () => {
-    expect(roomViews(['b', 'a'], { a: emptyRoom('a'), b: emptyRoom('b') }).map((r) => r.name)).toEqual([
-      'b',
-      'a',
+    const byName = new Map([
+      ['a', emptyRoom('a')],
+      ['b', emptyRoom('b')],
     ]);
+    expect(roomViews(['b', 'a'], byName).map((r) => r.name)).toEqual(['b', 'a']);
   });
 
   it('names who types, without ourselves', () => {
-    const typing = {
-      byRoom: { r: { [bob.id]: { user: bob, until: 5 }, [alice.id]: { user: alice, until: 6 } } },
-    };
+    const inRoom = new Map([
+      [bob.id, { user: bob, until: 5 }],
+      [alice.id, { user: alice, until: 6 }],
+    ]);
+    const typing = { byRoom: new Map([['r', inRoom]]) };
     expect(typingNames(typing, 'r', alice.id)).toEqual(['bob']);
     expect(typingNames(typing, 'other', alice.id)).toEqual([]);
   });

@@ -91,16 +91,16 @@ export function messageViews(
 /** The rooms in the order they were joined. */
 export function roomViews(order: readonly string[], byName: RoomsSlice['byName']): RoomView[] {
   return order.flatMap((name) => {
-    const view = byName[name];
+    const view = byName.get(name);
     return view ? [view] : [];
   });
 }
 
 /** Who is typing in a room now, without ourselves, oldest signal first. */
 export function typingNames(typing: TypingSlice, room: string, selfId: string | null): string[] {
-  const users = typing.byRoom[room];
+  const users = typing.byRoom.get(room);
   if (!users) return [];
-  return Object.values(users)
+  return [...users.values()]
     .filter((entry) => entry.user.id !== selfId)
     .sort((a, b) => a.until - b.until)
     .map((entry) => entry.user.name);

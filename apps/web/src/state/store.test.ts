@@ -19,7 +19,7 @@ describe('chat store', () => {
   it('gives each store its own state', () => {
     const a = createChatStateStore();
     const b = createChatStateStore();
-    a.setState({ rooms: { order: ['x'], current: null, byName: {} } });
+    a.setState({ rooms: { order: ['x'], current: null, byName: new Map() } });
     expect(b.getState().rooms.order).toEqual([]);
   });
 });

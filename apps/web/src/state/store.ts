@@ -15,11 +15,11 @@ export function initialChatState(): ChatState {
   return {
     connection: { status: { kind: 'idle' }, rttMs: null },
     session: { user: null, pendingName: null, nameError: null, suggestedName: null },
-    rooms: { order: [], byName: {}, current: null },
-    messages: { byRoom: {} },
+    rooms: { order: [], byName: new Map(), current: null },
+    messages: { byRoom: new Map() },
     outbox: { items: [], full: false },
-    members: { byRoom: {}, rosterByRoom: {}, pagesByRoom: {} },
-    typing: { byRoom: {} },
+    members: { byRoom: new Map(), rosterByRoom: new Map(), pagesByRoom: new Map() },
+    typing: { byRoom: new Map() },
     directory: { rooms: [], prefix: '', hasMore: false, loading: false, updatedAt: null, error: null },
   };
 }

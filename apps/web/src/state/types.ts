@@ -4,7 +4,9 @@
  * selectors.
  * Types only: this file is the contract between the two sides.
  */
-import type { Message, RoomSummary, User } from '@tether/protocol';
+import type { RoomSummary, User } from '@tether/protocol';
+
+import type { RoomMessages } from './messages';
 
 /**
  * What the connection is doing, as the banner shows it. `restarting`: the
@@ -54,16 +56,19 @@ export interface RoomView {
   error: string | null;
 }
 
+// Every collection keyed by a name or id is a `ReadonlyMap`, never a plain
+// object: see state/maps.ts.
+
 export interface RoomsSlice {
   /** Rooms the person is in, in the order they joined them. */
   order: string[];
-  byName: Record<string, RoomView>;
+  byName: ReadonlyMap<string, RoomView>;
   current: string | null;
 }
 
 export interface MessagesSlice {
   /** Per room: messages keyed by seq (merge by seq, so a resend or resume never duplicates). */
-  byRoom: Record<string, Record<number, Message>>;
+  byRoom: ReadonlyMap<string, RoomMessages>;
 }
 
 export type OutboxState = 'sending' | 'failed';
@@ -116,15 +121,21 @@ export interface MemberPages {
 
 export interface MembersSlice {
   /** Per room: every member in a small room; in a big room, the first page `joined` gave. */
-  byRoom: Record<string, User[]>;
-  rosterByRoom: Record<string, RoomRoster>;
+  byRoom: ReadonlyMap<string, User[]>;
+  rosterByRoom: ReadonlyMap<string, RoomRoster>;
   /** Per big room whose panel has asked for pages. */
-  pagesByRoom: Record<string, MemberPages>;
+  pagesByRoom: ReadonlyMap<string, MemberPages>;
+}
+
+/** Someone typing in a room, until a moment on the client's monotonic clock (`performance.now()`). */
+export interface TypingEntry {
+  user: User;
+  until: number;
 }
 
 export interface TypingSlice {
-  /** Per room: who is typing, until when (ms since epoch). */
-  byRoom: Record<string, Record<string, { user: User; until: number }>>;
+  /** Per room, per user id: who is typing, until when. */
+  byRoom: ReadonlyMap<string, ReadonlyMap<string, TypingEntry>>;
 }
 
 /** The rooms on the server (answers to `rooms`, a page at a time, in name order), for a room browser. */

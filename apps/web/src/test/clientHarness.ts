@@ -9,7 +9,7 @@ import type { Joined, Message, User, Welcome } from '@tether/protocol';
 import { expect, vi } from 'vitest';
 
 import { ChatClient } from '../net/ChatClient';
-import { sortedMessages } from '../state/messages';
+import { NO_MESSAGES, sortedMessages } from '../state/messages';
 import { FakeEnvironment, FakeFetch, MemoryStorage, fakeSocketFactory, silentLog } from './fakes';
 import type { FakeWebSocket } from './fakes';
 import { RECONNECT_WAIT, alice, joinedFrame, welcomeFrame } from './frames';
@@ -91,7 +91,7 @@ export function setupClient(options: ClientSetupOptions = {}) {
       return result.id;
     },
     messagesOf(room: string): Message[] {
-      return sortedMessages(h.state.messages.byRoom[room] ?? {});
+      return sortedMessages(h.state.messages.byRoom.get(room) ?? NO_MESSAGES);
     },
   };
   return h;
