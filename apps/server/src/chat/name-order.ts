@@ -1,10 +1,11 @@
 /**
- * Users in name order, as names are compared (their key: case and width
- * folded), for pages of a room's members and search by prefix. A sorted
+ * Users in name order (`foldName`: case, width and spaces folded, not
+ * look-alikes, so digits sort as digits), for pages of a room's members and
+ * search by prefix. A sorted
  * array with binary search: inserting into a room of 5,000 moves a few
  * thousand references, far cheaper than sorting per request.
  */
-import { nameKey, type User } from '@tether/protocol';
+import { foldName, type User } from '@tether/protocol';
 
 interface Entry {
   key: string;
@@ -40,7 +41,7 @@ export class NameOrder {
 
   /** Adds the user; returns the position it took. */
   add(user: User): number {
-    const key = nameKey(user.name);
+    const key = foldName(user.name);
     const at = this.lowerBound(key, user.id);
     this.entries.splice(at, 0, { key, user });
     return at;
@@ -48,7 +49,7 @@ export class NameOrder {
 
   /** Removes the user (as recorded: same id and name); returns the position it had, or -1. */
   remove(user: User): number {
-    const key = nameKey(user.name);
+    const key = foldName(user.name);
     const at = this.lowerBound(key, user.id);
     if (this.entries[at]?.user.id !== user.id) return -1;
     this.entries.splice(at, 1);
@@ -61,7 +62,7 @@ export class NameOrder {
    * starts from the beginning).
    */
   page(prefix: string, after: string | undefined, limit: number): NamePage {
-    const wanted = nameKey(prefix);
+    const wanted = foldName(prefix);
     const cursor = after === undefined ? undefined : decodeCursor(after);
     const start = this.lowerBound(wanted, '');
     let at = cursor ? Math.max(start, this.lowerBound(cursor.key, cursor.id)) : start;

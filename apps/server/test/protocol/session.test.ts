@@ -481,9 +481,17 @@ describe('a token in use', () => {
       5000,
       'her token works again',
     );
+  });
+
+  // Redis expires users by its own clock, not the server's: the sweep counts none there.
+  it.skipIf(testRedisUrl() !== undefined)('sweeps a user gone and expired, and frees the name', async () => {
+    const clock = manualClock();
+    await using srv = await startTestServer({ TOKEN_TTL_DAYS: '1' }, { clock });
+    const alice = await srv.user('alice');
     await alice.close();
-    clock.advance(3 * DAY);
-    // Gone and expired: now she is swept, and her name is free.
+    clock.stepWall(3 * DAY);
     expect((await srv.server.sweep()).users).toBe(1);
+    const newcomer = await srv.connect();
+    expect((await newcomer.hello('alice')).user.id).not.toBe(alice.user?.id);
   });
 });
