@@ -89,7 +89,7 @@ describe('App', () => {
       factory.last().open();
     });
     server({ type: 'error', code: 'name_taken', message: 'taken' });
-    expect(screen.getByRole('alert')).toHaveTextContent('“bob” is already taken');
+    expect(screen.getByRole('alert')).toHaveTextContent('“\u2068bob\u2069” is already taken');
   });
 
   it('shows a sent message as Sending… until the server has it', async () => {

@@ -1,5 +1,6 @@
 import type { CSSProperties } from 'react';
 
+import { displayName } from './bidi';
 import { hueFor, initials } from './format';
 
 /**
@@ -12,7 +13,7 @@ export function Avatar({ id, name, size = 'md' }: { id: string; name: string; si
   const style = { '--avatar-hue': hueFor(id) } as CSSProperties;
   return (
     <span className={`avatar avatar-${size}`} style={style} aria-hidden="true">
-      {initials(name)}
+      {initials(displayName(name))}
     </span>
   );
 }

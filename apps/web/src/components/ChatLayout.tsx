@@ -114,7 +114,7 @@ export function ChatLayout({ room, status, rooms, members, memberCount, children
             {room && (
               <>
                 <HashIcon size={20} />
-                <span>{room}</span>
+                <bdi>{room}</bdi>
               </>
             )}
           </h1>

@@ -24,6 +24,14 @@ describe('MemberList', () => {
     expect(items.map((li) => li.textContent)).toEqual(['Aalice(you)', 'Bbob', 'CCarol']);
   });
 
+  it('draws names isolated and without bidi overrides', () => {
+    renderWithLocale(
+      <MemberList members={[alice, { id: 'u_x', name: '\u202Eecila\u202C' }]} selfId={alice.id} />,
+    );
+    const name = screen.getByText('ecila');
+    expect(name.tagName).toBe('BDI');
+  });
+
   it('filters a small room here, by the start of names as the server compares them', async () => {
     const onSearch = vi.fn();
     renderWithLocale(

@@ -6,6 +6,7 @@ import type { User } from '@tether/protocol';
 import { useI18n } from '../i18n';
 import { memberPrefix } from '../net/memberPager';
 import { Avatar } from './Avatar';
+import { displayName } from './bidi';
 
 /** How long typing must pause before a big room's search goes to the server. */
 export const MEMBER_SEARCH_DEBOUNCE_MS = 250;
@@ -130,7 +131,7 @@ export function MemberList({
               <Avatar id={m.id} name={m.name} size="sm" />
               <span className="presence-dot" aria-hidden="true" />
             </span>
-            <span className="member-name">{m.name}</span>
+            <bdi className="member-name">{displayName(m.name)}</bdi>
             {m.id === selfId && <span className="member-you">({t.you})</span>}
           </li>
         ))}

@@ -106,6 +106,21 @@ describe('MessageList', () => {
     expect(screen.getByText('javascript:alert(1) and data:text/html,hi and ftp://x.org')).toBeInTheDocument();
   });
 
+  it('shows a look-alike host as punycode and a link in isolation, read in the order it goes', () => {
+    renderList({ entries: [entry({ text: 'log in at https://аpple.com/\u202Efdp.exe now' })] });
+    const link = screen.getByRole('link');
+    expect(link).toHaveTextContent(/^https:\/\/xn--pple-43d\.com\/fdp\.exe$/);
+    expect(link).toHaveAttribute('href', 'https://xn--pple-43d.com/%E2%80%AEfdp.exe');
+    expect(link).toHaveAttribute('dir', 'ltr');
+    expect(link).toHaveAttribute('title', 'https://xn--pple-43d.com/%E2%80%AEfdp.exe');
+  });
+
+  it('draws an author name without bidi overrides, isolated from the text around it', () => {
+    renderList({ entries: [entry({ text: 'hi', from: { id: 'u_x', name: '\u202Eecila' } })] });
+    const author = screen.getByText('ecila', { selector: '.msg-author' });
+    expect(author.tagName).toBe('BDI');
+  });
+
   it('renders markup as text', () => {
     const html = '<script>alert("x")</script><img src=x onerror=alert(1)><b>bold</b>';
     renderList({ entries: [entry({ text: html })] });

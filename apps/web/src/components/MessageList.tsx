@@ -5,6 +5,7 @@ import { useI18n } from '../i18n';
 import type { Messages } from '../i18n';
 import type { MessageView } from '../state/selectors';
 import { Avatar } from './Avatar';
+import { displayName } from './bidi';
 import { formatDay, formatFull, formatTime, sameDay } from './format';
 import { AlertIcon, ArrowDownIcon, ClockIcon } from './icons';
 import { MessageText } from './MessageText';
@@ -275,13 +276,13 @@ const MessageRow = memo(function MessageRow({
         <div className="msg-body">
           {showHeader ? (
             <div className="msg-meta">
-              <span className="msg-author">{entry.from.name}</span>
+              <bdi className="msg-author">{displayName(entry.from.name)}</bdi>
               <time dateTime={new Date(entry.ts).toISOString()} title={formatFull(entry.ts, locale)}>
                 {time}
               </time>
             </div>
           ) : (
-            <span className="sr-only">{entry.from.name}</span>
+            <bdi className="sr-only">{displayName(entry.from.name)}</bdi>
           )}
           <div className="msg-text">
             <MessageText text={entry.text} />

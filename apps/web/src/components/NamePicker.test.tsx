@@ -34,7 +34,7 @@ describe('NamePicker', () => {
   it('explains name_taken, naming the refused name, and keeps it in the box', () => {
     renderWithLocale(<NamePicker onSubmit={vi.fn()} error="name_taken" initialName="alice" />);
     const alert = screen.getByRole('alert');
-    expect(alert).toHaveTextContent('“alice” is already taken by someone else');
+    expect(alert).toHaveTextContent('“\u2068alice\u2069” is already taken by someone else');
     const input = screen.getByRole('textbox', { name: 'Your name' });
     expect(input).toHaveValue('alice');
     expect(input).toHaveAttribute('aria-invalid', 'true');

@@ -3,6 +3,7 @@ import type { ReactNode, SubmitEvent } from 'react';
 
 import type { NameError } from '../state/types';
 import { useI18n } from '../i18n';
+import { isolatedName } from './bidi';
 import { LogoMark } from './icons';
 
 export interface NamePickerProps {
@@ -50,7 +51,7 @@ export function NamePicker({ onSubmit, error, initialName = '', pending = false,
   const showError = error !== null && !pending;
   const message =
     error === 'name_taken'
-      ? t.nameTaken(refused || name.trim())
+      ? t.nameTaken(isolatedName(refused || name.trim()))
       : error === 'invalid_name'
         ? t.nameInvalid
         : '';

@@ -90,7 +90,7 @@ export function RoomDirectory({
                 onClick={() => onJoin(r.name)}
               >
                 <HashIcon size={16} />
-                <span className="room-name">{r.name}</span>
+                <bdi className="room-name">{r.name}</bdi>
                 {r.members > 0 && (
                   <span className="room-count" aria-hidden="true">
                     {r.members.toLocaleString(locale)}

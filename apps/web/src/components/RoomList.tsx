@@ -86,7 +86,7 @@ export function RoomList({ rooms, current, onSelect, onJoin, onLeave, directory 
                   onClick={() => onSelect(room.name)}
                 >
                   <HashIcon size={16} />
-                  <span className="room-name">{room.name}</span>
+                  <bdi className="room-name">{room.name}</bdi>
                   {showUnread && (
                     <span className="badge" aria-hidden="true">
                       {room.unread > 99 ? '99+' : room.unread}

@@ -1,4 +1,5 @@
 import { useI18n } from '../i18n';
+import { isolatedName } from './bidi';
 
 /**
  * "X is typing…", on a line of its own height whether or not anyone types,
@@ -7,7 +8,8 @@ import { useI18n } from '../i18n';
  */
 export function TypingLine({ names }: { names: readonly string[] }) {
   const { t } = useI18n();
-  const [a, b] = names;
+  // Each name isolated: an Arabic name must not pull "is typing" into its direction.
+  const [a, b] = names.map(isolatedName);
   let text = '';
   if (a !== undefined && b !== undefined) {
     text = names.length === 2 ? t.typing2(a, b) : t.typingMany(a, b, names.length - 2);

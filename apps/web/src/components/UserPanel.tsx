@@ -2,6 +2,7 @@ import type { User } from '@tether/protocol';
 
 import { useI18n } from '../i18n';
 import { Avatar } from './Avatar';
+import { displayName, isolatedName } from './bidi';
 import { LogOutIcon } from './icons';
 
 /** Who is signed in, and the way out. */
@@ -10,9 +11,9 @@ export function UserPanel({ user, onSignOut }: { user: User; onSignOut: () => vo
   return (
     <div className="user-panel">
       <Avatar id={user.id} name={user.name} />
-      <span className="user-name" title={t.signedInAs(user.name)}>
+      <span className="user-name" title={t.signedInAs(isolatedName(user.name))}>
         <span className="sr-only">{t.signedInAs('')}</span>
-        {user.name}
+        <bdi>{displayName(user.name)}</bdi>
       </span>
       <button
         type="button"

@@ -46,7 +46,7 @@ describe('the UI in Simplified Chinese', () => {
     renderWithLocale(<NamePicker onSubmit={vi.fn()} error="name_taken" initialName="alice" />, 'zh-CN');
     expect(screen.getByRole('textbox', { name: '你的名字' })).toBeInTheDocument();
     expect(screen.getByRole('button', { name: '加入聊天' })).toBeInTheDocument();
-    expect(screen.getByRole('alert')).toHaveTextContent('“alice”已被其他人使用');
+    expect(screen.getByRole('alert')).toHaveTextContent('“\u2068alice\u2069”已被其他人使用');
   });
 
   it('labels the composer, rooms, members and messages', () => {
