@@ -2,11 +2,9 @@
  * The embedded store: one SQLite file in WAL mode with `synchronous = FULL`,
  * so a commit (and so an ack) survives a power loss.
  *
- * Appends are committed in groups: every `append` made while no commit is
- * running joins the next transaction, posted on the next `setImmediate` and
- * resolved only after it committed. An fsync per message would cap a busy
- * server at the disk's fsync rate; an fsync per group keeps the same
- * durability at a fraction of the cost.
+ * Appends are committed in groups (util/group-commit.ts): an fsync per
+ * message would cap a busy server at the disk's fsync rate; an fsync per
+ * group keeps the same durability at a fraction of the cost.
  *
  * Every write goes to one writer (writer.ts). For a file it runs in a
  * worker thread with its own connection: measured at 20,000 appends/s, commits
@@ -35,9 +33,10 @@ import type {
   SweepPlan,
   SweepResult,
 } from '../chat/ports.js';
+import { GroupCommit } from '../util/group-commit.js';
 import { InlineChannel, WorkerChannel, type WriteChannel } from './threads.js';
 import { migrate } from './schema.js';
-import { openDatabase, type Committed } from './writer.js';
+import { openDatabase } from './writer.js';
 
 interface MessageRow {
   room: string;
@@ -53,12 +52,6 @@ interface UserRow {
   id: string;
   name: string;
   expires_at: number;
-}
-
-interface Pending {
-  message: NewMessage;
-  resolve: (outcome: AppendOutcome) => void;
-  reject: (error: unknown) => void;
 }
 
 const toMessage = (row: MessageRow): Message => ({
@@ -77,37 +70,14 @@ function page(rowsNewestFirst: MessageRow[], limit: number): MessagePage {
   return { messages: rows.reverse().map(toMessage), hasMore };
 }
 
-function outcome(m: NewMessage, committed: Committed): AppendOutcome {
-  if (typeof committed === 'number') {
-    return {
-      kind: 'stored',
-      message: { room: m.room, seq: committed, ts: m.ts, id: m.id, from: m.from, text: m.text },
-    };
-  }
-  if (Array.isArray(committed)) {
-    const [seq, name] = committed;
-    const from = { id: m.from.id, name };
-    return { kind: 'stored', message: { room: m.room, seq, ts: m.ts, id: m.id, from, text: m.text } };
-  }
-  return { kind: 'duplicate', ack: committed };
-}
-
 export class SqliteStore implements ChatStore {
   /** This thread's connection: reads only, once the writer runs. */
   private readonly db: Database.Database;
   private readonly writer: WriteChannel;
-  private pending: Pending[] = [];
-  private flushScheduled = false;
-  /** The group commit on its way, if any: the next waits for it, so groups grow under load. */
-  private committing: Promise<void> | undefined;
-  private lastCommitFailed = false;
+  private readonly group: GroupCommit;
   private closed = false;
 
   private readonly stmt;
-  /** User id → new token expiry, written with the next group commit. */
-  private touches = new Map<string, number>();
-  /** Empty room → when someone last joined it, written with the next group commit. */
-  private roomTouches = new Map<string, number>();
 
   constructor(file: string) {
     const memory = file === ':memory:';
@@ -116,6 +86,8 @@ export class SqliteStore implements ChatStore {
     // The schema is brought up to date before the writer opens its connection.
     migrate(this.db);
     this.writer = memory ? new InlineChannel(this.db) : new WorkerChannel(file);
+    const writer = this.writer;
+    this.group = new GroupCommit((batch) => writer.write({ kind: 'commit', ...batch }));
 
     const db = this.db;
     this.stmt = {
@@ -159,16 +131,13 @@ export class SqliteStore implements ChatStore {
       // transaction (and an fsync) of its own: after a restart every client
       // resumes at once, and 2,000 fsyncs in a row would hold the writer for
       // seconds. Losing it in a crash only leaves the previous expiry.
-      this.touches.set(row.id, Math.max(expiresAt, this.touches.get(row.id) ?? 0));
-      this.scheduleFlush();
+      this.group.touchUser(row.id, expiresAt);
       return { id: row.id, name: row.name };
     });
   }
 
   touchUsers(userIds: readonly string[], expiresAt: number): void {
-    if (this.closed) return;
-    for (const id of userIds) this.touches.set(id, Math.max(expiresAt, this.touches.get(id) ?? 0));
-    this.scheduleFlush();
+    for (const id of userIds) this.group.touchUser(id, expiresAt);
   }
 
   renameUser(userId: string, name: string, nameKey: string, now: number): Promise<boolean> {
@@ -185,10 +154,7 @@ export class SqliteStore implements ChatStore {
     if (!existing) return this.writer.write({ kind: 'openRoom', room, now });
     // Only an empty room's last join matters (it is swept when idle); it goes
     // out with the next group commit rather than in a transaction of its own.
-    if (existing.seq === 0) {
-      this.roomTouches.set(room, now);
-      this.scheduleFlush();
-    }
+    if (existing.seq === 0) this.group.touchRoom(room, now);
     return Promise.resolve(existing);
   }
 
@@ -223,67 +189,7 @@ export class SqliteStore implements ChatStore {
   }
 
   append(message: NewMessage): Promise<AppendOutcome> {
-    if (this.closed) return Promise.reject(new Error('store is closed'));
-    return new Promise((resolve, reject) => {
-      this.pending.push({ message, resolve, reject });
-      this.scheduleFlush();
-    });
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.committing || this.closed) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      void this.flush();
-    });
-  }
-
-  /**
-   * Commits every append (and expiry touch) made since the last group in one
-   * transaction, then the next group if one gathered meanwhile.
-   */
-  private flush(): Promise<void> {
-    if (this.committing) return this.committing;
-    const batch = this.pending;
-    const touches = this.touches;
-    const roomTouches = this.roomTouches;
-    if (batch.length === 0 && touches.size === 0 && roomTouches.size === 0) return Promise.resolve();
-    this.pending = [];
-    this.touches = new Map();
-    this.roomTouches = new Map();
-    const commit = this.writer
-      .write({
-        kind: 'commit',
-        messages: batch.map((p) => p.message),
-        touches: [...touches],
-        roomTouches: [...roomTouches],
-      })
-      .then(
-        (outcomes) => {
-          this.lastCommitFailed = false;
-          batch.forEach((p, i) => {
-            const committed = outcomes[i];
-            if (committed === undefined) p.reject(new Error(`the commit did not answer for ${p.message.id}`));
-            else p.resolve(outcome(p.message, committed));
-          });
-        },
-        (error: unknown) => {
-          this.lastCommitFailed = true;
-          for (const p of batch) p.reject(error);
-        },
-      )
-      .finally(() => {
-        this.committing = undefined;
-        if (this.closed) return;
-        if (this.hasPending()) this.scheduleFlush();
-      });
-    this.committing = commit;
-    return commit;
-  }
-
-  private hasPending(): boolean {
-    return this.pending.length > 0 || this.touches.size > 0 || this.roomTouches.size > 0;
+    return this.group.append(message);
   }
 
   findAck(userId: string, id: string): Promise<AckRecord | null> {
@@ -305,9 +211,9 @@ export class SqliteStore implements ChatStore {
   async check(): Promise<void> {
     await this.run(() => this.stmt.ping.get());
     // After a failed commit, readiness means "can write again", not "can read".
-    if (this.lastCommitFailed) {
+    if (this.group.lastFailed) {
       await this.writer.write({ kind: 'probe', at: Date.now() });
-      this.lastCommitFailed = false;
+      this.group.lastFailed = false;
     }
   }
 
@@ -315,7 +221,7 @@ export class SqliteStore implements ChatStore {
     if (this.closed) return;
     this.closed = true;
     // What is pending is committed before the writer stops.
-    while (this.committing || this.hasPending()) await this.flush();
+    await this.group.close();
     // The writer's connection closes last, so its thread does the final checkpoint.
     this.db.close();
     await this.writer.close();

@@ -11,6 +11,7 @@ import type { User } from '@tether/protocol';
 
 import { randomId } from '../util/ids.js';
 import type { AckRecord, NewMessage, NewUser, RoomState, SweepPlan, SweepResult } from '../chat/ports.js';
+import type { Committed } from '../util/group-commit.js';
 
 /** Opens `file` with the settings both connections need. */
 export function openDatabase(file: string): Database.Database {
@@ -39,14 +40,6 @@ export type WriteRequest =
   | { kind: 'newEpoch'; room: string }
   | { kind: 'sweep'; plan: SweepPlan }
   | { kind: 'probe'; at: number };
-
-/**
- * Per message of a commit: its seq when stored (and the sender's name, when
- * it is not the one the caller gave: renamed meanwhile), the first ack when
- * it was a resend. The caller has the rest of the message: only this crosses
- * back.
- */
-export type Committed = number | [seq: number, name: string] | AckRecord;
 
 /** What each kind of write answers. */
 export interface WriteResults {

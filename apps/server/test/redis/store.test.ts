@@ -48,7 +48,7 @@ describe('RedisStore names', () => {
       tokenHash: 'h',
       expiresAt: 1e15,
     });
-    expect(await s.renameUser(user!.id, 'alicia', 'alicia', 2)).toBe(true);
+    expect(await s.renameUser(user!.id, 'alicia', 'alicia')).toBe(true);
     // The connection that sends still knows her as alice.
     const outcome = await s.append({
       room: 'general',
