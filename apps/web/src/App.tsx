@@ -26,6 +26,7 @@ import {
 import type { UseChatConnectionOptions } from './hooks';
 import { useI18n } from './i18n';
 import type { ChatClient } from './net/ChatClient';
+import { loadNameRules } from './net/text';
 import type { User } from '@tether/protocol';
 
 /** How often the room directory is refreshed while connected. */
@@ -56,16 +57,23 @@ function Connection() {
   return <ConnectionStatus status={status} rttMs={rttMs} onRetryNow={client.retryNow} />;
 }
 
+/** The protocol's name rules are a chunk of their own (net/text.ts): fetched when a name is about to be chosen. */
+function preloadNameRules(): void {
+  void loadNameRules();
+}
+
 function NameScreen() {
   const client = useChatClient();
-  const { pendingName, nameError, suggestedName } = useSession();
+  const { pendingName, nameError, nameErrorWaitMs, suggestedName } = useSession();
   const { status } = useConnection();
+  useEffect(preloadNameRules, []);
   return (
     <NamePicker
       onSubmit={(name) => {
         client.setName(name);
       }}
       error={nameError}
+      errorWaitMs={nameErrorWaitMs}
       initialName={suggestedName ?? pendingName ?? ''}
       pending={pendingName !== null && nameError === null}
       // Once a name is on its way, say what the connection is doing, so a
@@ -78,6 +86,7 @@ function NameScreen() {
 function ChatScreen({ user }: { user: User }) {
   const client = useChatClient();
   const { t } = useI18n();
+  const session = useSession();
   const { rooms, current } = useRooms();
   const room = useCurrentRoom();
   const members = useRoomMembers(current);
@@ -119,6 +128,12 @@ function ChatScreen({ user }: { user: User }) {
               clearDrafts();
               client.signOut();
             }}
+            onRename={client.setName}
+            onRenameStart={preloadNameRules}
+            pending={session.pendingName !== null}
+            error={session.nameError}
+            errorWaitMs={session.nameErrorWaitMs}
+            refusedName={session.suggestedName}
           />
         </>
       }

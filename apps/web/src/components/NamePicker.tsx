@@ -4,6 +4,7 @@ import type { ReactNode, SubmitEvent } from 'react';
 import type { NameError } from '../state/types';
 import { useI18n } from '../i18n';
 import { isolatedName } from './bidi';
+import { waitMinutes } from './format';
 import { LogoMark } from './icons';
 
 export interface NamePickerProps {
@@ -11,6 +12,8 @@ export interface NamePickerProps {
   onSubmit: (name: string) => void;
   /** Why the last name was refused, if it was. */
   error: NameError;
+  /** With `error` 'rate_limited': how long the server said to wait (ms). */
+  errorWaitMs?: number | null;
   /** The name that was asked for (shown again after a refusal). */
   initialName?: string;
   /** A `hello` with this name is in flight. */
@@ -21,7 +24,14 @@ export interface NamePickerProps {
 
 const MAX_NAME = 32;
 
-export function NamePicker({ onSubmit, error, initialName = '', pending = false, status }: NamePickerProps) {
+export function NamePicker({
+  onSubmit,
+  error,
+  errorWaitMs = null,
+  initialName = '',
+  pending = false,
+  status,
+}: NamePickerProps) {
   const { t } = useI18n();
   const [name, setName] = useState(initialName);
   // The name that the current error is about: editing it clears the error's
@@ -54,7 +64,9 @@ export function NamePicker({ onSubmit, error, initialName = '', pending = false,
       ? t.nameTaken(isolatedName(refused || name.trim()))
       : error === 'invalid_name'
         ? t.nameInvalid
-        : '';
+        : error === 'rate_limited'
+          ? t.nameRateLimited(waitMinutes(errorWaitMs))
+          : '';
 
   return (
     <main className="welcome">

@@ -89,3 +89,8 @@ export function formatDay(
     `${locale}|${sameYear ? 'this year' : 'other year'}`,
   ).format(ts);
 }
+
+/** A server's wait in whole minutes, at least 1, for "try again in about N minutes"; null stays null. */
+export function waitMinutes(ms: number | null): number | null {
+  return ms === null ? null : Math.max(1, Math.ceil(ms / 60_000));
+}

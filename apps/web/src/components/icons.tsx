@@ -80,6 +80,12 @@ export const LogOutIcon = () => (
   </Icon>
 );
 
+export const PencilIcon = () => (
+  <Icon size={18}>
+    <path d="M12 20h9M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4Z" />
+  </Icon>
+);
+
 export const PlusIcon = () => (
   <Icon size={18}>
     <path d="M12 5v14M5 12h14" />

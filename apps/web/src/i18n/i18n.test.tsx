@@ -42,6 +42,19 @@ describe('locale', () => {
 });
 
 describe('the UI in Simplified Chinese', () => {
+  it('says why a name cannot be had now, and a rename over budget', async () => {
+    renderWithLocale(
+      <NamePicker onSubmit={vi.fn()} error="rate_limited" errorWaitMs={90_000} initialName="alice" />,
+      'zh-CN',
+    );
+    expect(screen.getByRole('alert')).toHaveTextContent(
+      '你所在的网络刚刚有太多新用户加入。请约 2 分钟后再试。',
+    );
+    expect(zhCN.renameRateLimited(3)).toBe('改名太频繁了。约 3 分钟后可以再改。');
+    expect(zhCN.renameRateLimited(null)).toBe('改名太频繁了。请稍后再试。');
+    await Promise.resolve();
+  });
+
   it('labels the name form', () => {
     renderWithLocale(<NamePicker onSubmit={vi.fn()} error="name_taken" initialName="alice" />, 'zh-CN');
     expect(screen.getByRole('textbox', { name: '你的名字' })).toBeInTheDocument();

@@ -18,6 +18,17 @@ export interface Messages {
   nameSubmitting: string;
   nameTaken: (name: string) => string;
   nameInvalid: string;
+  /** A new user's hello beyond this network's budget; `minutes`: the server's wait, when it said. */
+  nameRateLimited: (minutes: number | null) => string;
+
+  // Changing one's name
+  changeName: string;
+  newName: string;
+  saveName: string;
+  savingName: string;
+  cancel: string;
+  /** A rename beyond the renames budget (20 an hour). */
+  renameRateLimited: (minutes: number | null) => string;
 
   // Connection
   connected: string;
@@ -110,6 +121,7 @@ export interface Messages {
 
 /** 5012 → "5,012". */
 const count = (n: number): string => n.toLocaleString('en');
+const minutes = (m: number): string => (m === 1 ? '1 minute' : `${m} minutes`);
 
 // A Map: the code comes from the server, and `{}["constructor"]` is not a reason.
 const errorReasonsEn: ReadonlyMap<string, string> = new Map([
@@ -132,7 +144,18 @@ export const en: Messages = {
   nameSubmitting: 'Joining…',
   nameTaken: (name) =>
     `“${name}” is already taken by someone else. Names are unique: please pick another one.`,
-  nameInvalid: 'That name cannot be used. Use 1–32 characters, without control characters.',
+  nameInvalid:
+    'That name cannot be used. Use 1–32 characters that can be seen: no control, invisible or direction-changing characters.',
+  nameRateLimited: (m) =>
+    `Too many new people joined from your network just now. ${m === null ? 'Try again later.' : `Try again in about ${minutes(m)}.`}`,
+
+  changeName: 'Change name',
+  newName: 'New name',
+  saveName: 'Save',
+  savingName: 'Saving…',
+  cancel: 'Cancel',
+  renameRateLimited: (m) =>
+    `Too many name changes. ${m === null ? 'Try again later.' : `You can change your name again in about ${minutes(m)}.`}`,
 
   connected: 'Connected',
   connecting: 'Connecting…',

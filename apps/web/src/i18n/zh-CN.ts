@@ -27,7 +27,16 @@ export const zhCN: Messages = {
   nameSubmit: '加入聊天',
   nameSubmitting: '正在加入…',
   nameTaken: (name) => `“${name}”已被其他人使用。名字不能重复，请换一个。`,
-  nameInvalid: '这个名字不能使用。请用 1–32 个字符，不含控制字符。',
+  nameInvalid: '这个名字不能使用。请用 1–32 个看得见的字符，不含控制字符、不可见字符或改变文字方向的字符。',
+  nameRateLimited: (m) =>
+    `你所在的网络刚刚有太多新用户加入。${m === null ? '请稍后再试。' : `请约 ${m} 分钟后再试。`}`,
+
+  changeName: '修改名字',
+  newName: '新名字',
+  saveName: '保存',
+  savingName: '正在保存…',
+  cancel: '取消',
+  renameRateLimited: (m) => `改名太频繁了。${m === null ? '请稍后再试。' : `约 ${m} 分钟后可以再改。`}`,
 
   connected: '已连接',
   connecting: '正在连接…',

@@ -14,7 +14,7 @@
  * ties them to the store and to the UI's calls.
  */
 import type { ClientMessage, ErrorMessage, Welcome } from '@tether/protocol';
-import { CLOSE_CODES, ERROR_CODES, LIMITS } from '@tether/protocol/constants';
+import { CLOSE_CODES, LIMITS } from '@tether/protocol/constants';
 
 import { ChatStorage, bindPersistence, restoreState } from '../state/persistence';
 import type { PersistenceBinding } from '../state/persistence';
@@ -29,7 +29,7 @@ import {
   roomRemoved,
   roomSelected,
 } from '../state/reducers';
-import { rosterReceived } from '../state/members';
+import { rosterReceived, seedsMemberPages } from '../state/members';
 import { renamedReceived } from '../state/renames';
 import type { StatePatch } from '../state/reducers';
 import { createChatStateStore, resetChatStateStore } from '../state/store';
@@ -47,6 +47,7 @@ import { HANDSHAKE_TIMEOUT_MS, RATE_LIMIT_RETRY_MS } from './options';
 import type { ChatClientOptions } from './options';
 import { OutboxPump } from './outboxPump';
 import { Reads } from './reads';
+import { routeError } from './refusals';
 import { Session } from './session';
 import { ReconnectingSocket } from './socket';
 import { checkText, isValidRoomName } from './text';
@@ -321,6 +322,7 @@ export class ChatClient {
         return this.#onWelcome(frame);
       case 'joined':
         this.#joins.joined(frame.room);
+        this.#reads.members.joined(frame.room, seedsMemberPages(frame));
         return this.#update((s) => joinedReceived(s, frame, selfId));
       case 'left':
         // Leaving is local and immediate; the answer confirms only that.
@@ -373,50 +375,36 @@ export class ChatClient {
     this.#socket.pingNow();
   }
 
+  /** An `error` frame: refusals.ts finds the request it refuses. */
   #onError(error: ErrorMessage): void {
-    if (error.id !== undefined) {
-      this.#outbox.refused(error.id, error.code);
-      return;
-    }
-    switch (error.code) {
-      case ERROR_CODES.NAME_TAKEN:
-      case ERROR_CODES.INVALID_NAME:
-        if (this.#session.nameRefused(error.code)) {
-          // A refused rename: stay who we were, on this same connection.
-          this.#sendHello();
-        } else {
-          // Nothing else to say hello with: the name picker asks for another.
-          // Until then there is nothing to reconnect with; the server closes
-          // the socket after HELLO_TIMEOUT_MS unless a new name comes first.
-          this.#socket.clearHandshakeTimer();
-        }
-        return;
-      case ERROR_CODES.INVALID_TOKEN:
-        // We are a new user now, waiting for the person to confirm a name.
-        this.#session.tokenRefused();
-        this.#socket.clearHandshakeTimer();
-        return;
-      case ERROR_CODES.UNSUPPORTED_VERSION:
-        // Close 1002 follows; say why meanwhile.
-        this.#socket.reportFailure(error.code, CLOSE_CODES.PROTOCOL_ERROR);
-        return;
-      default:
-        if (error.room !== undefined) this.#onRoomError(error.room, error.code);
-        else if (!this.#reads.refusedRoomless(error.code)) {
-          this.#log.warn(`tether: server error ${error.code}: ${error.message}`);
-        }
-    }
+    routeError(error, {
+      send: (id, refusal) => this.#outbox.refused(id, refusal.code, refusal.retryAfterMs),
+      hello: (refused) => this.#onHelloError(refused),
+      join: (room, refusal) => this.#joins.refused(room, refusal),
+      read: (room, refusal, read) => this.#reads.refused(room, refusal, read),
+      rooms: (refusal) => this.#reads.refusedRoomless(refusal),
+      joining: (room) => this.#joins.joining(room),
+      roomFailed: (room, code) => this.#update((s) => roomFailed(s, room, code)),
+      log: this.#log,
+    });
   }
 
-  /**
-   * An error about a room answers its join while that is on its way (joins
-   * come first on a connection), else its oldest read. `rate_limited` means
-   * "not now": a join is sent again after a pause, a read retried once.
-   */
-  #onRoomError(room: string, code: string): void {
-    if (this.#joins.refused(room, code)) return;
-    if (!this.#joins.joining(room) && this.#reads.refused(room, code)) return;
-    this.#update((s) => roomFailed(s, room, code));
+  #onHelloError(error: ErrorMessage): void {
+    switch (this.#session.helloRefused(error)) {
+      case 'again':
+        // A refused rename: stay who we were, on this same connection.
+        return this.#sendHello();
+      case 'wait':
+        // Nothing to say hello with until the person chooses a name; the
+        // server closes the socket after HELLO_TIMEOUT_MS unless one comes first.
+        return this.#socket.clearHandshakeTimer();
+      case 'fatal':
+        // Close 1002 follows; say why meanwhile.
+        return this.#socket.reportFailure(error.code, CLOSE_CODES.PROTOCOL_ERROR);
+      case 'ignored':
+        // bad_request, internal: the handshake timeout drops the socket and a new one says hello again.
+        this.#log.warn(`tether: hello refused, ${error.code}: ${error.message}`);
+    }
   }
 
   // -------------------------------------------------------------------- state

@@ -1,7 +1,9 @@
 /**
  * The rooms directory on the wire: `rooms` requests a page at a time, their
- * answers into the store (state/directory.ts). An answer does not say which
- * request it answers; the server answers a connection's requests in order
+ * answers into the store (state/directory.ts). An answer says which search
+ * and page it answers (it echoes `prefix` and `after`), so an answer to an
+ * earlier keystroke's search is known as such and dropped. An older server
+ * does not echo; it answers a connection's requests in order
  * (docs/protocol.md, "Order of requests and answers"), so the requests on
  * their way are kept in order and each answer, or refusal, takes the oldest.
  */
@@ -13,6 +15,7 @@ import type { RoomsQuery } from '../state/directory';
 import type { ChatStateStore } from '../state/store';
 import type { ChatState, StatePatch } from '../state/types';
 import type { Clock } from './env';
+import type { Refusal } from './retryAfter';
 import type { RetryOnce } from './retryOnce';
 
 /** Rooms in a page of the directory: a sidebar's worth. */
@@ -42,6 +45,8 @@ const RETRY_KEY = 'rooms';
 export class RoomDirectory {
   readonly #options: RoomDirectoryOptions;
   readonly #pending: RoomsQuery[] = [];
+  /** The server on this connection echoes `prefix`/`after`: an answer without them is a first page of all rooms. */
+  #echoes = false;
 
   constructor(options: RoomDirectoryOptions) {
     this.#options = options;
@@ -76,7 +81,7 @@ export class RoomDirectory {
   }
 
   received(page: RoomList): void {
-    const query = this.#pending.shift() ?? { prefix: this.#options.store.getState().directory.prefix };
+    const query = this.#answered(page);
     this.#options.retries.answered(RETRY_KEY);
     const now = this.#options.clock.now();
     this.#update((s) => directoryReceived(s, page, query, now, this.#loading));
@@ -88,15 +93,18 @@ export class RoomDirectory {
    * pause; anything else, or a second refusal, is shown. False when no
    * request was waiting (the error is someone else's).
    */
-  refused(code: string): boolean {
+  refused(refusal: Refusal): boolean {
     const query = this.#pending.shift();
     if (!query) return false;
+    const { code, retryAfterMs } = refusal;
     const again = () => {
       // A search typed meanwhile made this one moot.
       if (this.#options.store.getState().directory.prefix === query.prefix) this.#request(query);
       else this.#update((s) => directoryFailed(s, query, code, this.#loading));
     };
-    if (code === ERROR_CODES.RATE_LIMITED && this.#options.retries.schedule(RETRY_KEY, again)) return true;
+    if (code === ERROR_CODES.RATE_LIMITED && this.#options.retries.schedule(RETRY_KEY, again, retryAfterMs)) {
+      return true;
+    }
     this.#update((s) => directoryFailed(s, query, code, this.#loading));
     return true;
   }
@@ -104,7 +112,24 @@ export class RoomDirectory {
   /** The connection is gone, and every answer on its way with it (the store's part is `connectionLost`). */
   connectionLost(): void {
     this.#pending.length = 0;
+    // The next connection may reach another server (a rolling upgrade).
+    this.#echoes = false;
     this.#options.retries.cancel(RETRY_KEY);
+  }
+
+  /** The query `page` answers, and it is no longer on its way. */
+  #answered(page: RoomList): RoomsQuery {
+    if (page.prefix !== undefined || page.after !== undefined) this.#echoes = true;
+    if (!this.#echoes) {
+      return this.#pending.shift() ?? { prefix: this.#options.store.getState().directory.prefix };
+    }
+    const query: RoomsQuery = { prefix: page.prefix ?? '' };
+    if (page.after !== undefined) query.after = page.after;
+    const at = this.#pending.findIndex(
+      (asked) => asked.prefix === query.prefix && asked.after === query.after,
+    );
+    if (at !== -1) this.#pending.splice(at, 1);
+    return query;
   }
 
   get #loading(): boolean {

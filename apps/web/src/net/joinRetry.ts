@@ -6,9 +6,11 @@
  * answer, and the pause doubles while refusals go on (up to MAX_PAUSE_MS):
  * twenty rooms refused at once must not come back as twenty joins a second,
  * since every refusal counts toward the abuse limit (100 a minute close the
- * connection). A join answered resets the pause.
+ * connection). A join answered resets the pause. A server that says when
+ * its budget has room again (`retryAfterMs`) is taken at its word instead.
  */
 import type { TimerHandle, Timers } from './env';
+import { retryAfterDelay } from './retryAfter';
 
 /** The longest pause between two retried joins. */
 export const MAX_PAUSE_MS = 30_000;
@@ -35,6 +37,8 @@ export class JoinRetry {
   /** The retried join on its way, until its answer. */
   #inFlight: string | null = null;
   #pause: number;
+  /** The server's wait for the next retry, jitter included, when its refusal said one. */
+  #told: number | null = null;
   #timer: TimerHandle | undefined;
 
   constructor(options: JoinRetryOptions) {
@@ -42,13 +46,17 @@ export class JoinRetry {
     this.#pause = options.pauseMs;
   }
 
-  /** The join of `room` was refused with `rate_limited`. */
-  refused(room: string): void {
+  /** The join of `room` was refused with `rate_limited` (`retryAfterMs`: when the server said to ask again). */
+  refused(room: string, retryAfterMs?: number): void {
     const refusals = (this.#refusals.get(room) ?? 0) + 1;
     this.#refusals.set(room, refusals);
     if (refusals === SLOW_AFTER_REFUSALS) this.#options.onSlow(room);
-    // A retry refused again: the budget is still spent, wait longer.
-    if (refusals > 1) this.#pause = Math.min(MAX_PAUSE_MS, this.#pause * 2);
+    if (retryAfterMs !== undefined) {
+      this.#told = retryAfterDelay(retryAfterMs, () => this.#pause, this.#options.random);
+    } else if (refusals > 1) {
+      // A retry refused again: the budget is still spent, wait longer.
+      this.#pause = Math.min(MAX_PAUSE_MS, this.#pause * 2);
+    }
     if (this.#inFlight === room) this.#inFlight = null;
     if (!this.#queue.includes(room)) this.#queue.push(room);
     this.#schedule();
@@ -77,13 +85,15 @@ export class JoinRetry {
     this.#refusals.clear();
     this.#inFlight = null;
     this.#pause = this.#options.pauseMs;
+    this.#told = null;
     if (this.#timer !== undefined) this.#options.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   #schedule(): void {
     if (this.#timer !== undefined || this.#inFlight !== null || this.#queue.length === 0) return;
-    const delay = this.#pause + Math.floor(this.#options.random() * (this.#pause / 2));
+    const delay = this.#told ?? this.#pause + Math.floor(this.#options.random() * (this.#pause / 2));
+    this.#told = null;
     this.#timer = this.#options.timers.setTimeout(() => {
       this.#timer = undefined;
       const room = this.#queue.shift();

@@ -11,6 +11,7 @@ import type { ChatStateStore } from '../state/store';
 import type { ClientMessage } from '@tether/protocol';
 import type { Timers } from './env';
 import { JoinRetry } from './joinRetry';
+import type { Refusal } from './retryAfter';
 
 export interface JoinsOptions {
   store: ChatStateStore;
@@ -76,13 +77,16 @@ export class Joins {
   /**
    * An error about `room`: true when it answers the room's join, still on
    * its way (a join is the first request of a room on a connection) and
-   * refused for now, which is then sent again after a pause. Any other error
-   * is the caller's to handle.
+   * refused for now (`rate_limited`, `internal`), which is then sent again
+   * after a pause (the server's `retryAfterMs`, when it said one). Any other
+   * error is the caller's to handle.
    */
-  refused(room: string, code: string): boolean {
-    if (!this.joining(room) || code !== ERROR_CODES.RATE_LIMITED) return false;
+  refused(room: string, refusal: Refusal): boolean {
+    // `internal`: the server's storage failed; the protocol says to join again.
+    const notNow = refusal.code === ERROR_CODES.RATE_LIMITED || refusal.code === ERROR_CODES.INTERNAL;
+    if (!this.joining(room) || !notNow) return false;
     this.#sent.delete(room);
-    this.#retry.refused(room);
+    this.#retry.refused(room, refusal.retryAfterMs);
     return true;
   }
 

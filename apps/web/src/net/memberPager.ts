@@ -1,9 +1,15 @@
 /**
  * A big room's members on the wire: `members` requests a page at a time,
  * searched by name prefix, and their answers into the store
- * (state/members.ts). An answer names its room but not the search or page it
- * answers; the server answers in order, so each room's requests on their way
- * are kept in order and each answer takes the oldest.
+ * (state/members.ts). An answer names its room, and echoes the search and
+ * page it answers (`prefix`, `after`), so an answer to a search since
+ * replaced is known as such and dropped. An older server does not echo; it
+ * answers in order, so each room's requests on their way are kept in order
+ * and each answer takes the oldest.
+ *
+ * A big room's `joined` brings the first page of everyone and where the next
+ * one starts (`membersNext`): the panel shows it and "Show more" continues
+ * from there, without asking for that first page again.
  */
 import type { ClientMessage, MemberPage } from '@tether/protocol';
 import { ERROR_CODES, LIMITS } from '@tether/protocol/constants';
@@ -13,6 +19,7 @@ import type { MembersQuery } from '../state/members';
 import type { ChatStateStore } from '../state/store';
 import type { ChatState, StatePatch } from '../state/types';
 import type { PendingReads } from './pendingReads';
+import type { Refusal } from './retryAfter';
 import type { RetryOnce } from './retryOnce';
 
 /** Members in a page of the panel: as many as a big room's `joined` holds. */
@@ -43,6 +50,10 @@ export interface MemberPagerOptions {
 export class MemberPager {
   readonly #options: MemberPagerOptions;
   readonly #pending = new Map<string, MembersQuery[]>();
+  /** The server on this connection echoes `prefix`/`after` (see RoomDirectory). */
+  #echoes = false;
+  /** Rooms whose first page of everyone came with `joined` on this connection. */
+  readonly #fromJoin = new Set<string>();
 
   constructor(options: MemberPagerOptions) {
     this.#options = options;
@@ -51,6 +62,11 @@ export class MemberPager {
   /** The first page of the room's members whose name starts with `input`. */
   search(room: string, input: string): void {
     const prefix = memberPrefix(input);
+    // The first page of everyone came with the join: it is what this would ask.
+    if (prefix === '' && this.#fromJoin.has(room)) {
+      if (this.#options.store.getState().members.pagesByRoom.get(room)?.prefix === '') return;
+    }
+    this.#fromJoin.delete(room);
     // The same first page on its way already answers this.
     if (this.#pendingOf(room).some((query) => query.prefix === prefix && query.after === undefined)) return;
     this.#options.retries.cancel(key(room));
@@ -69,8 +85,14 @@ export class MemberPager {
     else if (pages.error !== null && pages.next === null) this.#request(room, { prefix: pages.prefix });
   }
 
+  /** A `joined` of the room: `seeded` when it brought the first page of everyone and a `membersNext`. */
+  joined(room: string, seeded: boolean): void {
+    if (seeded) this.#fromJoin.add(room);
+    else this.#fromJoin.delete(room);
+  }
+
   received(page: MemberPage): void {
-    const query = this.#pendingOf(page.room).shift() ?? { prefix: '' };
+    const query = this.#answered(page);
     this.#options.reads.answered(page.room, 'members');
     this.#options.retries.answered(key(page.room));
     this.#update((s) => memberPageReceived(s, page, query));
@@ -82,26 +104,44 @@ export class MemberPager {
    * else, or a second refusal, is shown, and "Show more" or a new search
    * tries again.
    */
-  refused(room: string, code: string): void {
+  refused(room: string, refusal: Refusal): void {
     const query = this.#pendingOf(room).shift();
     if (!query) return;
     const again = () => {
       const pages = this.#options.store.getState().members.pagesByRoom.get(room);
       if (pages?.prefix === query.prefix) this.#request(room, query);
     };
-    if (code === ERROR_CODES.RATE_LIMITED && this.#options.retries.schedule(key(room), again)) return;
+    const { code, retryAfterMs } = refusal;
+    if (code === ERROR_CODES.RATE_LIMITED && this.#options.retries.schedule(key(room), again, retryAfterMs)) {
+      return;
+    }
     this.#update((s) => memberPagesFailed(s, room, query, code));
   }
 
   /** The room was left. */
   forget(room: string): void {
     this.#pending.delete(room);
+    this.#fromJoin.delete(room);
     this.#options.retries.cancel(key(room));
   }
 
   /** The connection is gone, and every answer on its way with it. */
   connectionLost(): void {
     this.#pending.clear();
+    this.#fromJoin.clear();
+    this.#echoes = false;
+  }
+
+  /** The query `page` answers, and it is no longer on its way. */
+  #answered(page: MemberPage): MembersQuery {
+    const pending = this.#pendingOf(page.room);
+    if (page.prefix !== undefined || page.after !== undefined) this.#echoes = true;
+    if (!this.#echoes) return pending.shift() ?? { prefix: '' };
+    const query: MembersQuery = { prefix: page.prefix ?? '' };
+    if (page.after !== undefined) query.after = page.after;
+    const at = pending.findIndex((asked) => asked.prefix === query.prefix && asked.after === query.after);
+    if (at !== -1) pending.splice(at, 1);
+    return query;
   }
 
   #pendingOf(room: string): MembersQuery[] {

@@ -15,6 +15,7 @@ import type { ChatStateStore } from '../state/store';
 import type { OutboxItem } from '../state/types';
 import type { Clock, TimerHandle, Timers } from './env';
 import { FALLBACK_SEND_LIMITS } from './options';
+import { retryAfterDelay } from './retryAfter';
 import { TokenBucket } from './tokenBucket';
 
 /** Pause before resending after `internal`: the store is away, give it time. */
@@ -111,14 +112,16 @@ export class OutboxPump {
     this.#inflight.delete(id);
   }
 
-  /** The server answered a send with an error. */
-  refused(id: string, code: string): void {
+  /** The server answered a send with an error (`retryAfterMs`: with `rate_limited`, when to send again). */
+  refused(id: string, code: string, retryAfterMs?: number): void {
     this.#inflight.delete(id);
     const random = this.#options.random;
     if (code === ERROR_CODES.RATE_LIMITED) {
       // Not the message's fault: it stays 'sending' and goes out again after
-      // a pause, like every send behind it.
-      this.#bucket.pause(this.#options.rateLimitRetryMs + Math.floor(random() * 500));
+      // the pause the server asked for (an older server: our own guess), like
+      // every send behind it.
+      const guess = () => this.#options.rateLimitRetryMs + Math.floor(random() * 500);
+      this.#bucket.pause(retryAfterDelay(retryAfterMs, guess, random));
       this.pump();
       return;
     }

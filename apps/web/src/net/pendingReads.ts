@@ -25,12 +25,18 @@ export class PendingReads {
     if (reads.length === 0) this.#byRoom.delete(room);
   }
 
-  /** An error about `room` arrived: the read it answers (now done), or undefined when none waited. */
-  refused(room: string): RoomRead | undefined {
+  /**
+   * An error about `room` arrived: the read it answers (now done), or
+   * undefined when none waited. `read`: which kind it answers, when the error
+   * says (`error.request`); else the oldest of either kind.
+   */
+  refused(room: string, read?: RoomRead): RoomRead | undefined {
     const reads = this.#byRoom.get(room);
-    const read = reads?.shift();
-    if (reads?.length === 0) this.#byRoom.delete(room);
-    return read;
+    if (!reads) return undefined;
+    const at = read === undefined ? 0 : reads.indexOf(read);
+    const done = at === -1 ? undefined : reads.splice(at, 1)[0];
+    if (reads.length === 0) this.#byRoom.delete(room);
+    return done;
   }
 
   forget(room: string): void {

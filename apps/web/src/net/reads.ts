@@ -16,6 +16,8 @@ import { RoomDirectory } from './directory';
 import type { Clock, Timers } from './env';
 import { MemberPager } from './memberPager';
 import { PendingReads } from './pendingReads';
+import type { RoomRead } from './pendingReads';
+import type { Refusal } from './retryAfter';
 import { RetryOnce } from './retryOnce';
 
 export interface ReadsOptions {
@@ -82,31 +84,34 @@ export class Reads {
   }
 
   /**
-   * An error about `room` that answers one of its reads (the oldest one on
-   * its way). False when no read of the room was waiting: the error is about
-   * something else.
+   * An error about `room` that answers one of its reads: of kind `read` when
+   * the error names its request, else the oldest one on its way. False when
+   * no such read of the room was waiting: the error is about something else.
    */
-  refused(room: string, code: string): boolean {
-    const read = this.#pending.refused(room);
-    if (read === undefined) return false;
-    if (read === 'members') {
-      this.members.refused(room, code);
+  refused(room: string, refusal: Refusal, read?: RoomRead): boolean {
+    const answered = this.#pending.refused(room, read);
+    if (answered === undefined) return false;
+    if (answered === 'members') {
+      this.members.refused(room, refusal);
       return true;
     }
+    const { code, retryAfterMs } = refusal;
     const again = () => {
       if (!this.#options.canRead(room) || !this.#sendHistory(room)) {
         this.#update((s) => roomFailed(s, room, code));
       }
     };
     // While the pause lasts the room keeps saying it is loading older messages.
-    if (code === ERROR_CODES.RATE_LIMITED && this.#retries.schedule(historyKey(room), again)) return true;
+    if (code === ERROR_CODES.RATE_LIMITED && this.#retries.schedule(historyKey(room), again, retryAfterMs)) {
+      return true;
+    }
     this.#update((s) => roomFailed(s, room, code));
     return true;
   }
 
   /** An error that names no room and no message: the directory's, if a `rooms` request waited. */
-  refusedRoomless(code: string): boolean {
-    return this.directory.refused(code);
+  refusedRoomless(refusal: Refusal): boolean {
+    return this.directory.refused(refusal);
   }
 
   /** The room was left. */

@@ -6,8 +6,13 @@
  * a few a second, so a second refusal in a row means "not now".
  */
 import type { TimerHandle, Timers } from './env';
+import { retryAfterDelay } from './retryAfter';
 
-/** The pause is `ms` plus up to half of it again, so refused tabs do not all come back in step. */
+/**
+ * The pause is the server's `retryAfterMs` (see retryAfter.ts); from an older
+ * server that says nothing, `ms` plus up to half of it again, so refused tabs
+ * do not all come back in step.
+ */
 export class RetryOnce {
   readonly #timers: Timers;
   readonly #random: () => number;
@@ -22,17 +27,19 @@ export class RetryOnce {
   }
 
   /**
-   * Runs `again` after the pause, unless `key` was retried already since it
-   * was last answered: then false, and the caller gives up.
+   * Runs `again` after the pause (`retryAfterMs`: the server's word, when it
+   * gave one), unless `key` was retried already since it was last answered:
+   * then false, and the caller gives up.
    */
-  schedule(key: string, again: () => void): boolean {
+  schedule(key: string, again: () => void, retryAfterMs?: number): boolean {
     if (this.#retried.has(key)) {
       this.#retried.delete(key);
       return false;
     }
     this.cancel(key);
     this.#retried.add(key);
-    const delay = this.#ms + Math.floor(this.#random() * (this.#ms / 2));
+    const guess = () => this.#ms + Math.floor(this.#random() * (this.#ms / 2));
+    const delay = retryAfterDelay(retryAfterMs, guess, this.#random);
     this.#waiting.set(
       key,
       this.#timers.setTimeout(() => {

@@ -51,6 +51,7 @@ describe('ChatClient', () => {
         user: alice,
         pendingName: null,
         nameError: null,
+        nameErrorWaitMs: null,
         suggestedName: null,
       });
       expect(h.state.connection.status).toEqual({ kind: 'open', since: Date.now() });
@@ -124,6 +125,7 @@ describe('ChatClient', () => {
         user: alice,
         pendingName: null,
         nameError: 'name_taken',
+        nameErrorWaitMs: null,
         suggestedName: 'bob',
       });
     });
@@ -147,6 +149,7 @@ describe('ChatClient', () => {
         user: null,
         pendingName: null,
         nameError: null,
+        nameErrorWaitMs: null,
         suggestedName: 'alice',
       });
       expect(h.storage.getItem(STORAGE_KEYS.session)).not.toContain('t_alice');

@@ -4,16 +4,23 @@
  * slice and in storage. It sends nothing: ChatClient decides when a hello goes
  * out and what an answer means for the connection.
  */
-import type { Hello, User, Welcome } from '@tether/protocol';
-import { PROTOCOL_VERSION } from '@tether/protocol/constants';
+import type { ErrorMessage, Hello, User, Welcome } from '@tether/protocol';
+import { ERROR_CODES, PROTOCOL_VERSION } from '@tether/protocol/constants';
 
 import type { ChatStorage, PersistedSession } from '../state/persistence';
 import type { ChatStateStore } from '../state/store';
-import type { ChatState } from '../state/types';
+import type { ChatState, NameError } from '../state/types';
 import { normaliseName } from './text';
 
 /** What `choose` made of a name: refused here, the one we already are, or one to say hello with. */
 export type NameChoice = 'invalid' | 'current' | 'pending';
+
+/**
+ * What follows a refused hello: say hello again on the same connection (with
+ * the name we had), wait for the person to choose a name, give up (another
+ * protocol version), or nothing the session can act on.
+ */
+export type HelloOutcome = 'again' | 'wait' | 'fatal' | 'ignored';
 
 export class Session {
   readonly #store: ChatStateStore;
@@ -59,11 +66,16 @@ export class Session {
   choose(raw: string, welcomed: boolean): NameChoice {
     const name = normaliseName(raw);
     if (name === null) {
-      this.#patch({ nameError: 'invalid_name', suggestedName: raw, pendingName: null });
+      this.#patch({
+        nameError: 'invalid_name',
+        nameErrorWaitMs: null,
+        suggestedName: raw,
+        pendingName: null,
+      });
       return 'invalid';
     }
     if (welcomed && this.#store.getState().session.user?.name === name) return 'current';
-    this.#patch({ pendingName: name, nameError: null, suggestedName: null });
+    this.#patch({ pendingName: name, nameError: null, nameErrorWaitMs: null, suggestedName: null });
     return 'pending';
   }
 
@@ -77,7 +89,13 @@ export class Session {
       session:
         s.session.pendingName === null && s.session.user !== null
           ? { ...s.session, user: welcome.user }
-          : { user: welcome.user, pendingName: null, nameError: null, suggestedName: null },
+          : {
+              user: welcome.user,
+              pendingName: null,
+              nameError: null,
+              nameErrorWaitMs: null,
+              suggestedName: null,
+            },
     }));
   }
 
@@ -93,6 +111,26 @@ export class Session {
     this.#storage.saveSession({ token: this.#token, user, name: user.name });
   }
 
+  /** The server refused our hello with `error`. */
+  helloRefused(error: ErrorMessage): HelloOutcome {
+    switch (error.code) {
+      case ERROR_CODES.NAME_TAKEN:
+      case ERROR_CODES.INVALID_NAME:
+      case ERROR_CODES.RATE_LIMITED:
+        // rate_limited: a rename over the renames budget, or (a new user)
+        // over the new-users budget of this network address.
+        return this.nameRefused(error.code, error.retryAfterMs) ? 'again' : 'wait';
+      case ERROR_CODES.INVALID_TOKEN:
+        // We are a new user now, waiting for the person to confirm a name.
+        this.tokenRefused();
+        return 'wait';
+      case ERROR_CODES.UNSUPPORTED_VERSION:
+        return 'fatal';
+      default:
+        return 'ignored';
+    }
+  }
+
   /**
    * The server forgot our token (expired, or another server's data): start
    * over as a new user, with the name picker prefilled.
@@ -101,7 +139,13 @@ export class Session {
     const name = this.#store.getState().session.pendingName ?? this.#savedName;
     this.#token = null;
     this.#storage.saveSession({ token: null, user: null, name });
-    this.#patch({ user: null, pendingName: null, nameError: null, suggestedName: name });
+    this.#patch({
+      user: null,
+      pendingName: null,
+      nameError: null,
+      nameErrorWaitMs: null,
+      suggestedName: name,
+    });
   }
 
   /**
@@ -109,17 +153,31 @@ export class Session {
    * we were, and must say hello with that name again on the same connection.
    * False when there is no other name to say: the name picker asks for one.
    */
-  nameRefused(code: 'name_taken' | 'invalid_name'): boolean {
+  nameRefused(code: NonNullable<NameError>, retryAfterMs?: number): boolean {
     const { session } = this.#store.getState();
     const current = this.#token === null ? null : (session.user?.name ?? this.#savedName);
     const refused = session.pendingName ?? current;
+    const waitMs = code === 'rate_limited' ? (retryAfterMs ?? null) : null;
     if (current !== null && refused !== current) {
-      this.#patch({ pendingName: null, nameError: code, suggestedName: refused });
+      this.#patch({ pendingName: null, nameError: code, nameErrorWaitMs: waitMs, suggestedName: refused });
       return true;
+    }
+    if (code === 'rate_limited' && current !== null) {
+      // Our own name again is never over the renames budget; whatever this
+      // was, the name picker cannot help, and the connection's hello timeout
+      // ends it. The reconnect after it says hello as before.
+      this.#patch({ pendingName: null, nameError: code, nameErrorWaitMs: waitMs, suggestedName: null });
+      return false;
     }
     // A new user, or our saved name is now someone else's.
     this.#savedName = null;
-    this.#patch({ user: null, pendingName: null, nameError: code, suggestedName: refused });
+    this.#patch({
+      user: null,
+      pendingName: null,
+      nameError: code,
+      nameErrorWaitMs: waitMs,
+      suggestedName: refused,
+    });
     return false;
   }
 

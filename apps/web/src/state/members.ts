@@ -9,7 +9,7 @@ import type { Joined, MemberPage, Roster, User } from '@tether/protocol';
 import { mapValues, withEntry, withoutEntry } from './maps';
 import type { ChatState, MemberPages, MembersSlice, RoomRoster, StatePatch } from './types';
 
-/** What a `members` request asked: the answer does not say, so the client remembers. */
+/** What a `members` request asked (a server echoes it in the answer; an older one does not). */
 export interface MembersQuery {
   prefix: string;
   /** The cursor the request carried; absent for a first page. */
@@ -38,16 +38,33 @@ function small(members: MembersSlice, room: string, list: User[], count: number)
 /**
  * The members `joined` gives: every one in a small room, the first page in a
  * big one, which `memberCount` then exceeds. A server from before big rooms
- * sends no count: its list is complete.
+ * sends no count: its list is complete. With `membersNext`, that first page
+ * is the panel's first page of everyone ("Show more" continues from it),
+ * unless the panel shows a search: that stays.
  */
 export function membersJoined(members: MembersSlice, joined: Joined): MembersSlice {
   const count = joined.memberCount ?? joined.members.length;
   if (joined.members.length >= count) return small(members, joined.room, joined.members, count);
-  return {
+  const big: MembersSlice = {
     ...members,
     byRoom: withEntry(members.byRoom, joined.room, joined.members),
     rosterByRoom: withEntry(members.rosterByRoom, joined.room, { count, complete: false }),
   };
+  const pages = members.pagesByRoom.get(joined.room);
+  if (joined.membersNext === undefined || (pages !== undefined && pages.prefix !== '')) return big;
+  return withPages(big, joined.room, {
+    prefix: '',
+    members: joined.members,
+    hasMore: true,
+    next: joined.membersNext,
+    loading: false,
+    error: null,
+  });
+}
+
+/** Whether `joined` gave the first page of everyone and where the next starts (see `membersJoined`). */
+export function seedsMemberPages(joined: Joined): boolean {
+  return joined.membersNext !== undefined && joined.members.length < (joined.memberCount ?? 0);
 }
 
 /** Everything held about a room's members goes when the room is left. */

@@ -263,7 +263,13 @@ export function restoreState(storage: ChatStorage): { session: PersistedSession;
   return {
     session,
     state: {
-      session: { user: session.user, pendingName: null, nameError: null, suggestedName: session.name },
+      session: {
+        user: session.user,
+        pendingName: null,
+        nameError: null,
+        nameErrorWaitMs: null,
+        suggestedName: session.name,
+      },
       rooms: { order: saved.order, current: saved.current ?? saved.order[0] ?? null, byName },
       messages: { byRoom },
       outbox: outboxSlice(storage.loadOutbox()),

@@ -27,7 +27,12 @@ export interface ConnectionSlice {
   rttMs: number | null;
 }
 
-export type NameError = 'name_taken' | 'invalid_name' | null;
+/**
+ * Why the server (or the name rules here) refused a name. `rate_limited`: a
+ * rename beyond the renames budget (20 an hour), or a new user beyond the
+ * new-users budget of this network address.
+ */
+export type NameError = 'name_taken' | 'invalid_name' | 'rate_limited' | null;
 
 export interface SessionSlice {
   /** Set after `welcome`; restored from storage before that. */
@@ -35,6 +40,8 @@ export interface SessionSlice {
   /** The name the person asked for (kept while the hello is in flight). */
   pendingName: string | null;
   nameError: NameError;
+  /** With `nameError` 'rate_limited': how long the server said to wait (ms), when it said. */
+  nameErrorWaitMs: number | null;
   /**
    * The name to prefill the name picker with: the one that was refused
    * (`nameError`), or the saved one after the server forgot our token.
