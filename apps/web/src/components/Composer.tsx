@@ -14,7 +14,7 @@ export interface ComposerProps {
   /** Someone is typing here; called at most every `TYPING_EVERY_MS`. */
   onTyping?: () => void;
   autoFocus?: boolean;
-  /** @default Date.now */
+  /** For the pace of typing signals, a duration: monotonic. @default performance.now */
   now?: () => number;
 }
 
@@ -26,18 +26,19 @@ export const COUNTER_FROM = LIMITS.MAX_TEXT_CHARS - 500;
  */
 const TYPING_EVERY_MS = 1000;
 const MAX_HEIGHT_PX = 200;
+const monotonicNow = (): number => performance.now();
 
 /**
  * Enter sends, Shift+Enter adds a line. Stays editable whatever the
  * connection does: `onSend` queues while offline. Drafts are kept per room.
  * Remount it per room (`key={room}`) so each room's draft loads cleanly.
  */
-export function Composer({ room, onSend, onTyping, autoFocus = false, now = Date.now }: ComposerProps) {
+export function Composer({ room, onSend, onTyping, autoFocus = false, now = monotonicNow }: ComposerProps) {
   const { t } = useI18n();
   const [text, setText] = useState(() => loadDraft(room));
   const [problem, setProblem] = useState<'full' | 'not_in_room' | null>(null);
   const ref = useRef<HTMLTextAreaElement>(null);
-  const lastTyping = useRef(0);
+  const lastTyping = useRef(Number.NEGATIVE_INFINITY);
   const composing = useRef(false);
   const counterId = useId();
   const hintId = useId();
@@ -69,7 +70,7 @@ export function Composer({ room, onSend, onTyping, autoFocus = false, now = Date
     if (result.ok) {
       setText('');
       setProblem(null);
-      lastTyping.current = 0;
+      lastTyping.current = Number.NEGATIVE_INFINITY;
     } else if (result.reason === 'full' || result.reason === 'not_in_room') {
       setProblem(result.reason);
     }

@@ -7,7 +7,7 @@ export interface ConnectionStatusProps {
   status: Status;
   rttMs: number | null;
   onRetryNow: () => void;
-  /** @default Date.now */
+  /** The clock `status.retryAt` is on: monotonic. @default performance.now */
   now?: () => number;
 }
 
@@ -36,6 +36,8 @@ function Countdown({ until, now }: { until: number; now: () => number }) {
   );
 }
 
+const monotonicNow = (): number => performance.now();
+
 /** A first connection that takes longer than this grows into a banner. */
 const QUIET_CONNECT_MS = 1500;
 
@@ -63,7 +65,7 @@ function useSlow(active: boolean): boolean {
  * into a banner (the stylesheet moves it by `data-kind`) with a way to retry.
  * A single live region, so a screen reader hears each change once.
  */
-export function ConnectionStatus({ status, rttMs, onRetryNow, now = Date.now }: ConnectionStatusProps) {
+export function ConnectionStatus({ status, rttMs, onRetryNow, now = monotonicNow }: ConnectionStatusProps) {
   const { t } = useI18n();
   let label: string | null = null;
   let detail: string | null = null;

@@ -117,7 +117,7 @@ describe('hooks', () => {
     });
     const first = result.current.messages;
     act(() => {
-      socket.deliver({ type: 'pong', t: Date.now() });
+      socket.deliver({ type: 'pong', t: performance.now() });
     });
     expect(result.current.messages).toBe(first);
 

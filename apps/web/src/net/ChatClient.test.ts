@@ -44,7 +44,7 @@ describe('ChatClient', () => {
       h.startAs('alice');
       expect(h.state.connection.status).toEqual({ kind: 'connecting', attempt: 0 });
       const socket = h.welcome();
-      expect(h.state.connection.status).toEqual({ kind: 'open', since: Date.now() });
+      expect(h.state.connection.status).toEqual({ kind: 'open', since: performance.now() });
       const [ping] = socket.framesOf('ping');
       vi.advanceTimersByTime(42);
       socket.deliver({ type: 'pong', t: ping!.t });
@@ -53,7 +53,7 @@ describe('ChatClient', () => {
       expect(h.state.connection.status).toEqual({
         kind: 'reconnecting',
         attempt: 1,
-        retryAt: Date.now() + 250,
+        retryAt: performance.now() + 250,
       });
       h.environment.goOffline();
       expect(h.state.connection.status).toEqual({ kind: 'offline' });

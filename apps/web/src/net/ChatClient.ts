@@ -36,7 +36,15 @@ import { createChatStateStore, resetChatStateStore } from '../state/store';
 import type { ChatStateStore } from '../state/store';
 import { OUTBOX_LIMIT } from '../state/types';
 import type { ChatState } from '../state/types';
-import { browserEnvironment, browserStorage, readyUrl, systemClock, systemFetch, systemTimers } from './env';
+import {
+  browserEnvironment,
+  browserStorage,
+  monotonicClock,
+  readyUrl,
+  systemFetch,
+  systemTimers,
+  wallClock,
+} from './env';
 import type { BrowserEnvironment, Clock, Logger } from './env';
 import type { SessionFrame } from './frames';
 import { createMessageId } from './ids';
@@ -69,6 +77,7 @@ export type SetNameResult = { ok: true } | { ok: false; reason: 'invalid_name' }
 export class ChatClient {
   readonly store: ChatStateStore;
   readonly #clock: Clock;
+  readonly #wallClock: Clock;
   readonly #getRandomValues: RandomValues | undefined;
   readonly #env: BrowserEnvironment;
   readonly #log: Logger;
@@ -84,7 +93,8 @@ export class ChatClient {
   #unsubscribeEnvironment: (() => void) | null = null;
 
   constructor(options: ChatClientOptions) {
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock ?? monotonicClock;
+    this.#wallClock = options.wallClock ?? wallClock;
     const timers = options.timers ?? systemTimers;
     this.#getRandomValues = options.getRandomValues;
     this.#env = options.environment ?? browserEnvironment();
@@ -142,7 +152,8 @@ export class ChatClient {
     const canRead = (room: string) =>
       this.#welcomed && this.#joins.has(room) && store.getState().rooms.byName.get(room)?.joined === true;
     const welcomed = () => this.#welcomed;
-    this.#reads = new Reads({ store, clock: this.#clock, timers, random, retryMs, send, welcomed, canRead });
+    const wall = this.#wallClock;
+    this.#reads = new Reads({ store, wallClock: wall, timers, random, retryMs, send, welcomed, canRead });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -270,7 +281,7 @@ export class ChatClient {
     if (check !== 'ok') return { ok: false, reason: check };
     if (!this.store.getState().rooms.byName.get(room)) return { ok: false, reason: 'not_in_room' };
     const id = createMessageId(this.#getRandomValues);
-    const added = this.#outbox.add({ id, room, text, createdAt: this.#clock.now(), state: 'sending' });
+    const added = this.#outbox.add({ id, room, text, createdAt: this.#wallClock.now(), state: 'sending' });
     return added ? { ok: true, id } : { ok: false, reason: 'full' };
   };
 

@@ -34,7 +34,8 @@ export function roomPrefix(input: string): string {
 
 export interface RoomDirectoryOptions {
   store: ChatStateStore;
-  clock: Clock;
+  /** When a page was answered is kept as a moment (`updatedAt`), so the wall clock. */
+  wallClock: Clock;
   retries: RetryOnce;
   /** Sends on the current connection; false when there is none. */
   send(frame: ClientMessage): boolean;
@@ -83,7 +84,7 @@ export class RoomDirectory {
   received(page: RoomList): void {
     const query = this.#answered(page);
     this.#options.retries.answered(RETRY_KEY);
-    const now = this.#options.clock.now();
+    const now = this.#options.wallClock.now();
     this.#update((s) => directoryReceived(s, page, query, now, this.#loading));
   }
 

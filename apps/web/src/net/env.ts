@@ -5,8 +5,15 @@
  */
 import { WS_PATH } from '@tether/protocol/constants';
 
+/**
+ * A source of milliseconds. The client keeps two (docs/architecture.md, "The
+ * web client"): a monotonic one (`monotonicClock`, performance.now) for every
+ * duration and deadline (heartbeat, backoff, restart pace, pacing of sends,
+ * typing expiry, probes), which neither jumps nor goes back when someone sets
+ * the computer's time or it syncs it; and the wall clock (`wallClock`,
+ * Date.now) only for moments that are kept or shown as dates.
+ */
 export interface Clock {
-  /** Milliseconds since the Unix epoch. */
   now(): number;
 }
 
@@ -72,7 +79,11 @@ export interface BrowserEnvironment {
   subscribe(handlers: Partial<EnvironmentHandlers>): () => void;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+/** Milliseconds since the page started, never going back: for durations. Looked up at call time (fake timers). */
+export const monotonicClock: Clock = { now: () => performance.now() };
+
+/** Milliseconds since the Unix epoch: for timestamps kept or shown, never for durations. */
+export const wallClock: Clock = { now: () => Date.now() };
 
 export const systemTimers: Timers = {
   setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),

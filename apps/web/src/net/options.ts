@@ -51,8 +51,13 @@ export interface ChatClientOptions {
   WebSocket?: SocketConstructor;
   /** For GET /readyz while waiting to reconnect. @default globalThis.fetch, looked up at each probe */
   fetch?: Fetch;
-  /** @default Date.now */
+  /**
+   * The monotonic clock every duration is measured on (heartbeat, backoff,
+   * pacing, typing expiry). @default performance.now
+   */
   clock?: Clock;
+  /** The wall clock, for timestamps kept or shown (a queued message's time). @default Date.now */
+  wallClock?: Clock;
   /** @default globalThis.setTimeout / clearTimeout, looked up at call time */
   timers?: Timers;
   /** The backoff and retry jitter, in [0, 1). @default Math.random */
@@ -95,6 +100,7 @@ export interface ReconnectingSocketOptions {
   readyUrl: string;
   /** The fetch to ask it with, looked up at each probe; undefined: no probing. */
   fetch: () => Fetch | undefined;
+  /** Monotonic (performance.now): deadlines, backoff, lateness of timers. */
   clock: Clock;
   timers: Timers;
   /** The backoff jitter, in [0, 1). */

@@ -22,7 +22,8 @@ import { RetryOnce } from './retryOnce';
 
 export interface ReadsOptions {
   store: ChatStateStore;
-  clock: Clock;
+  /** For when the directory was last answered (a moment, not a duration). */
+  wallClock: Clock;
   timers: Timers;
   random: () => number;
   /** The pause before a refused read is tried again. */
@@ -45,8 +46,8 @@ export class Reads {
   constructor(options: ReadsOptions) {
     this.#options = options;
     this.#retries = new RetryOnce(options.timers, options.random, options.retryMs);
-    const { store, clock, send } = options;
-    this.directory = new RoomDirectory({ store, clock, retries: this.#retries, send });
+    const { store, wallClock, send } = options;
+    this.directory = new RoomDirectory({ store, wallClock, retries: this.#retries, send });
     this.members = new MemberPager({ store, retries: this.#retries, reads: this.#pending, send });
   }
 

@@ -26,7 +26,7 @@ function downUntil(h: SocketHarness, least: number): number {
   for (;;) {
     const status = h.state.connection.status;
     if (status.kind !== 'reconnecting') throw new Error(`expected reconnecting, got ${status.kind}`);
-    const wait = status.retryAt - Date.now();
+    const wait = status.retryAt - performance.now();
     if (wait >= least) return wait;
     vi.advanceTimersByTime(wait);
     h.socket.serverClose(1006);

@@ -22,7 +22,7 @@ function closeAndWait(h: SocketHarness, code = 1006, reason = ''): number {
   h.socket.serverClose(code, reason);
   const status = h.state.connection.status;
   if (status.kind !== 'reconnecting') throw new Error(`expected reconnecting, got ${status.kind}`);
-  return status.retryAt - Date.now();
+  return status.retryAt - performance.now();
 }
 
 /** Waits `delay` and checks an attempt started just then, not a millisecond before. */
@@ -60,13 +60,13 @@ describe('RetryPlan', () => {
       expect(h.state.connection.status).toEqual({
         kind: 'reconnecting',
         attempt: 1,
-        retryAt: Date.now() + 500,
+        retryAt: performance.now() + 500,
         restarting: true,
       });
       vi.advanceTimersByTime(500);
       expect(h.state.connection.status).toEqual({ kind: 'connecting', attempt: 1, restarting: true });
       h.welcome();
-      expect(h.state.connection.status).toEqual({ kind: 'open', since: Date.now() });
+      expect(h.state.connection.status).toEqual({ kind: 'open', since: performance.now() });
     });
 
     it('goes back to the backoff after RESTART_PACE_MAX_MS without a welcome', () => {

@@ -54,7 +54,7 @@ describe('ChatClient', () => {
         nameErrorWaitMs: null,
         suggestedName: null,
       });
-      expect(h.state.connection.status).toEqual({ kind: 'open', since: Date.now() });
+      expect(h.state.connection.status).toEqual({ kind: 'open', since: performance.now() });
     });
 
     it('joins general and selects it after the first welcome', () => {

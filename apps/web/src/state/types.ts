@@ -16,6 +16,7 @@ import type { RoomMessages } from './messages';
 export type ConnectionStatus =
   | { kind: 'idle' } // no name chosen yet: nothing to connect
   | { kind: 'connecting'; attempt: number; restarting?: true }
+  // `since`, `retryAt`: on the monotonic clock (performance.now), like every deadline.
   | { kind: 'open'; since: number }
   | { kind: 'reconnecting'; attempt: number; retryAt: number; restarting?: true }
   | { kind: 'offline' } // the browser says it is offline

@@ -32,8 +32,9 @@ export function setupClient(options: ClientSetupOptions = {}) {
     fetch: fetch.fetch,
     storage,
     environment,
-    // The wall clock can jump ahead of the timers, as after a sleep.
-    clock: { now: () => Date.now() + skew },
+    // The monotonic clock can run ahead of the timers, as in a throttled
+    // background tab whose timers fire late.
+    clock: { now: () => performance.now() + skew },
     random: options.random ?? (() => 0.5),
     log: silentLog,
     ...(options.outboxLimit === undefined ? {} : { outboxLimit: options.outboxLimit }),

@@ -174,7 +174,7 @@ export class MemoryStorage implements KeyValueStorage {
 export interface FakeRequest {
   url: string;
   init: { cache: RequestCache; signal: AbortSignal };
-  /** When it was made (the faked `Date.now`). */
+  /** When it was made (the faked `performance.now`). */
   at: number;
   resolve(status: number): void;
   reject(): void;
@@ -197,7 +197,7 @@ export class FakeFetch {
       const request = {
         url,
         init,
-        at: Date.now(),
+        at: performance.now(),
         resolve: (status: number) => resolve({ status }),
         reject: refuse,
       };
