@@ -8,9 +8,10 @@ import tseslint from 'typescript-eslint';
 import { boundaries } from './eslint.architecture.js';
 
 const typescriptFiles = ['**/*.{ts,tsx,mts,cts}'];
-// Build and tool configs sit outside every tsconfig; type-aware rules would
-// only fail to find a program for them, and they gain little from it.
-const configFiles = ['**/*.config.*'];
+// Build and tool configs, and the type declarations of the root scripts, sit
+// outside every tsconfig; type-aware rules would only fail to find a program
+// for them, and they gain little from it.
+const configFiles = ['**/*.config.*', 'scripts/*.d.mts'];
 
 export default defineConfig(
   globalIgnores([

@@ -32,20 +32,22 @@ export default defineConfig({
         },
       },
       {
-        // The same protocol suite against the Redis store, bus and membership
-        // (one redis-server for the run, a key prefix per test server), and
-        // the crash and shutdown tests: what survives a SIGKILL or a SIGTERM
-        // is the store's promise. The rest of test/ runs once, in `server`.
+        // The same protocol suite on PostgreSQL, with Redis carrying events
+        // and presence and two server processes per test chat (connections
+        // take turns between them): one cluster and one redis-server for the
+        // run, a schema and a key prefix per test chat. The crash and
+        // shutdown tests too: what survives a SIGKILL or a SIGTERM is the
+        // store's promise. The rest of test/ runs once, in `server`.
         extends: true,
         test: {
-          name: 'server-redis',
+          name: 'server-postgres',
           root: './apps/server',
           include: [
             'test/protocol/**/*.test.ts',
             'test/process/crash.test.ts',
             'test/process/shutdown.test.ts',
           ],
-          globalSetup: ['./test/helpers/redis-global-setup.ts'],
+          globalSetup: ['./test/helpers/postgres-global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

@@ -1,8 +1,10 @@
-// `pnpm cluster`: Tether as several processes on one machine, to try the
-// Redis scale-out: a redis-server, three server nodes on ports 3001–3003, and
-// a round-robin proxy (http-proxy) on 3000 in front of them, WebSockets
-// included, with no sticky sessions. Kill a node (its PID is printed) and
-// watch its clients carry on through the others.
+// `pnpm cluster`: Tether as several processes on one machine, as it runs in
+// production: PostgreSQL (data kept in data/cluster-postgres between runs)
+// holds the chat, a redis-server carries events and presence, three server
+// nodes on ports 3001–3003 share them, and a round-robin proxy (http-proxy)
+// on 3000 is in front of them, WebSockets included, with no sticky sessions.
+// Kill a node (its PID is printed) and watch its clients carry on through
+// the others.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -11,11 +13,14 @@ import { join } from 'node:path';
 import httpProxy from 'http-proxy';
 
 import { SERVER_ENTRY, buildIfStale, root } from './build-if-stale.mjs';
+import { startCluster } from './postgres-cluster.mjs';
 
 const PROXY_PORT = Number(process.env.PORT ?? 3000);
 const NODE_PORTS = [3001, 3002, 3003];
 const REDIS_PORT = Number(process.env.CLUSTER_REDIS_PORT ?? 6380);
 const REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}`;
+const POSTGRES_PORT = Number(process.env.CLUSTER_POSTGRES_PORT ?? 5433);
+let postgres;
 
 const children = new Set();
 let stopping = false;
@@ -24,8 +29,10 @@ function stopAll(code) {
   if (stopping) return;
   stopping = true;
   for (const child of children) child.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 3000).unref();
-  if (children.size === 0) process.exit(code);
+  // PostgreSQL last, once the nodes have committed what they hold.
+  const stopPostgres = () => (postgres ? postgres.stop({ mode: 'fast' }) : Promise.resolve());
+  setTimeout(() => void stopPostgres().finally(() => process.exit(code)), 3000).unref();
+  if (children.size === 0) void stopPostgres().finally(() => process.exit(code));
 }
 
 /** Starts a child whose output lines are prefixed with `label`. */
@@ -52,9 +59,25 @@ function run(label, command, args, env = {}) {
   child.on('exit', (code, signal) => {
     children.delete(child);
     if (!stopping) console.log(`cluster: ${label} exited (${signal ?? `code ${code}`}); the others carry on`);
-    if (stopping && children.size === 0) process.exit(0);
+    if (stopping && children.size === 0)
+      void (postgres?.stop({ mode: 'fast' }) ?? Promise.resolve()).finally(() => process.exit(0));
   });
   return child;
+}
+
+function hasPostgres() {
+  return new Promise((resolve) => {
+    startCluster({ baseDir: join(root, 'data', 'cluster-postgres'), port: POSTGRES_PORT }).then(
+      (cluster) => {
+        postgres = cluster;
+        resolve(true);
+      },
+      (error) => {
+        console.error(`cluster: could not start PostgreSQL: ${error.message.split('\n')[0]}`);
+        resolve(false);
+      },
+    );
+  });
 }
 
 function hasRedis() {
@@ -74,10 +97,18 @@ if (!(await hasRedis())) {
 
 await buildIfStale('cluster');
 
+if (!(await hasPostgres())) {
+  console.error(
+    'cluster: PostgreSQL is needed. Install it (Debian/Ubuntu: `sudo apt-get install postgresql`, macOS: `brew install postgresql`) and run `pnpm cluster` again.',
+  );
+  process.exit(1);
+}
+console.log(`cluster: PostgreSQL on port ${postgres.port} (data in data/cluster-postgres/data)`);
+
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
-// Every acked message survives a kill of redis too: fsync on every write.
+// Redis holds no chat data (PostgreSQL does): no persistence at all.
 const redisDir = join(root, 'data', 'cluster-redis');
 mkdirSync(redisDir, { recursive: true });
 run('redis', 'redis-server', [
@@ -88,9 +119,7 @@ run('redis', 'redis-server', [
   '--dir',
   redisDir,
   '--appendonly',
-  'yes',
-  '--appendfsync',
-  'always',
+  'no',
   '--save',
   '',
 ]);
@@ -100,6 +129,7 @@ for (const [i, port] of NODE_PORTS.entries()) {
   const child = run(`node${i + 1}:${port}`, process.execPath, [SERVER_ENTRY], {
     PORT: String(port),
     HOST: '127.0.0.1',
+    DATABASE_URL: postgres.url,
     REDIS_URL,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   });

@@ -40,6 +40,8 @@ describe('loadConfig', () => {
       PORT: '8080',
       HOST: '127.0.0.1',
       DATABASE_PATH: '/tmp/x.db',
+      DATABASE_URL: 'postgres://tether@db:5432/tether',
+      DATABASE_POOL_SIZE: '20',
       REDIS_URL: 'redis://127.0.0.1:6380',
       ALLOWED_ORIGINS: 'https://chat.example.com, http://localhost:5173',
       HEARTBEAT_INTERVAL_MS: '1000',
@@ -56,6 +58,8 @@ describe('loadConfig', () => {
       port: 8080,
       host: '127.0.0.1',
       databasePath: '/tmp/x.db',
+      databaseUrl: 'postgres://tether@db:5432/tether',
+      databasePoolSize: 20,
       redisUrl: 'redis://127.0.0.1:6380',
       allowedOrigins: ['https://chat.example.com', 'http://localhost:5173'],
       heartbeatIntervalMs: 1000,
@@ -119,16 +123,36 @@ describe('loadConfig', () => {
     ['TOKEN_TTL_DAYS', 'forever'],
     ['RATE_LIMIT_PER_SEC', 'fast'],
     ['RATE_LIMIT_BURST', '-2'],
-    ['HISTORY_MAX', '10'],
     ['REDIS_PREFIX', 'has space'],
     ['ALLOWED_ORIGINS', 'not-a-url'],
     ['ALLOWED_ORIGINS', 'https://ok.example,also bad'],
     ['RENAMES_PER_HOUR', '0'],
+    ['DATABASE_URL', 'mysql://db/tether'],
+    ['DATABASE_URL', 'not a url'],
+    ['DATABASE_POOL_SIZE', '1'],
     ['SERVE_SOURCE_MAPS', 'yes please'],
   ])('refuses %s=%s with a one-line ConfigError naming the variable', (name, value) => {
     const text = error({ [name]: value });
     expect(text).toContain(name);
     expect(text).not.toContain('\n');
+  });
+});
+
+describe('several processes', () => {
+  it('refuses REDIS_URL without DATABASE_URL: processes that share events must share a database', () => {
+    expect(error({ REDIS_URL: 'redis://127.0.0.1:6379' })).toBe(
+      'REDIS_URL carries events between server processes that share a PostgreSQL database: set DATABASE_URL too (one process on SQLite needs no Redis)',
+    );
+  });
+
+  it('takes DATABASE_URL with or without REDIS_URL', () => {
+    const url = 'postgres://tether:secret@db:5432/tether';
+    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(loadConfig({ DATABASE_URL: url, REDIS_URL: 'redis://r:6379' }).redisUrl).toBe('redis://r:6379');
+  });
+
+  it('never repeats the password of a DATABASE_URL it refuses', () => {
+    expect(error({ DATABASE_URL: 'mysql://tether:secret@db/tether' })).not.toContain('secret');
   });
 });
 

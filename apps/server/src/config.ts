@@ -23,11 +23,14 @@ export interface Config extends ChatSettings {
   port: number;
   host: string;
   databasePath: string;
+  /** PostgreSQL for several server processes; SQLite (`databasePath`) when unset. */
+  databaseUrl: string | undefined;
+  /** Connections each process keeps to PostgreSQL. */
+  databasePoolSize: number;
+  /** Redis carries events and presence between processes (never messages). */
   redisUrl: string | undefined;
   /** Prefix of every Redis key and channel, so several chats can share one Redis. */
   redisPrefix: string;
-  /** Messages kept per room in Redis (SQLite keeps all). */
-  historyMax: number;
   /** Extra browser origins allowed to open the WebSocket, normalised (`new URL(x).origin`). */
   allowedOrigins: readonly string[];
   maxConnections: number;
@@ -92,6 +95,28 @@ function origins(raw: string, name: string): string[] {
       }
       return url.origin;
     });
+}
+
+function postgresUrl(raw: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(
+      `${name} must be a URL like postgres://user:password@127.0.0.1:5432/tether, got ${JSON.stringify(redactedInput(raw))}`,
+    );
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      `${name} must be a postgres:// or postgresql:// URL, got ${JSON.stringify(redactedInput(raw))}`,
+    );
+  }
+  return raw;
+}
+
+/** A URL as an error may quote it: without a password. */
+function redactedInput(raw: string): string {
+  return raw.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
 }
 
 function redisUrl(raw: string, name: string): string {
@@ -189,11 +214,24 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     doc: 'SQLite file; its folder is created if missing',
     parse: text,
   },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    default: undefined,
+    shown: 'unset',
+    doc: 'PostgreSQL (`postgres://user:password@host:5432/tether`) instead of the SQLite file, for several server processes (see Several servers)',
+    parse: postgresUrl,
+  },
+  databasePoolSize: {
+    env: 'DATABASE_POOL_SIZE',
+    default: 10,
+    doc: 'connections each server process keeps to PostgreSQL',
+    parse: integer(2, 1000),
+  },
   redisUrl: {
     env: 'REDIS_URL',
     default: undefined,
     shown: 'unset',
-    doc: 'Redis for several server processes (see Scaling out with Redis)',
+    doc: 'Redis that carries events and presence between server processes; needs `DATABASE_URL` (see Several servers)',
     parse: redisUrl,
   },
   redisPrefix: {
@@ -201,12 +239,6 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     default: 'tether:',
     doc: 'prefix of every Redis key and channel, so several chats can share one Redis',
     parse: redisPrefix,
-  },
-  historyMax: {
-    env: 'HISTORY_MAX',
-    default: 10_000,
-    doc: 'messages kept per room in Redis (SQLite keeps every message)',
-    parse: integer(100, 10_000_000),
   },
   allowedOrigins: {
     env: 'ALLOWED_ORIGINS',
@@ -391,5 +423,19 @@ function read<K extends keyof Config>(env: Env, key: K): Config[K] {
 export function loadConfig(env: Env): Config {
   const config = {} as Record<keyof Config, unknown>;
   for (const key of Object.keys(SETTINGS) as (keyof Config)[]) config[key] = read(env, key);
-  return config as Config;
+  const loaded = config as Config;
+  // Several processes cannot share one SQLite file: Redis without PostgreSQL
+  // would split the chat into islands that each keep their own history.
+  if (loaded.redisUrl !== undefined && loaded.databaseUrl === undefined) {
+    throw new ConfigError(
+      'REDIS_URL carries events between server processes that share a PostgreSQL database: set DATABASE_URL too (one process on SQLite needs no Redis)',
+    );
+  }
+  return loaded;
 }
+
+/** Settings earlier versions read and this one does not, with what replaced them (logged at start). */
+export const RETIRED_SETTINGS: Readonly<Record<string, string>> = {
+  HISTORY_MAX:
+    'HISTORY_MAX is no longer read: history lives in PostgreSQL or SQLite, whole; HISTORY_RETENTION_DAYS limits it by age',
+};

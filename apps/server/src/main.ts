@@ -2,7 +2,7 @@
  * The process entry point: the only place that reads `process.env`, listens
  * for signals or exits.
  */
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, RETIRED_SETTINGS, loadConfig } from './config.js';
 import { startServer } from './server.js';
 
 /** docs/protocol.md: exit 0 within 10 s of SIGTERM; leave a margin. */
@@ -18,6 +18,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     throw error;
+  }
+
+  // A setting an earlier version read: say what replaced it rather than ignore it silently.
+  for (const [name, replacement] of Object.entries(RETIRED_SETTINGS)) {
+    if (process.env[name] !== undefined) process.stderr.write(`tether: ${replacement}\n`);
   }
 
   const server = await startServer(config);

@@ -35,7 +35,7 @@ export interface ServerOverrides {
   bus?: Bus;
   membership?: MembershipDirectory;
   /** How long to wait for Redis at start (default 10 s). */
-  redisConnectTimeoutMs?: number;
+  connectTimeoutMs?: number;
   /** Time allowed for a request's headers (default 10 s); tests shorten it. */
   headersTimeoutMs?: number;
 }
@@ -52,7 +52,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const backend = await openBackend(config, {
     clock,
     log,
-    redisConnectTimeoutMs: overrides.redisConnectTimeoutMs ?? 10_000,
+    connectTimeoutMs: overrides.connectTimeoutMs ?? 10_000,
     replace: { store: overrides.store, bus: overrides.bus, membership: overrides.membership },
   });
   const { store, bus, membership } = backend;
@@ -126,8 +126,9 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     gateway.stopAccepting();
     // Let the pending group commit finish so its acks go out before the 1001.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    chat.shutdown();
+    const forgotten = chat.shutdown();
     await gateway.closeAll(CLOSE_HANDSHAKE_MS);
+    await forgotten;
     await store.close();
     await bus.close();
     await membership.close();

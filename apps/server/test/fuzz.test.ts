@@ -566,10 +566,6 @@ class JitterMembership implements MembershipDirectory {
     await later(this.random);
     return this.inner.members(room);
   }
-  async member(room: string, userId: string): Promise<User | null> {
-    await later(this.random);
-    return (await this.inner.members(room)).find((user) => user.id === userId) ?? null;
-  }
   async counts(rooms: readonly string[]): Promise<Map<string, number>> {
     await later(this.random);
     return this.inner.counts(rooms);
@@ -714,7 +710,7 @@ async function run(
         world.violations.push(`${key} acked at ${at}, stored at ${stored.get(key)}`);
     }
   } finally {
-    chat.shutdown();
+    await chat.shutdown();
     await store.close();
   }
   for (const line of logged) world.violations.push(`logged: ${line.slice(0, 300)}`);
@@ -844,8 +840,7 @@ describe('ChatService under random traffic (fast-check)', () => {
         { numRuns: 300 },
       );
     } finally {
-      chat.shutdown();
-      void store.close();
+      void chat.shutdown().then(() => store.close());
     }
   });
 });

@@ -6,8 +6,7 @@
  *   written to the directory, in the order the changes happened per room,
  *   then announced on the bus.
  * - A presence event from another process makes this one look that user up
- *   (O(1) per event, where a full re-read would make a room of N joins cost
- *   O(N²)), and apply the answer.
+ *   and apply the answer; events that arrive together share one read.
  * - Members held by a process that died expire in the directory without an
  *   event; a regular re-read of every room notices them within the grace
  *   period.
@@ -28,6 +27,9 @@ export interface RoomLookup {
 
 const noop = (): void => undefined;
 
+/** How long presence events gather before one read of the room looks them up. */
+const LOOKUP_COALESCE_MS = 20;
+
 export class MembershipSync {
   /** Per room: membership writes, in the order the changes happened. */
   private readonly writes = new Map<string, Promise<void>>();
@@ -35,6 +37,8 @@ export class MembershipSync {
   private readonly resyncs = new Map<string, boolean>();
   /** Per room: member lookups after presence events, in order. */
   private readonly rechecks = new Map<string, Promise<void>>();
+  /** Per room: users of presence events waiting for the next lookup. */
+  private readonly waiting = new Map<string, Set<string>>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -114,20 +118,42 @@ export class MembershipSync {
       });
   }
 
-  /** Looks up one user; lookups for one room run one after another, so answers apply in event order. */
+  /**
+   * Looks up the users of presence events. Events that arrive within
+   * LOOKUP_COALESCE_MS (or while a lookup runs) share one read of the room:
+   * the directory answers a room at a time, so a read per event would make
+   * a room that N people join cost O(N²) across processes. Lookups of one
+   * room run one after another, so answers apply in event order.
+   */
   private recheck(name: string, userId: string): void {
+    const waiting = this.waiting.get(name);
+    if (waiting) {
+      waiting.add(userId);
+      return;
+    }
+    const users = new Set([userId]);
+    this.waiting.set(name, users);
     // After the previous lookup, or after the room's opening read of members.
     const previous =
       this.rechecks.get(name) ?? this.rooms.opening(name)?.then(noop, noop) ?? Promise.resolve();
     const next = previous
-      .then(() => this.directory.member(name, userId))
+      .then(() => new Promise<void>((resolve) => setTimeout(resolve, LOOKUP_COALESCE_MS)))
+      .then(() => {
+        // Events from here on go to the next lookup: this read may predate them.
+        this.waiting.delete(name);
+        return this.directory.members(name);
+      })
       .then(
-        (user) => {
+        (members) => {
           // The answer is the directory's state now: right for whichever Room holds the name.
-          this.rooms.get(name)?.applyMember(userId, user);
+          const room = this.rooms.get(name);
+          if (!room) return;
+          const found = new Map(members.map((user) => [user.id, user]));
+          for (const id of users) room.applyMember(id, found.get(id) ?? null);
         },
         (error: unknown) => {
-          this.log.warn({ err: error, room: name }, 'could not read a member');
+          this.waiting.delete(name);
+          this.log.warn({ err: error, room: name }, 'could not read members');
         },
       );
     this.rechecks.set(name, next);
@@ -136,7 +162,14 @@ export class MembershipSync {
     });
   }
 
-  stop(): void {
+  /** Stops re-reading; resolves when the membership writes under way are in (at most `withinMs`). */
+  async stop(withinMs: number): Promise<void> {
     clearInterval(this.timer);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.writes.values()),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, withinMs))),
+    ]);
+    clearTimeout(timer);
   }
 }

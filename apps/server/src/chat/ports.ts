@@ -255,8 +255,6 @@ export interface MembershipDirectory {
   set(room: string, user: User, present: boolean): Promise<void>;
   /** The room's members on every process, each user once. */
   members(room: string): Promise<User[]>;
-  /** One user as a member of the room (on any process), or null. */
-  member(room: string, userId: string): Promise<User | null>;
   /** Member counts of several rooms. */
   counts(rooms: readonly string[]): Promise<Map<string, number>>;
   close(): Promise<void>;

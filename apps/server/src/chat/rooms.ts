@@ -43,6 +43,9 @@ export interface RoomRegistryDeps {
   onRenamed: (user: User) => void;
 }
 
+/** How long a shutdown waits for membership writes under way. */
+const SHUTDOWN_WRITES_MS = 1000;
+
 const NO_MESSAGES: MessagePage = { messages: [], hasMore: false };
 
 export class RoomRegistry implements RoomLookup {
@@ -287,10 +290,14 @@ export class RoomRegistry implements RoomLookup {
     this.members.resyncAll();
   }
 
-  /** Stops timers and forgets rooms without announcing anyone (process exit). */
-  shutdown(): void {
-    this.members.stop();
+  /**
+   * Stops timers and forgets rooms without announcing anyone (process exit).
+   * A leave just made is in the membership directory before this resolves,
+   * so other processes (and the next start) do not count a member who left.
+   */
+  async shutdown(): Promise<void> {
     for (const room of this.rooms.values()) room.dispose();
     this.rooms.clear();
+    await this.members.stop(SHUTDOWN_WRITES_MS);
   }
 }

@@ -127,11 +127,11 @@ export class ChatService implements Chat {
   }
 
   /** Stops timers and forgets rooms without announcing anyone (process exit). */
-  shutdown(): void {
+  shutdown(): Promise<void> {
     this.housekeeping.stop();
     clearInterval(this.touchTimer);
     this.handlers.stop();
     for (const session of this.sessions) session.clearHelloTimer();
-    this.rooms.shutdown();
+    return this.rooms.shutdown();
   }
 }

@@ -22,10 +22,6 @@ export class LocalMembership implements MembershipDirectory {
     return Promise.resolve([...(this.rooms.get(room)?.values() ?? [])]);
   }
 
-  member(room: string, userId: string): Promise<User | null> {
-    return Promise.resolve(this.rooms.get(room)?.get(userId) ?? null);
-  }
-
   counts(rooms: readonly string[]): Promise<Map<string, number>> {
     return Promise.resolve(new Map(rooms.map((room) => [room, this.rooms.get(room)?.size ?? 0])));
   }

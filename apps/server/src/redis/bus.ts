@@ -3,9 +3,9 @@
  * travels in an envelope naming the process that sent it, which ignores its
  * own when they come back (it delivered them to its own connections already).
  *
- * Message events are not published here: the Redis store publishes each
- * message in its append script, in the same step (and round trip) that
- * stores it, so the publish order is the seq order.
+ * Pub/sub is best effort, and so is this: a message event lost or late is
+ * fetched from the store by the room that misses its seq (see Room), and a
+ * lost subscription makes every room catch up (`missed`).
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -51,7 +51,6 @@ export class RedisBus implements Bus {
   }
 
   publish(event: BusEvent): void {
-    if (event.kind === 'message') return;
     this.publisher.publish(this.channel, encodeEnvelope(this.nodeId, event)).catch((error: unknown) => {
       // Typing and presence hints are best effort: presence is re-read regularly.
       this.log.debug({ err: error }, 'could not publish a bus event');

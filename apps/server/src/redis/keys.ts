@@ -1,30 +1,15 @@
 /**
  * Every name Tether gives things in Redis, and the bus envelope, in one
- * place: the TypeScript code and the Lua scripts build keys from the same
- * segments, and the append script wraps a message in the same envelope the
- * bus decodes.
+ * place. Redis holds no chat data: only who is in which room on which
+ * process, and the channel events go through.
  *
  * Every key and the channel start with the configured prefix, so several
  * chats can share one Redis (and each test server has its own).
  */
 import type { BusEvent } from '../chat/ports.js';
 
-/** Key segments after the prefix; the Lua scripts interpolate these too. */
+/** Key segments after the prefix. */
 export const SEGMENTS = {
-  /** name key → user id holding it (expires with the holder's token). */
-  name: 'name:',
-  /** token hash → user id. */
-  token: 'token:',
-  /** user id → hash {name, key, token}. */
-  user: 'user:',
-  /** user id → hash {client id → "room seq ts"}: the idempotency keys. */
-  acks: 'acks:',
-  /** room → hash {epoch, seq}. */
-  room: 'room:',
-  /** room → sorted set of message JSON by seq. */
-  msgs: 'msgs:',
-  /** The set of every room name. */
-  rooms: 'rooms',
   /** room → sorted set of [process, user id, name] entries scored by expiry. */
   presence: 'presence:',
   /** The pub/sub channel of the bus. */
@@ -34,27 +19,6 @@ export const SEGMENTS = {
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
-  name(nameKey: string): string {
-    return `${this.prefix}${SEGMENTS.name}${nameKey}`;
-  }
-  token(tokenHash: string): string {
-    return `${this.prefix}${SEGMENTS.token}${tokenHash}`;
-  }
-  user(userId: string): string {
-    return `${this.prefix}${SEGMENTS.user}${userId}`;
-  }
-  acks(userId: string): string {
-    return `${this.prefix}${SEGMENTS.acks}${userId}`;
-  }
-  room(room: string): string {
-    return `${this.prefix}${SEGMENTS.room}${room}`;
-  }
-  messages(room: string): string {
-    return `${this.prefix}${SEGMENTS.msgs}${room}`;
-  }
-  rooms(): string {
-    return `${this.prefix}${SEGMENTS.rooms}`;
-  }
   presence(room: string): string {
     return `${this.prefix}${SEGMENTS.presence}${room}`;
   }
@@ -81,14 +45,4 @@ export function decodeEnvelope(payload: string): Envelope | null {
   } catch {
     return null;
   }
-}
-
-/**
- * The envelope of a message event as the text before and after the message's
- * JSON: the append script builds the message around its new seq and publishes
- * `head .. message .. tail`, which `decodeEnvelope` reads as
- * `{n, e: {kind: 'message', message}}`.
- */
-export function messageEnvelope(nodeId: string): { head: string; tail: string } {
-  return { head: `{"n":${JSON.stringify(nodeId)},"e":{"kind":"message","message":`, tail: '}}' };
 }

@@ -75,12 +75,6 @@ export class RedisMembership implements MembershipDirectory {
     return [...this.parse(rows).values()];
   }
 
-  // Entries are keyed by process, not user: this reads the room's set. A
-  // per-user index would make it O(1) if rooms of many thousands need it.
-  async member(room: string, userId: string): Promise<User | null> {
-    return (await this.members(room)).find((user) => user.id === userId) ?? null;
-  }
-
   async counts(rooms: readonly string[]): Promise<Map<string, number>> {
     const now = this.options.clock.now();
     const rows = await Promise.all(

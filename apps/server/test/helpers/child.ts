@@ -185,7 +185,8 @@ export interface ServerProcess {
 /**
  * Starts `src/main.ts` on a free port with `overrides` over loopback,
  * `LOG_LEVEL: 'info'` (the "listening" line) and the test's store (SQLite in
- * the temporary directory, or a Redis prefix of its own in `server-redis`).
+ * the temporary directory, or a PostgreSQL schema and Redis prefix of its
+ * own in `server-postgres`).
  */
 export async function launchServer(overrides: Env = {}): Promise<ServerProcess> {
   const dir = await makeTempDir();
@@ -194,7 +195,7 @@ export async function launchServer(overrides: Env = {}): Promise<ServerProcess> 
   const env: Env = {
     PORT: String(port),
     HOST: '127.0.0.1',
-    ...storeEnv(dir),
+    ...(await storeEnv(dir)),
     ...OPEN_BUDGETS,
     LOG_LEVEL: 'info',
     ...overrides,

@@ -38,3 +38,21 @@ describe('server process with a bad setting', () => {
     expect(lines[0]).toContain(name);
   });
 });
+
+describe('server process with a setting an earlier version read', () => {
+  it('says HISTORY_MAX is no longer read, and what limits history now, then serves', async () => {
+    const dir = await makeTempDir();
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const child = spawnServer({
+      ...VALID,
+      LOG_LEVEL: 'info',
+      DATABASE_PATH: join(dir, 'chat.db'),
+      HISTORY_MAX: '500',
+    });
+    onTestFinished(() => child.kill('SIGKILL'));
+    await child.listening();
+    expect(child.stderr.join('\n')).toContain(
+      'tether: HISTORY_MAX is no longer read: history lives in PostgreSQL or SQLite, whole; HISTORY_RETENTION_DAYS limits it by age',
+    );
+  });
+});

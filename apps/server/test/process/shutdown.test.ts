@@ -51,7 +51,7 @@ describe('graceful shutdown (process)', () => {
   it('on SIGTERM closes clients with 1001, refuses new work, exits 0 within 10 s, keeps acked messages', async () => {
     const dir = await makeTempDir();
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const store = storeEnv(dir);
+    const store = await storeEnv(dir);
     const child = spawnServer({
       PORT: '0',
       HOST: '127.0.0.1',

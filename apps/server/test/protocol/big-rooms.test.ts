@@ -9,7 +9,7 @@ import { ERROR_CODES, LIMITS, foldName, type ServerMessage, type User } from '@t
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TestClient } from '../helpers/client.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startOneProcess, type TestServer } from '../helpers/server.js';
 
 const BIG = 600;
 const name = (i: number) => `user-${String(i).padStart(3, '0')}`;
@@ -69,7 +69,7 @@ const drop = (client: TestClient) => {
 };
 
 beforeAll(async () => {
-  srv = await startTestServer({ PRESENCE_GRACE_MS: '0' });
+  srv = await startOneProcess({ PRESENCE_GRACE_MS: '0' });
   clients = [];
   await inBatches(
     Array.from({ length: BIG }, (_, i) => i),

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { TestClient } from '../helpers/client.js';
 import { manualClock } from '../helpers/clock.js';
-import { startTestServer } from '../helpers/server.js';
+import { startOneProcess } from '../helpers/server.js';
 
 /** Round trips of `client`'s pings, in ms, `count` of them one after another. */
 async function pingTimes(client: TestClient, count: number): Promise<number[]> {
@@ -27,7 +27,7 @@ const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(va
 describe('joins and leaves', () => {
   it('refuses joins beyond JOIN_LIMIT_BURST with rate_limited, the room and when to retry, and joins nothing', async () => {
     const clock = manualClock();
-    await using srv = await startTestServer({ JOIN_LIMIT_PER_SEC: '1', JOIN_LIMIT_BURST: '3' }, { clock });
+    await using srv = await startOneProcess({ JOIN_LIMIT_PER_SEC: '1', JOIN_LIMIT_BURST: '3' }, { clock });
     const alice = await srv.user('alice');
     await alice.join('a');
     await alice.join('b');
@@ -50,7 +50,7 @@ describe('joins and leaves', () => {
 
   it('keeps the budget per user, across connections', async () => {
     const clock = manualClock();
-    await using srv = await startTestServer({ JOIN_LIMIT_BURST: '2' }, { clock });
+    await using srv = await startOneProcess({ JOIN_LIMIT_BURST: '2' }, { clock });
     const tab1 = await srv.user('alice');
     const tab2 = await srv.user('alice', tab1.token);
     await tab1.join('a');
@@ -63,7 +63,7 @@ describe('joins and leaves', () => {
   });
 
   it('refuses a join/leave flood while a calm client keeps a ping p99 under 50 ms, and closes the flooder with 1008', async () => {
-    await using srv = await startTestServer({ JOIN_LIMIT_PER_SEC: '2', JOIN_LIMIT_BURST: '40' });
+    await using srv = await startOneProcess({ JOIN_LIMIT_PER_SEC: '2', JOIN_LIMIT_BURST: '40' });
     const calm = await srv.user('calm');
     await calm.join('general');
     const flooder = await srv.user('flooder');
@@ -89,7 +89,7 @@ describe('reads', () => {
     ['rooms', { type: 'rooms' }, undefined],
   ] as const)('refuses %s beyond READ_LIMIT_BURST with rate_limited', async (_, frame, room) => {
     const clock = manualClock();
-    await using srv = await startTestServer({ READ_LIMIT_PER_SEC: '1', READ_LIMIT_BURST: '3' }, { clock });
+    await using srv = await startOneProcess({ READ_LIMIT_PER_SEC: '1', READ_LIMIT_BURST: '3' }, { clock });
     const alice = await srv.user('alice');
     await alice.join('general');
     for (let i = 0; i < 3; i++) {
@@ -105,7 +105,7 @@ describe('reads', () => {
   });
 
   it('refuses a history flood (two clients, 500 pages each) while a calm client keeps a ping p99 under 50 ms', async () => {
-    await using srv = await startTestServer({
+    await using srv = await startOneProcess({
       RATE_LIMIT_PER_SEC: '100000',
       RATE_LIMIT_BURST: '100000',
       READ_LIMIT_BURST: '20',
@@ -133,7 +133,7 @@ describe('reads', () => {
 describe('new users per client address', () => {
   it('refuses a hello that would create a user beyond NEW_USERS_PER_HOUR, loopback included; a known user still gets in', async () => {
     const clock = manualClock();
-    await using srv = await startTestServer({ NEW_USERS_PER_HOUR: '3' }, { clock });
+    await using srv = await startOneProcess({ NEW_USERS_PER_HOUR: '3' }, { clock });
     const known = await srv.user('u0');
     await srv.user('u1');
     await srv.user('u2');
@@ -151,7 +151,7 @@ describe('new users per client address', () => {
   });
 
   it('keeps the budget per forwarded address behind a trusted proxy, and ignores X-Forwarded-For from anyone else', async () => {
-    await using srv = await startTestServer({ NEW_USERS_PER_HOUR: '1', TRUSTED_PROXIES: '127.0.0.1' });
+    await using srv = await startOneProcess({ NEW_USERS_PER_HOUR: '1', TRUSTED_PROXIES: '127.0.0.1' });
     const via = (address: string) =>
       TestClient.connect(srv.wsUrl, { headers: { 'X-Forwarded-For': `203.0.113.9, ${address}` } });
     const a = await via('198.51.100.1');
@@ -164,7 +164,7 @@ describe('new users per client address', () => {
   });
 
   it('does not believe X-Forwarded-For without TRUSTED_PROXIES', async () => {
-    await using srv = await startTestServer({ NEW_USERS_PER_HOUR: '1' });
+    await using srv = await startOneProcess({ NEW_USERS_PER_HOUR: '1' });
     const first = await TestClient.connect(srv.wsUrl, { headers: { 'X-Forwarded-For': '198.51.100.1' } });
     await first.hello('one');
     const second = await TestClient.connect(srv.wsUrl, { headers: { 'X-Forwarded-For': '198.51.100.2' } });
@@ -173,7 +173,7 @@ describe('new users per client address', () => {
   });
 
   it('refuses a flood of new users from one address while a calm client keeps a ping p99 under 50 ms', async () => {
-    await using srv = await startTestServer({ NEW_USERS_PER_HOUR: '60' });
+    await using srv = await startOneProcess({ NEW_USERS_PER_HOUR: '60' });
     const calm = await srv.user('calm');
     const script = await srv.connect();
     let welcomed = 0;
@@ -201,7 +201,7 @@ describe('new users per client address', () => {
 describe('new rooms', () => {
   it('refuses a join that would create a room beyond NEW_ROOMS_PER_HOUR; existing rooms can still be joined', async () => {
     const clock = manualClock();
-    await using srv = await startTestServer({ NEW_ROOMS_PER_HOUR: '2' }, { clock });
+    await using srv = await startOneProcess({ NEW_ROOMS_PER_HOUR: '2' }, { clock });
     const alice = await srv.user('alice');
     await alice.join('a');
     await alice.join('b');
@@ -214,7 +214,7 @@ describe('new rooms', () => {
   });
 
   it('keeps the room budget per address too: a second user from the same address does not get a new budget', async () => {
-    await using srv = await startTestServer({ NEW_ROOMS_PER_HOUR: '2' });
+    await using srv = await startOneProcess({ NEW_ROOMS_PER_HOUR: '2' });
     const alice = await srv.user('alice');
     await alice.join('a');
     await alice.join('b');
@@ -226,7 +226,7 @@ describe('new rooms', () => {
 
 describe('frames', () => {
   it('refuses frames beyond FRAME_LIMIT_BURST with rate_limited echoing id and room, then closes with 1008', async () => {
-    await using srv = await startTestServer({ FRAME_LIMIT_PER_SEC: '1', FRAME_LIMIT_BURST: '10' });
+    await using srv = await startOneProcess({ FRAME_LIMIT_PER_SEC: '1', FRAME_LIMIT_BURST: '10' });
     const alice = await srv.user('alice'); // the hello is frame 1
     for (let i = 0; i < 9; i++) alice.send({ type: 'ping', t: i });
     for (let i = 0; i < 9; i++) await alice.next('pong');

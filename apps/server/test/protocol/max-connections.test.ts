@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 import { isMessage, type TestClient } from '../helpers/client.js';
 import { sample, scrape } from '../helpers/metrics.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startOneProcess, type TestServer } from '../helpers/server.js';
 
 /** Connects until one is admitted (a freed slot may take a moment to be seen), bounded. */
 async function connectAdmitted(srv: TestServer, timeoutMs: number): Promise<TestClient> {
@@ -30,7 +30,7 @@ async function connectAdmitted(srv: TestServer, timeoutMs: number): Promise<Test
 
 describe('MAX_CONNECTIONS', () => {
   it('closes the connection beyond MAX_CONNECTIONS with 1013', async () => {
-    await using srv = await startTestServer({ MAX_CONNECTIONS: '2' });
+    await using srv = await startOneProcess({ MAX_CONNECTIONS: '2' });
     const a = await srv.user('a');
     // A connection holds its slot from the handshake on, before any hello.
     const b = await srv.connect();
@@ -42,7 +42,7 @@ describe('MAX_CONNECTIONS', () => {
   });
 
   it('admits a new connection once a slot is free again', async () => {
-    await using srv = await startTestServer({ MAX_CONNECTIONS: '2' });
+    await using srv = await startOneProcess({ MAX_CONNECTIONS: '2' });
     const a = await srv.user('a');
     await srv.user('b');
     const refused = await srv.connect();
@@ -54,7 +54,7 @@ describe('MAX_CONNECTIONS', () => {
 
   it('closes connection MAX_CONNECTIONS + 1 with 1013; the others keep chatting', async () => {
     const MAX = 20;
-    await using srv = await startTestServer({
+    await using srv = await startOneProcess({
       MAX_CONNECTIONS: String(MAX),
       RATE_LIMIT_BURST: '1000',
       RATE_LIMIT_PER_SEC: '1000',

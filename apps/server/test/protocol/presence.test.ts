@@ -2,7 +2,7 @@
 import { ERROR_CODES, type ServerMessage } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
-import { startTestServer } from '../helpers/server.js';
+import { startOneProcess, startTestServer } from '../helpers/server.js';
 
 describe('presence', () => {
   it('announces joined to the others in the room, not to the user itself', async () => {
@@ -229,8 +229,9 @@ describe('typing', () => {
     await carol.expectNoFrame('typing', 0);
   });
 
+  // The throttle is kept by each process (docs/protocol.md › typing).
   it('relays at most one typing per user per room per second and drops the rest silently', async () => {
-    await using srv = await startTestServer();
+    await using srv = await startOneProcess();
     const alice = await srv.user('alice');
     const alice2 = await srv.user('alice', alice.token);
     const bob = await srv.user('bob');

@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 
 import { isAck, isMessage } from '../helpers/client.js';
 import { manualClock } from '../helpers/clock.js';
-import { startTestServer } from '../helpers/server.js';
+import { startOneProcess } from '../helpers/server.js';
 
 describe('send rate limit', () => {
   it('answers the 21st send of a burst with rate_limited (id and room) and does not store it', async () => {
-    await using srv = await startTestServer();
+    await using srv = await startOneProcess();
     const alice = await srv.user('alice');
     const bob = await srv.user('bob');
     await alice.join('general');
@@ -32,7 +32,7 @@ describe('send rate limit', () => {
   });
 
   it('honours RATE_LIMIT_BURST', async () => {
-    await using srv = await startTestServer({ RATE_LIMIT_BURST: '5', RATE_LIMIT_PER_SEC: '1' });
+    await using srv = await startOneProcess({ RATE_LIMIT_BURST: '5', RATE_LIMIT_PER_SEC: '1' });
     const alice = await srv.user('alice');
     await alice.join('general');
     for (let i = 1; i <= 6; i++) alice.send({ type: 'send', room: 'general', id: `s${i}`, text: 'x' });
@@ -45,7 +45,7 @@ describe('send rate limit', () => {
   // machine (each `say` waits for one) refills it mid-test.
   it('honours RATE_LIMIT_PER_SEC: the budget refills at that rate', async () => {
     const clock = manualClock();
-    await using srv = await startTestServer({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '2' }, { clock });
+    await using srv = await startOneProcess({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '2' }, { clock });
     const alice = await srv.user('alice');
     await alice.join('general');
     await alice.say('general', 'first');
@@ -62,7 +62,7 @@ describe('send rate limit', () => {
   });
 
   it('sustains RATE_LIMIT_PER_SEC over time without refusing', async () => {
-    await using srv = await startTestServer({ RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_SEC: '20' });
+    await using srv = await startOneProcess({ RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_SEC: '20' });
     const alice = await srv.user('alice');
     await alice.join('general');
     // 10 sends at 10 a second, half the allowed rate.
@@ -74,7 +74,7 @@ describe('send rate limit', () => {
   });
 
   it('limits per user, across all of its connections', async () => {
-    await using srv = await startTestServer(
+    await using srv = await startOneProcess(
       { RATE_LIMIT_BURST: '3', RATE_LIMIT_PER_SEC: '1' },
       { clock: manualClock() },
     );
@@ -92,7 +92,7 @@ describe('send rate limit', () => {
   });
 
   it('does not count idempotent resends toward the limit', async () => {
-    await using srv = await startTestServer(
+    await using srv = await startOneProcess(
       { RATE_LIMIT_BURST: '3', RATE_LIMIT_PER_SEC: '1' },
       { clock: manualClock() },
     );
@@ -111,7 +111,7 @@ describe('send rate limit', () => {
   });
 
   it('answers a resend with its ack even while the budget is used up', async () => {
-    await using srv = await startTestServer(
+    await using srv = await startOneProcess(
       { RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_SEC: '1' },
       { clock: manualClock() },
     );
@@ -126,7 +126,7 @@ describe('send rate limit', () => {
 
   it('does not use up the id of a refused send', async () => {
     const clock = manualClock();
-    await using srv = await startTestServer({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '2' }, { clock });
+    await using srv = await startOneProcess({ RATE_LIMIT_BURST: '1', RATE_LIMIT_PER_SEC: '2' }, { clock });
     const alice = await srv.user('alice');
     await alice.join('general');
     await alice.say('general', 'first');

@@ -102,7 +102,8 @@ describe('renames', () => {
   });
 
   it('refuses renames beyond RENAMES_PER_HOUR with rate_limited, naming the request and when to retry', async () => {
-    await using srv = await startTestServer({ RENAMES_PER_HOUR: '2' });
+    // Budgets are kept per process.
+    await using srv = await startTestServer({ RENAMES_PER_HOUR: '2' }, {}, { nodes: 1 });
     const alice = await srv.user('alice');
     await (await srv.connect()).hello('alice2', alice.token);
     await (await srv.connect()).hello('alice3', alice.token);

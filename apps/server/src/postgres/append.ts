@@ -1,0 +1,150 @@
+/**
+ * One group commit of messages on PostgreSQL: one statement, one round trip,
+ * one transaction.
+ *
+ * For every message of the batch the statement finds an earlier message
+ * with the same (user, id) (a resend: answered with its first ack), numbers
+ * the others per room after the room's seq, which it raises in the same
+ * statement, and stores each under the name its sender holds at the commit.
+ *
+ * Several processes append to one room at once: raising `rooms.seq` locks
+ * the room's row until the commit, so the next batch of any process counts
+ * from the committed value, and each room's seqs have no gap and no repeat.
+ * Rows are locked in room-name order, so two batches cannot deadlock.
+ * Two processes storing the same (user, id) at the same moment (a resend
+ * racing its original) make one statement fail on the unique index; the
+ * batch is then run again and finds the first as an earlier message.
+ */
+import type pg from 'pg';
+
+import type { NewMessage } from '../chat/ports.js';
+import type { Committed } from '../util/group-commit.js';
+import { isUniqueViolation } from './connection.js';
+
+const APPEND = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::boolean[])
+    WITH ORDINALITY AS t(room, client_id, user_id, user_name, ts, text, text_json, ord)
+),
+earlier AS (
+  SELECT i.ord, m.room, m.seq, m.ts
+  FROM input i JOIN messages m ON m.user_id = i.user_id AND m.client_id = i.client_id
+),
+fresh AS (
+  SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e.ord = i.ord)
+),
+counts AS (
+  SELECT room, count(*) AS n FROM fresh GROUP BY room
+),
+raised AS (
+  INSERT INTO rooms AS r (name, epoch, seq)
+  SELECT room, 'e_' || substr(md5(random()::text || room), 1, 16), n FROM counts ORDER BY room
+  ON CONFLICT (name) DO UPDATE SET seq = r.seq + EXCLUDED.seq
+  RETURNING r.name, r.seq
+),
+senders AS (
+  SELECT id, name FROM users WHERE id IN (SELECT user_id FROM fresh)
+),
+numbered AS (
+  SELECT f.room, f.client_id, f.user_id, f.ts, f.text, f.text_json, f.ord,
+         x.seq - c.n + row_number() OVER (PARTITION BY f.room ORDER BY f.ord) AS seq,
+         coalesce(s.name, f.user_name) AS held_name
+  FROM fresh f
+  JOIN raised x ON x.name = f.room
+  JOIN counts c ON c.room = f.room
+  LEFT JOIN senders s ON s.id = f.user_id
+),
+stored AS (
+  INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text, text_json)
+  SELECT room, seq, ts, client_id, user_id, held_name, text, text_json FROM numbered
+)
+SELECT ord, seq, held_name AS name, NULL::text AS room, NULL::bigint AS ts FROM numbered
+UNION ALL
+SELECT ord, seq, NULL, room, ts FROM earlier`;
+
+interface Row {
+  ord: number;
+  seq: number;
+  /** The sender's name at the commit, for a message stored now. */
+  name: string | null;
+  /** For an earlier message: its room and time. */
+  room: string | null;
+  ts: number | null;
+}
+
+/**
+ * Stores the batch; one `Committed` per message, in order. A message whose
+ * (user, id) appears earlier in the same batch is answered as a resend of
+ * that one.
+ */
+export async function appendBatch(pool: pg.Pool, messages: readonly NewMessage[]): Promise<Committed[]> {
+  // The first of each (user, id) goes to the database; the others are resends within the batch.
+  const firstOf = new Map<string, number>();
+  const unique: NewMessage[] = [];
+  const slot = messages.map((m) => {
+    const key = `${m.from.id}\u0000${m.id}`;
+    let at = firstOf.get(key);
+    if (at === undefined) {
+      at = unique.length;
+      firstOf.set(key, at);
+      unique.push(m);
+    }
+    return at;
+  });
+  const committed = await runAppend(pool, unique);
+  return messages.map((m, i) => {
+    const at = slot[i] as number;
+    const outcome = committed[at] as Committed;
+    if (unique[at] === m) return outcome;
+    // A resend inside the batch: the ack of the first.
+    return typeof outcome === 'object' && !Array.isArray(outcome)
+      ? outcome
+      : {
+          room: (unique[at] as NewMessage).room,
+          id: m.id,
+          seq: seqOf(outcome),
+          ts: (unique[at] as NewMessage).ts,
+        };
+  });
+}
+
+/** PostgreSQL text cannot hold U+0000: such a text goes in as its JSON literal (see `text_json`). */
+export function storedText(text: string): string {
+  return text.includes('\u0000') ? JSON.stringify(text) : text;
+}
+
+function seqOf(committed: number | [number, string]): number {
+  return typeof committed === 'number' ? committed : committed[0];
+}
+
+async function runAppend(pool: pg.Pool, messages: readonly NewMessage[]): Promise<Committed[]> {
+  if (messages.length === 0) return [];
+  const values = [
+    messages.map((m) => m.room),
+    messages.map((m) => m.id),
+    messages.map((m) => m.from.id),
+    messages.map((m) => m.from.name),
+    messages.map((m) => m.ts),
+    messages.map((m) => storedText(m.text)),
+    messages.map((m) => m.text.includes('\u0000')),
+  ];
+  let rows: Row[];
+  try {
+    rows = (await pool.query<Row>({ name: 'tether_append', text: APPEND, values })).rows;
+  } catch (error) {
+    // A resend committed by another process a moment ago: run again, it is found now.
+    if (!isUniqueViolation(error, 'messages_by_sender_id')) throw error;
+    rows = (await pool.query<Row>({ name: 'tether_append', text: APPEND, values })).rows;
+  }
+  const out: Committed[] = new Array<Committed>(messages.length);
+  for (const row of rows) {
+    const i = row.ord - 1;
+    const m = messages[i] as NewMessage;
+    if (row.room !== null) {
+      out[i] = { room: row.room, id: m.id, seq: row.seq, ts: row.ts ?? 0 };
+    } else {
+      out[i] = row.name === null || row.name === m.from.name ? row.seq : [row.seq, row.name];
+    }
+  }
+  return out;
+}
