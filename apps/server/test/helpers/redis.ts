@@ -1,6 +1,7 @@
 /**
- * A real `redis-server` process on a free loopback port, for the Redis
- * store's tests. Nothing is mocked: the server is Debian's redis-server.
+ * A real `redis-server` process on a free loopback port, for the tests of
+ * several server processes (Redis carries their events and presence).
+ * Nothing is mocked: the server is Debian's redis-server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,62 +1,62 @@
 /**
- * A Redis restored from an older snapshot sends a room's seq back (172 → 124)
- * under the same epoch. Before, the next 48 acked messages reused seqs
- * 125–172 and reached no connected member (they had seen those seqs) and no
- * client resuming from 172. Now the server notices that the store handed out
- * a seq it had already delivered, gives the room a new epoch, and every
- * connection gets the room anew; a client resuming with the old epoch gets
- * the new history.
+ * A database restored from an older backup sends a room's seq back (172 →
+ * 124) under the same epoch. Without a check, the next 48 acked messages
+ * would reuse seqs 125–172 and reach no connected member (they had seen
+ * those seqs) and no client resuming from 172. The server notices that the
+ * store handed out a seq it had already delivered, gives the room a new
+ * epoch, and every connection gets the room anew; a client resuming with
+ * the old epoch gets the new history.
+ *
+ * The restore is a real one: `pg_dump` of the test's schema, more messages,
+ * then the schema dropped and the dump played back with `psql`.
  */
-import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { promisify } from 'node:util';
 
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { ServerMessage } from '@tether/protocol';
 
-import { waitFor } from '../helpers/metrics.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis.js';
+import { freshSchema, query, startCluster, type PostgresCluster } from '../helpers/postgres.js';
 import { startTestServer } from '../helpers/server.js';
 
-let redis: RedisServer;
+const run = promisify(execFile);
 
-beforeAll(async () => {
-  redis = await startRedisServer({ persistence: 'rdb' });
-});
-
-afterAll(async () => {
-  await redis.dispose();
-});
-
-/** SAVE now: the snapshot a restore brings back. */
-async function snapshot(): Promise<void> {
-  const client = new Redis(redis.url);
-  try {
-    await client.save();
-  } finally {
-    client.disconnect();
-  }
+/** Debian keeps PostgreSQL's tools off PATH: the newest version's bin folder. */
+function pgBin(tool: string): string {
+  const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
+  return `/usr/lib/postgresql/${versions[0] ?? ''}/bin/${tool}`;
 }
 
-describe('redis: restored from an older snapshot', () => {
+let cluster: PostgresCluster;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+});
+afterAll(async () => {
+  await cluster.stop();
+});
+
+describe('postgres: restored from an older backup', () => {
   it('gives the room a new epoch, and every member and resuming client the messages acked after the restore', async () => {
-    await using srv = await startTestServer({
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: 'rewind:',
-      RATE_LIMIT_PER_SEC: '100000',
-      RATE_LIMIT_BURST: '100000',
-    });
+    const url = await freshSchema(cluster.url);
+    const schema = new URL(url).searchParams.get('options')?.split('=')[1] ?? '';
+    await using srv = await startTestServer(
+      { DATABASE_URL: url, RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' },
+      {},
+      { nodes: 1 },
+    );
     const author = await srv.user('author');
     const member = await srv.user('member');
-    // Users made before the snapshot survive the restore.
+    // Users made before the backup survive the restore.
     const away = await srv.user('away');
     const before = await author.join('general');
     await member.join('general');
     await author.fill('general', 124);
-    await snapshot();
-    const older = join(redis.dir, 'older.rdb');
-    await copyFile(join(redis.dir, 'dump.rdb'), older);
+    const { stdout: backup } = await run(pgBin('pg_dump'), ['--dbname', cluster.url, '--schema', schema], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
     await author.fill('general', 48);
     member.clear();
     // A client that then goes away holds every seq up to 172.
@@ -64,15 +64,12 @@ describe('redis: restored from an older snapshot', () => {
     expect(awayJoined.seq).toBe(172);
     await away.close();
 
-    // Redis comes back from the older snapshot: the room's seq is 124 again.
-    await redis.stop('SIGKILL');
-    await copyFile(older, join(redis.dir, 'dump.rdb'));
-    await redis.start();
-    await waitFor(
-      async () => ((await fetch(`${srv.url}/readyz`)).status === 200 ? true : undefined),
-      10_000,
-      'ready',
-    );
+    // The backup comes back: the room's seq is 124 again.
+    await query(cluster.url, `DROP SCHEMA ${schema} CASCADE`);
+    const restore = run(pgBin('psql'), ['--dbname', cluster.url, '--quiet', '--set', 'ON_ERROR_STOP=1']);
+    restore.child.stdin?.end(backup);
+    await restore;
+    expect(await query(url, "SELECT seq FROM rooms WHERE name = 'general'")).toEqual([{ seq: 124 }]);
 
     // The next message gets seq 125, a seq the room already delivered.
     const ack = await author.say('general', 'after the restore');
