@@ -1,5 +1,6 @@
-// The production build: the server and its SQLite worker, each bundled into
-// one file (dist/main.js, dist/worker.js) with the protocol package's sources.
+// The production build: the server, its SQLite worker and the move to
+// PostgreSQL, each bundled into one file (dist/main.js, dist/worker.js,
+// dist/move-to-postgres.js) with the protocol package's sources.
 //
 // Why a bundle rather than tsc's tree of files: a restart is only as fast as
 // the new process starts, and loading ~300 modules through Node's resolver
@@ -14,7 +15,13 @@ import { build } from 'esbuild';
 
 await build({
   absWorkingDir: new URL('..', import.meta.url).pathname,
-  entryPoints: { main: 'src/main.ts', worker: 'src/sqlite/worker.ts' },
+  // move-to-postgres is the operator's one-off command (README, Moving from
+  // SQLite): bundled too, so production runs `node dist/move-to-postgres.js`.
+  entryPoints: {
+    main: 'src/main.ts',
+    worker: 'src/sqlite/worker.ts',
+    'move-to-postgres': 'src/tools/move-to-postgres.ts',
+  },
   outdir: 'dist',
   bundle: true,
   // The Redis adapters go in a chunk of their own, imported only with
