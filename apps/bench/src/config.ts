@@ -34,6 +34,18 @@ export interface IngestConfig {
   burstDrainMs: number;
 }
 
+/**
+ * Tether on PostgreSQL. Durable ingest runs with the ingest scenario's
+ * senders, rooms and burst, at these offered rates; the scale-out part runs
+ * `processes` Tether processes on one PostgreSQL and one Redis, with durable
+ * ingest and a fan-out room of `fanoutClients` spread over them.
+ */
+export interface PostgresConfig {
+  rates: number[];
+  processes: number;
+  fanoutClients: number;
+}
+
 export interface BenchConfig {
   quick: boolean;
   fanout: FanoutConfig;
@@ -46,8 +58,7 @@ export interface BenchConfig {
     trafficBeforeMs: number;
     timeoutMs: number;
   };
-  /** Round trips are counted over two windows of `windowMs` (idle, then sending at `sendRate`). */
-  redis: { clients: number; sendRate: number; windowMs: number };
+  postgres: PostgresConfig;
   /** Connections being opened at once while setting up (not in the storm). */
   setupConcurrency: number;
 }
@@ -77,11 +88,7 @@ export const FULL: BenchConfig = {
   },
   storm: { clients: 5000 },
   resume: { clients: 2000, rooms: 10, perRoomPerSec: 10, trafficBeforeMs: 2000, timeoutMs: 60_000 },
-  // Scaled down from 5,000: on Redis each join costs every node a read of the
-  // room's member set (RedisMembership.member has no per-user index), so
-  // filling a room is O(N²) and 5,000 would take minutes before the first
-  // measurement.
-  redis: { clients: 2000, sendRate: 100, windowMs: 7500 },
+  postgres: { rates: [5000], processes: 3, fanoutClients: 5000 },
   setupConcurrency: 200,
 };
 
@@ -110,7 +117,7 @@ export const QUICK: BenchConfig = {
   },
   storm: { clients: 1000 },
   resume: { clients: 200, rooms: 4, perRoomPerSec: 10, trafficBeforeMs: 500, timeoutMs: 20_000 },
-  redis: { clients: 300, sendRate: 40, windowMs: 3750 },
+  postgres: { rates: [1000], processes: 3, fanoutClients: 500 },
   setupConcurrency: 200,
 };
 

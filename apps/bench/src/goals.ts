@@ -17,10 +17,12 @@ import {
   generatorSaturated,
   ingestOf,
   largestFanout,
-  redisRoundTrips,
+  burstPhase,
+  postgresIngestOf,
   resumeOf,
   resumeProblem,
   stormOf,
+  sqliteIngest,
   stormProblem,
 } from './results.js';
 import type { RestartKind, ServerId } from './servers/types.js';
@@ -37,7 +39,7 @@ export type Figure = (run: Run, server: ServerId) => number | undefined;
 export type Comparison = '<' | '<=' | '>=' | '>';
 
 /** The scenarios goals are judged on (`--only` names). */
-export type GoalScenario = 'fanout' | 'ingest' | 'storm' | 'resume' | 'redis';
+export type GoalScenario = 'fanout' | 'ingest' | 'storm' | 'resume' | 'postgres';
 
 interface GoalRowBase {
   /** The scenario whose results the figure reads; the report lists a goal only if its scenario ran. */
@@ -162,6 +164,72 @@ function resumeGoal(kind: RestartKind): GoalRow {
   };
 }
 
+// Tether on PostgreSQL (issue 13), beside the SQLite figures of the same run.
+
+/** The offered rate of durable ingest on PostgreSQL (its first rate phase); 0 without one. */
+const postgresRate = (run: Run): number =>
+  postgresIngestOf(run.results, 'tether-postgres')?.phases.find((p) => p.offeredPerSec !== undefined)
+    ?.offeredPerSec ?? 0;
+const postgresAtRate = (run: Run, server: ServerId) =>
+  postgresIngestOf(run.results, server)?.phases.find((p) => p.offeredPerSec === postgresRate(run));
+
+/**
+ * Acked messages/s in the burst on PostgreSQL; `tether` reads Tether on
+ * SQLite (the ingest scenario's row, or the one the postgres scenario measured).
+ */
+const postgresBurst: Figure = (run, server) =>
+  burstPhase(server === 'tether' ? sqliteIngest(run.results)?.row : postgresIngestOf(run.results, server))
+    ?.result.ackedPerSec;
+
+/** What the Socket.IO peer made of the rate Tether's ack p99 is judged at. */
+const peerAtRateNote = (run: Run): string => {
+  const peer = postgresAtRate(run, 'socketio-postgres');
+  if (peer?.offeredPerSec === undefined) return '';
+  const kept = peer.result.ackedPerSec >= 0.95 * peer.offeredPerSec;
+  return (
+    `Socket.IO + PostgreSQL at ${int(peer.offeredPerSec)}/s: ${int(peer.result.ackedPerSec)} acked/s, ` +
+    `p99 ${ms(peer.result.ackMs.p99)} ms${kept ? '' : ' (not sustained)'}`
+  );
+};
+
+export const POSTGRES_GOALS: readonly GoalRow[] = [
+  {
+    text: 'durable ingest on PostgreSQL, acked messages/s (burst), Tether ÷ Socket.IO + PostgreSQL (one process each)',
+    scenario: 'postgres',
+    server: 'tether-postgres',
+    peer: 'socketio-postgres',
+    figure: postgresBurst,
+    compare: '>=',
+    bound: 5,
+  },
+  {
+    text: 'durable ingest acked messages/s (burst), Tether on PostgreSQL ÷ Tether on SQLite (one process each)',
+    scenario: 'postgres',
+    server: 'tether-postgres',
+    peer: 'tether',
+    figure: postgresBurst,
+    compare: '>=',
+    bound: 0.5,
+    note: (run) => {
+      const sqlite = sqliteIngest(run.results);
+      return sqlite?.from === 'postgres'
+        ? 'SQLite measured in the postgres scenario (the ingest scenario did not run)'
+        : '';
+    },
+  },
+  {
+    text: (run) => `ack p99 at ${int(postgresRate(run))} messages/s, Tether on PostgreSQL (one process)`,
+    scenario: 'postgres',
+    server: 'tether-postgres',
+    figure: (run, s) => postgresAtRate(run, s)?.result.ackMs.p99,
+    // The durable-ingest ack p99 bound of the SQLite goal.
+    compare: '<=',
+    bound: 25,
+    unit: 'ms',
+    note: peerAtRateNote,
+  },
+];
+
 /** The goals, in the order the report lists them. Fan-out goals judge the largest size of the run. */
 export const GOALS: readonly GoalRow[] = [
   {
@@ -280,17 +348,7 @@ export const GOALS: readonly GoalRow[] = [
   },
   resumeGoal('SIGTERM'),
   resumeGoal('SIGKILL'),
-  {
-    text: 'Redis round trips per send (Tether, 1 node)',
-    scenario: 'redis',
-    server: 'tether-redis-1',
-    figure: (run) => redisRoundTrips(run.results)?.perSend,
-    // One round trip; the count is net of an idle window, so allow for its noise.
-    compare: '<',
-    bound: 1.1,
-    target: '1',
-    show: (v) => v.toFixed(2),
-  },
+  ...POSTGRES_GOALS,
 ];
 
 const HOLDS: Record<Comparison, (a: number, b: number) => boolean> = {
@@ -356,7 +414,7 @@ export function goalsOfRun(results: Results, rows: readonly GoalRow[] = GOALS): 
     ingest: results.ingest.length > 0,
     storm: results.storm.length > 0,
     resume: results.resume.length > 0,
-    redis: results.redis.length > 0,
+    postgres: results.postgres !== undefined,
   };
   if (!Object.values(ran).some(Boolean)) return [...rows];
   return rows.filter((row) => row.scenario === undefined || ran[row.scenario]);

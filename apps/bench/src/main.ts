@@ -4,7 +4,7 @@
  * core 1, over loopback. Writes bench/results/<mode>.md and .json (full, quick, profile, profile-ingest).
  *
  *   --quick            small sizes, under 2 minutes (CI keeps the harness working)
- *   --only=a,b         scenarios: fanout, ingest, storm, resume, redis
+ *   --only=a,b         scenarios: fanout, ingest, storm, resume, postgres
  *   --profile          CPU profile of Tether during fan-out at saturation
  *   --profile=ingest   CPU profile of Tether (each thread) during durable ingest
  *
@@ -31,11 +31,12 @@ import { writeReport } from './report.js';
 import type { Results } from './results.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runIngest } from './scenarios/ingest.js';
+import { runPostgres } from './scenarios/postgres.js';
 import { runProfile, type ProfileTarget } from './scenarios/profile.js';
-import { runRedis } from './scenarios/redis.js';
 import { runResume } from './scenarios/resume.js';
 import { runStorm } from './scenarios/storm.js';
 import type { ScenarioContext } from './scenarios/context.js';
+import { POSTGRES_SETTINGS } from './servers/postgres.js';
 import { REDIS_SETTINGS } from './servers/redis.js';
 import { ensureTetherBuilt } from './servers/tether.js';
 
@@ -44,7 +45,7 @@ const SCENARIOS = {
   ingest: runIngest,
   storm: runStorm,
   resume: runResume,
-  redis: runRedis,
+  postgres: runPostgres,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
@@ -123,11 +124,12 @@ async function main(): Promise<void> {
     settings: {
       'tether source': tetherSource(),
       pinning: pinned
-        ? 'servers (and redis-server) on core 0, load generator on core 1 (taskset)'
+        ? 'servers (and PostgreSQL, redis-server) on core 0, load generator on core 1 (taskset)'
         : 'taskset not found: processes are not pinned',
-      'tether settings': `${envText(TETHER_ENV)} (fan-out and Redis: ${envText(fanoutOnly)}); every other setting at its default`,
+      'tether settings': `${envText(TETHER_ENV)} (fan-out, also on PostgreSQL: ${envText(fanoutOnly)}); every other setting at its default`,
       'tether logging': 'LOG_LEVEL=info (the default), to a file',
-      redis: REDIS_SETTINGS,
+      postgresql: POSTGRES_SETTINGS,
+      redis: `${REDIS_SETTINGS} (the bus and presence of several processes)`,
       'text size': '128 bytes',
       'work dir': workDir,
     },
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
     ingest: [],
     storm: [],
     resume: [],
-    redis: [],
+    postgres: undefined,
     profiles: [],
     durationSeconds: 0,
   };
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
   };
   let failed = false;
   try {
-    const largest = Math.max(...config.fanout.sizes, config.storm.clients, config.redis.clients);
+    const largest = Math.max(...config.fanout.sizes, config.storm.clients, config.postgres.fanoutClients);
     checkFileLimit(largest + 200, results.notes);
     ensureTetherBuilt();
     if (cli.profile) {

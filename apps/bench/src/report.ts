@@ -5,26 +5,20 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { int, kib, mib, ms, pct } from './format.js';
+import { cpu, int, kib, mib, ms, p5099 } from './format.js';
 import { evaluateGoals, goalsOfRun, renderGoals } from './goals.js';
-import type { Percentiles } from './metrics/samples.js';
-import type { CpuPair, FanoutPhase, FanoutRow, IngestRow, ResumeRow, Results, StormRow } from './results.js';
+import { ingestTable, postgresSection } from './report-postgres.js';
+import type { FanoutPhase, FanoutRow, IngestRow, ResumeRow, Results, StormRow } from './results.js';
 import {
   SATURATED_PERCENT,
   fanoutAt,
   generatorSaturated,
   largestFanout,
-  redisRoundTrips,
   resumeProblem,
   stormProblem,
 } from './results.js';
 import type { ServerId } from './servers/types.js';
 
-/** A generator's CPU, marked ⚠ where it saturated its core. */
-const generatorCpu = (percent: number): string =>
-  `${pct(percent)}${percent >= SATURATED_PERCENT ? ' ⚠' : ''}`;
-const cpu = (c: CpuPair): string => `${pct(c.server)} / ${generatorCpu(c.generator)}`;
-const p5099 = (p: Percentiles): string => (p.count === 0 ? 'n/a' : `${ms(p.p50)} / ${ms(p.p99)}`);
 /** A fan-out phase by its offered load, or 'saturation'. */
 const phaseName = (p: FanoutPhase): string => (p.offered === undefined ? 'saturation' : int(p.offered));
 
@@ -167,8 +161,8 @@ export function renderMarkdown(results: Results): string {
     '',
   );
 
-  const judged = [results.fanout, results.ingest, results.storm, results.resume, results.redis];
-  if (judged.some((rows) => rows.length > 0)) {
+  const judged = [results.fanout, results.ingest, results.storm, results.resume];
+  if (judged.some((rows) => rows.length > 0) || results.postgres !== undefined) {
     lines.push('## Goals', '');
     // The goals of the scenarios this run measured (all of them in the JSON).
     lines.push(...renderGoals(evaluateGoals(results, goalsOfRun(results))), '');
@@ -226,20 +220,7 @@ export function renderMarkdown(results: Results): string {
       `${first.senders} senders in ${first.rooms} rooms; each message also goes to the sender's room.`,
       '',
     );
-    lines.push(
-      '| server | phase | acked/s | ack p50 / p99 ms | sent | acked | refused | skipped (cap) | unacked | server / generator CPU |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    );
-    for (const r of results.ingest) {
-      for (const p of r.phases) {
-        const refusals = Object.entries(p.result.refusals)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ');
-        lines.push(
-          `| ${r.label} | ${p.name} | ${int(p.result.ackedPerSec)} | ${p5099(p.result.ackMs)} | ${int(p.result.sent)} | ${int(p.result.acked)} | ${int(p.result.refused)}${refusals ? ` (${refusals})` : ''} | ${int(p.result.skipped)} | ${int(p.result.unacked)} | ${cpu(p.cpu)} |`,
-        );
-      }
-    }
+    lines.push(...ingestTable(results.ingest));
     lines.push('');
   }
 
@@ -268,40 +249,7 @@ export function renderMarkdown(results: Results): string {
     lines.push(...resumeTable(results.resume), '');
   }
 
-  if (results.redis.length > 0) {
-    lines.push('## Tether on Redis: 1 node against 2 nodes', '');
-    lines.push(
-      `redis-server started by the harness on a free loopback port with ${results.settings.redis ?? ''}; every process on core 0, so two nodes share one core here.`,
-      '',
-    );
-    lines.push(
-      '| nodes | clients | deliveries/s at saturation | CPU per node | redis CPU | generator CPU |',
-      '| --- | --- | --- | --- | --- | --- |',
-    );
-    for (const r of results.redis) {
-      lines.push(
-        `| ${r.nodes} | ${int(r.clients)} | ${int(r.saturation.result.deliveriesPerSec)} | ${r.nodeCpu.map(pct).join(' + ')} | ${pct(r.redisCpu)} | ${generatorCpu(r.saturation.cpu.generator)} |`,
-      );
-    }
-    const trips = redisRoundTrips(results);
-    if (trips) {
-      lines.push(
-        '',
-        `Redis round trips per send (MONITOR, ${trips.sends} sends in ${trips.seconds.toFixed(2)} s against an idle window as long): **${trips.perSend.toFixed(2)}**. ` +
-          `Per send by command (net of idle): ${Object.entries(trips.byCommand)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(
-              ', ',
-            )}; commands run inside the script per send: ${trips.scriptedPerSend.toFixed(1)} (not round trips). ` +
-          `With no sends, the node still ran ${trips.idlePerSecond.toFixed(1)} commands/s (${Object.entries(
-            trips.idleByCommand,
-          )
-            .map(([k, v]) => `${k} ${v}/s`)
-            .join(', ')}).`,
-      );
-    }
-    lines.push('');
-  }
+  lines.push(...postgresSection(results));
 
   for (const p of results.profiles) {
     lines.push(`## CPU profile: Tether, ${p.phase} (N = ${int(p.clients)})`, '');

@@ -29,6 +29,10 @@ export interface FanoutPhase {
   cpu: CpuPair;
   /** Largest RSS of the server during the phase, bytes. */
   peakRss: number;
+  /** % of one core of the other processes the phase used, by name (PostgreSQL, Redis). */
+  otherCpu?: Record<string, number>;
+  /** With several server processes: % of one core of each. */
+  cpuPerProcess?: number[];
 }
 
 export interface FanoutRow {
@@ -51,6 +55,10 @@ export interface IngestPhase {
   burstPerSender: number | undefined;
   result: IngestResult;
   cpu: CpuPair;
+  /** % of one core of the other processes the phase used, by name (PostgreSQL, Redis). */
+  otherCpu?: Record<string, number>;
+  /** With several server processes: % of one core of each. */
+  cpuPerProcess?: number[];
 }
 
 export interface IngestRow {
@@ -82,28 +90,26 @@ export interface ResumeRow {
   verify: VerifyResult;
 }
 
-export interface RoundTrips {
-  sends: number;
-  seconds: number;
-  /** Commands from the Tether node per send, net of the idle rate. */
-  perSend: number;
-  /** Commands per send by name, net of the same command's count in the idle window. */
-  byCommand: Record<string, number>;
-  idlePerSecond: number;
-  /** Commands a second by name with no send going on (timers: membership refresh, re-reads). */
-  idleByCommand: Record<string, number>;
-  /** Commands run inside scripts per send (not round trips). */
-  scriptedPerSend: number;
+/** Fan-out over several Tether processes: one room, its members spread over them. */
+export interface ScaleOutFanout {
+  clients: number;
+  connect: ConnectResult;
+  /** With the CPU of each process and of PostgreSQL and Redis. */
+  saturation: FanoutPhase;
+  /** The closed loop's messages in flight. */
+  windowMessages: number;
 }
 
-export interface RedisRow {
-  nodes: number;
-  clients: number;
-  saturation: FanoutPhase;
-  /** % of one core per node, and Redis's. */
-  nodeCpu: number[];
-  redisCpu: number;
-  roundTrips: RoundTrips | undefined;
+/** The postgres scenario: Tether on PostgreSQL, one process and several. */
+export interface PostgresResults {
+  /** `postgres (PostgreSQL) 15.x`. */
+  version: string;
+  /** Durable ingest, one process each: Tether on PostgreSQL, Socket.IO + PostgreSQL. */
+  ingest: IngestRow[];
+  /** Tether on SQLite, measured in this scenario the same way when the ingest scenario did not run. */
+  sqlite: IngestRow | undefined;
+  /** Several Tether processes on one PostgreSQL and one Redis. */
+  scaleOut: { processes: number; ingest: IngestRow | undefined; fanout: ScaleOutFanout | undefined };
 }
 
 export interface ProfileEntry {
@@ -134,7 +140,8 @@ export interface Results {
   ingest: IngestRow[];
   storm: StormRow[];
   resume: ResumeRow[];
-  redis: RedisRow[];
+  /** Undefined when the postgres scenario did not run (or was skipped). */
+  postgres: PostgresResults | undefined;
   profiles: ProfileSummary[];
   durationSeconds: number;
 }
@@ -192,7 +199,23 @@ export function resumeProblem(row: ResumeRow): string | undefined {
     : undefined;
 }
 
-/** Redis round trips per send, measured on the 1-node run only. */
-export function redisRoundTrips(results: Results): RoundTrips | undefined {
-  return results.redis.find((r) => r.roundTrips)?.roundTrips;
+/** Durable ingest on PostgreSQL of one server (one process), from the postgres scenario. */
+export function postgresIngestOf(results: Results, server: ServerId): IngestRow | undefined {
+  return results.postgres?.ingest.find((r) => r.server === server);
+}
+
+/**
+ * Tether on SQLite's durable ingest for the comparison with PostgreSQL: the
+ * ingest scenario's row of the same run, else the postgres scenario's own.
+ */
+export function sqliteIngest(results: Results): { row: IngestRow; from: 'ingest' | 'postgres' } | undefined {
+  const own = ingestOf(results, 'tether');
+  if (own) return { row: own, from: 'ingest' };
+  const measuredHere = results.postgres?.sqlite;
+  return measuredHere ? { row: measuredHere, from: 'postgres' } : undefined;
+}
+
+/** The burst phase of a durable-ingest row (every sender sends its burst at once). */
+export function burstPhase(row: IngestRow | undefined): IngestPhase | undefined {
+  return row?.phases.find((p) => p.burstPerSender !== undefined);
 }

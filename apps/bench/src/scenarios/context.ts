@@ -17,7 +17,7 @@ export interface ScenarioContext {
 
 export async function startServer(
   ctx: ScenarioContext,
-  id: Exclude<ServerId, 'tether-redis-1' | 'tether-redis-2'>,
+  id: Exclude<ServerId, 'tether-postgres' | 'tether-postgres-3' | 'socketio-postgres'>,
   tetherEnv: Record<string, string>,
 ): Promise<ServerInstance> {
   if (id === 'tether') {

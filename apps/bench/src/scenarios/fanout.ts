@@ -13,6 +13,7 @@ import { tetherMemory } from '../metrics/tether-metrics.js';
 import type { FanoutPhase, FanoutRow } from '../results.js';
 import type { ServerInstance } from '../servers/types.js';
 import { measured, startServer, withServer, type ScenarioContext } from './context.js';
+import type { OtherCpu } from './ingest.js';
 
 /** ws-floor is a reference for CPU (the cost of the writes alone), not a competitor. */
 export const FANOUT_SERVERS = ['tether', 'ws-naive', 'socketio', 'ws-floor'] as const;
@@ -52,27 +53,43 @@ export async function fillRoom(
   return connect;
 }
 
+/** Messages in flight in a closed loop: the same deliveries in flight for every size of room. */
+export const windowMessages = (ctx: ScenarioContext, clients: number): number =>
+  Math.max(4, Math.round(ctx.config.fanout.windowDeliveries / clients));
+
 export async function fanoutPhase(
   ctx: ScenarioContext,
   server: ServerInstance,
   generator: LoadGenerator,
   clients: number,
   offered: number | undefined,
+  otherCpu?: OtherCpu,
 ): Promise<FanoutPhase> {
   const { fanout } = ctx.config;
   const args: FanoutArgs = {
     senders: fanout.senders,
     messagesPerSec: offered === undefined ? undefined : offered / clients,
-    windowMessages: Math.max(4, Math.round(fanout.windowDeliveries / clients)),
+    windowMessages: windowMessages(ctx, clients),
     durationMs: fanout.durationMs,
     warmupMs: fanout.warmupMs,
     drainMs: fanout.drainMs,
   };
+  const other = otherCpu?.();
   const run = await measured(server, generator, () =>
     generator.call('fanout', args, fanout.durationMs + fanout.warmupMs + 60_000),
   );
+  const others = other?.end();
   await generator.call('quiesce', { quietMs: 300, timeoutMs: 30_000 }, 40_000);
-  const phase: FanoutPhase = { offered, result: run.result, cpu: run.cpu, peakRss: run.peakRss };
+  const phase: FanoutPhase = {
+    offered,
+    result: run.result,
+    cpu: run.cpu,
+    peakRss: run.peakRss,
+    ...(others ? { otherCpu: others } : {}),
+    ...(server.processes.length > 1
+      ? { cpuPerProcess: server.processes.map((p) => run.perPid.get(p.pid) ?? 0) }
+      : {}),
+  };
   if (run.result.sent === 0 || run.result.deliveriesPerSec <= 0) {
     throw new Error(`${server.id}: fan-out at ${offered ?? 'saturation'} produced no deliveries`);
   }

@@ -14,14 +14,18 @@ import { killProcess, spawnManaged, stopProcess, type ManagedProcess } from '../
 import { freePort, waitReady } from './ready.js';
 import type { ServerInstance, StartContext } from './types.js';
 
-export type CompetitorId = 'ws-naive' | 'ws-floor' | 'socketio' | 'socketio-sqlite';
+export type CompetitorId = 'ws-naive' | 'ws-floor' | 'socketio' | 'socketio-sqlite' | 'socketio-postgres';
 
 const LABELS: Record<CompetitorId, string> = {
   'ws-naive': 'ws-naive (Koa + ws, send loop)',
   'ws-floor': 'floor (ws, one prebuilt frame written to each socket; a reference, not a chat)',
   socketio: 'Socket.IO 4 (websocket only)',
   'socketio-sqlite': 'Socket.IO 4 + SQLite (insert per message)',
+  'socketio-postgres': 'Socket.IO 4 + PostgreSQL (one INSERT per message)',
 };
+
+/** The peers that store each message before the ack (and replay rows to a rejoining client). */
+const STORING: readonly CompetitorId[] = ['socketio-sqlite', 'socketio-postgres'];
 
 /** Compiled programs live in apps/bench/dist (ignored by git and lint); node_modules resolve from there. */
 const OUT_DIR = path.join(BENCH_ROOT, 'dist');
@@ -39,7 +43,12 @@ function compile(id: CompetitorId): string {
 
 let starts = 0;
 
-export async function startCompetitor(ctx: StartContext, id: CompetitorId): Promise<ServerInstance> {
+/** `env`: more environment, e.g. the DATABASE_URL of socketio-postgres. */
+export async function startCompetitor(
+  ctx: StartContext,
+  id: CompetitorId,
+  env: Record<string, string> = {},
+): Promise<ServerInstance> {
   const entry = compile(id);
   const port = await freePort();
   const run = ++starts;
@@ -53,6 +62,7 @@ export async function startCompetitor(ctx: StartContext, id: CompetitorId): Prom
         PORT: String(port),
         HOST: '127.0.0.1',
         DATABASE_PATH: path.join(ctx.workDir, `${id}-${run}.db`),
+        ...env,
       },
       cpu: ctx.serverCpu,
       logFile: path.join(ctx.workDir, `${id}-${run}.log`),
@@ -68,8 +78,8 @@ export async function startCompetitor(ctx: StartContext, id: CompetitorId): Prom
     id,
     label: LABELS[id],
     dialect: id === 'ws-naive' || id === 'ws-floor' ? 'naive' : 'socketio',
-    socketIoAcks: id === 'socketio-sqlite',
-    hasHistory: id === 'socketio-sqlite',
+    socketIoAcks: STORING.includes(id),
+    hasHistory: STORING.includes(id),
     processes,
     ports: [port],
     stop: () => stopProcess(processes[0] as ManagedProcess),

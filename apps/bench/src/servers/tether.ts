@@ -1,7 +1,8 @@
 /**
  * Tether as users run it: the built `apps/server/dist/main.js` (what `pnpm
- * start` runs), SQLite by default or Redis with REDIS_URL, every protocol
- * check on. Only the settings named in the report are changed.
+ * start` runs), SQLite by default or PostgreSQL with DATABASE_URL (and
+ * several processes with REDIS_URL besides), every protocol check on. Only
+ * the settings named in the report are changed.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -57,9 +58,9 @@ export function ensureTetherBuilt(): void {
 export interface TetherOptions {
   id: ServerId;
   label: string;
-  /** Extra environment (rate limits, REDIS_URL, …). */
+  /** Extra environment (rate limits, DATABASE_URL, REDIS_URL, …). */
   env: Record<string, string>;
-  /** Processes (nodes); more than one needs REDIS_URL. */
+  /** Processes (nodes); more than one needs DATABASE_URL and REDIS_URL. */
   nodes: number;
   /** Write a V8 CPU profile of each node into this folder on exit. */
   cpuProfileDir?: string | undefined;

@@ -3,7 +3,16 @@ import type { DialectName } from '../client/dialect.js';
 import type { ManagedProcess } from '../processes.js';
 
 export type ServerId =
-  'tether' | 'ws-naive' | 'ws-floor' | 'socketio' | 'socketio-sqlite' | 'tether-redis-1' | 'tether-redis-2';
+  | 'tether'
+  | 'ws-naive'
+  | 'ws-floor'
+  | 'socketio'
+  | 'socketio-sqlite'
+  | 'socketio-postgres'
+  /** Tether on PostgreSQL (DATABASE_URL), one process. */
+  | 'tether-postgres'
+  /** Three Tether processes on one PostgreSQL and one Redis (bus and presence). */
+  | 'tether-postgres-3';
 
 export interface ServerInstance {
   readonly id: ServerId;
