@@ -184,6 +184,8 @@ function Conversation({ client, room, error }: { client: ChatClient; room: strin
         }}
         onRetry={client.retry}
         onDiscard={client.discard}
+        position={client.readingPosition(room)}
+        onPosition={(position) => client.setReadingPosition(room, position)}
       />
       <TypingLine names={typing} />
       <Composer

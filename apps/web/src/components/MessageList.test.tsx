@@ -270,5 +270,59 @@ describe('MessageList', () => {
       expect(log.scrollTop).toBeGreaterThan(200 + 50 * 30);
       expect(rowTop('history 5')).toBe(before);
     });
+
+    describe('reading position', () => {
+      const rowTop = (log: HTMLElement, text: string) => {
+        const row = within(log).getByText(text).closest('.row') as HTMLElement;
+        return Number(/translateY\((\d+)px\)/.exec(row.style.transform)?.[1]) - log.scrollTop;
+      };
+
+      it('reports the first message wholly in view as I scroll, and the bottom', async () => {
+        const onPosition = vi.fn();
+        const { first, log } = await renderHistory({ onPosition });
+        // Rows are 48 px from 64 px down: history 20 starts at 1024.
+        await scrollTo(log, 1000);
+        expect(onPosition).toHaveBeenLastCalledWith({ kind: 'at', seq: first[20]?.seq, offset: 24 });
+        await scrollTo(log, log.scrollHeight);
+        expect(onPosition).toHaveBeenLastCalledWith({ kind: 'bottom' });
+      });
+
+      it('opens where the room was read, with new messages counted on the pill', async () => {
+        const first = history(100);
+        const seq = first[30]?.seq ?? 0;
+        const onPosition = vi.fn();
+        const { rerender, props } = renderList({
+          entries: first,
+          position: { kind: 'at', seq, offset: 10 },
+          onPosition,
+        });
+        await settle();
+        const log = screen.getByRole('log');
+        expect(rowTop(log, 'history 30')).toBe(10);
+        // Positions passed through on the way are not reported as where I read.
+        expect(onPosition).not.toHaveBeenCalled();
+
+        rerender(<MessageList {...props} entries={[...first, entry({ text: 'since', from: bob })]} />);
+        await settle();
+        expect(rowTop(log, 'history 30')).toBe(10);
+        expect(screen.getByRole('button', { name: '1 new message' })).toBeInTheDocument();
+      });
+
+      it('opens at the closest message held when that one is gone, and at the bottom when it was there', async () => {
+        const first = history(100);
+        const oldest = first[0]?.seq ?? 0;
+        const { unmount } = renderList({
+          entries: first,
+          position: { kind: 'at', seq: oldest - 500, offset: 64 },
+        });
+        await settle();
+        expect(screen.getByRole('log').scrollTop).toBe(0);
+        unmount();
+
+        renderList({ entries: first, position: { kind: 'bottom' } });
+        await settle();
+        expect(atBottom(screen.getByRole('log'))).toBe(true);
+      });
+    });
   });
 });

@@ -4,11 +4,13 @@ import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useI18n } from '../i18n';
 import type { Messages } from '../i18n';
 import type { MessageView } from '../state/selectors';
+import type { ReadingPosition } from '../state/types';
 import { Avatar } from './Avatar';
 import { displayName } from './bidi';
 import { formatDay, formatFull, formatTime, sameDay } from './format';
 import { AlertIcon, ArrowDownIcon, ClockIcon } from './icons';
 import { MessageText } from './MessageText';
+import { positionInView, rowsInView, useRestoreReading } from './readingPosition';
 
 export interface MessageListProps {
   room: string;
@@ -21,6 +23,10 @@ export interface MessageListProps {
   onDiscard: (id: string) => void;
   /** For "Today" and "Yesterday". @default Date.now() at mount */
   now?: number;
+  /** Where the room was last read, restored at mount. @default null (the newest message) */
+  position?: ReadingPosition | null;
+  /** Told where the room is read as the person scrolls (the first message wholly in view, or the bottom). */
+  onPosition?: (position: ReadingPosition) => void;
 }
 
 /** Messages by one author closer together than this share one header. */
@@ -64,19 +70,26 @@ export function MessageList({
   onRetry,
   onDiscard,
   now: nowProp,
+  position = null,
+  onPosition,
 }: MessageListProps) {
   const { t, locale } = useI18n();
   const scrollRef = useRef<HTMLDivElement>(null);
   const [today] = useState(() => nowProp ?? Date.now());
   const now = nowProp ?? today;
+  // Read once: later positions are the ones this list reports itself.
+  const [restoreTo] = useState(() => (position?.kind === 'at' ? position : null));
   // Whether the person is at the bottom, from scroll events only: content
   // growing never makes them "scrolled up".
-  const [pinned, setPinned] = useState(true);
-  // The newest entry they had seen when they scrolled away from the bottom.
-  const [seenKey, setSeenKey] = useState<string | null>(null);
+  const [pinned, setPinned] = useState(restoreTo === null);
+  // The newest entry they had seen when they scrolled away from the bottom
+  // (reopened mid-room: the newest held then, so what arrives since counts).
+  const [seenKey, setSeenKey] = useState<string | null>(() =>
+    restoreTo === null ? null : (entries.at(-1)?.key ?? null),
+  );
   const olderAskedAt = useRef<string | null>(null);
   // `pinned` for callbacks outside render.
-  const pinnedRef = useRef(true);
+  const pinnedRef = useRef(restoreTo === null);
 
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read during render by design; this component is not memoised by the compiler.
   const virtualizer = useVirtualizer({
@@ -95,11 +108,13 @@ export function MessageList({
   });
 
   // Open at the newest message: on mount, and when a room's first messages
-  // arrive after it (joining a room mounts the list before `joined` answers).
+  // arrive after it (joining a room mounts the list before `joined` answers);
+  // or where the room was being read.
   const empty = entries.length === 0;
   useLayoutEffect(() => {
-    if (!empty) virtualizer.scrollToEnd();
-  }, [empty, virtualizer]);
+    if (!empty && restoreTo === null) virtualizer.scrollToEnd();
+  }, [empty, virtualizer, restoreTo]);
+  const restoring = useRestoreReading({ virtualizer, scrollRef, entries, target: restoreTo });
 
   // The viewport shrinks when the connection banner appears or the composer
   // grows a line; whoever was at the bottom stays there.
@@ -142,6 +157,17 @@ export function MessageList({
     if (atEnd !== pinned) {
       setPinned(atEnd);
       setSeenKey(atEnd ? null : (lastKey ?? null));
+    }
+    if (onPosition && !restoring.current) {
+      const at = atEnd
+        ? null
+        : positionInView(
+            rowsInView(virtualizer, el.scrollTop, el.clientHeight),
+            entries,
+            el.scrollTop,
+            el.clientHeight,
+          );
+      onPosition(at ?? { kind: 'bottom' });
     }
     if (el.scrollTop < OLDER_PX && hasMore && !loadingOlder && olderAskedAt.current !== firstKey) {
       olderAskedAt.current = firstKey;

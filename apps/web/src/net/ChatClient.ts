@@ -1,8 +1,9 @@
 /**
  * The chat client: the protocol on top of one reconnecting socket. It says
  * hello and resumes (joins every room with `since` and `epoch`), sends the
- * outbox, and dispatches the server's frames to the state's reducers. It has
- * no React in it: it writes a vanilla zustand store that the hooks in
+ * outbox, and takes the calls the UI makes; the server's frames go through
+ * `FrameDispatcher` (dispatch.ts) to the parts and the state's reducers. It
+ * has no React in it: it writes a vanilla zustand store that the hooks in
  * src/hooks read.
  *
  * The parts, one concern each: `ReconnectingSocket` (socket.ts) keeps a link
@@ -13,29 +14,18 @@
  * resumes rooms and joins again what the server refused for now; this file
  * ties them to the store and to the UI's calls.
  */
-import type { ClientMessage, ErrorMessage, Welcome } from '@tether/protocol';
+import type { ClientMessage } from '@tether/protocol';
 import { CLOSE_CODES, LIMITS } from '@tether/protocol/constants';
 
 import { ChatStorage, bindPersistence, restoreState } from '../state/persistence';
 import type { PersistenceBinding } from '../state/persistence';
-import {
-  ackReceived,
-  connectionLost,
-  joinedReceived,
-  messageReceived,
-  presenceReceived,
-  roomAdded,
-  roomFailed,
-  roomRemoved,
-  roomSelected,
-} from '../state/reducers';
-import { rosterReceived, seedsMemberPages } from '../state/members';
-import { renamedReceived } from '../state/renames';
+import { connectionLost, roomAdded, roomRemoved, roomSelected } from '../state/reducers';
+import { readingPositionChanged } from '../state/reading';
 import type { StatePatch } from '../state/reducers';
 import { createChatStateStore, resetChatStateStore } from '../state/store';
 import type { ChatStateStore } from '../state/store';
 import { OUTBOX_LIMIT } from '../state/types';
-import type { ChatState } from '../state/types';
+import type { ChatState, ReadingPosition } from '../state/types';
 import {
   browserEnvironment,
   browserStorage,
@@ -50,19 +40,18 @@ import type { SessionFrame } from './frames';
 import { createMessageId } from './ids';
 import type { RandomValues } from './ids';
 import { Joins } from './joins';
-
 import { HANDSHAKE_TIMEOUT_MS, RATE_LIMIT_RETRY_MS } from './options';
 import type { ChatClientOptions } from './options';
 import { OutboxPump } from './outboxPump';
 import { Reads } from './reads';
-import { routeError } from './refusals';
 import { Session } from './session';
 import { ReconnectingSocket } from './socket';
 import { checkText, isValidRoomName } from './text';
 import { Typing } from './typing';
 
-/** The room a new session starts in. */
-export const DEFAULT_ROOM = 'general';
+import { DEFAULT_ROOM, FrameDispatcher } from './dispatch';
+
+export { DEFAULT_ROOM };
 
 /** What `send` answers: the new message's id, or why it was refused at once. */
 export type SendResult =
@@ -89,6 +78,7 @@ export class ChatClient {
   readonly #typing: Typing;
   readonly #reads: Reads;
   readonly #joins: Joins;
+  readonly #frames: FrameDispatcher;
 
   #unsubscribeEnvironment: (() => void) | null = null;
 
@@ -154,6 +144,17 @@ export class ChatClient {
     const welcomed = () => this.#welcomed;
     const wall = this.#wallClock;
     this.#reads = new Reads({ store, wallClock: wall, timers, random, retryMs, send, welcomed, canRead });
+    this.#frames = new FrameDispatcher({
+      store,
+      session: this.#session,
+      socket: this.#socket,
+      outbox: this.#outbox,
+      typing: this.#typing,
+      reads: this.#reads,
+      joins: this.#joins,
+      log: this.#log,
+      sendHello: () => this.#sendHello(),
+    });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -264,6 +265,15 @@ export class ChatClient {
   /** Asks for up to 50 messages before the oldest one held. Returns whether a request went out. */
   readonly loadOlder = (room: string): boolean => this.#reads.loadOlder(room);
 
+  /** Where the room's list is being read (kept, and restored after a reload). */
+  readonly setReadingPosition = (room: string, position: ReadingPosition): void => {
+    this.#update((s) => readingPositionChanged(s, room, position));
+  };
+
+  /** Where the room's list was last read, if it was ever scrolled. */
+  readonly readingPosition = (room: string): ReadingPosition | null =>
+    this.store.getState().reading.byRoom.get(room) ?? null;
+
   /** Tells the room we are typing. At most one per room per 2 s; never queued. */
   readonly typing = (room: string): void => {
     if (!this.#welcomed || !this.#joins.has(room)) return;
@@ -319,102 +329,10 @@ export class ChatClient {
 
   #onFrame(frame: SessionFrame): void {
     try {
-      this.#dispatch(frame);
+      this.#frames.handle(frame);
     } catch (error) {
       // A malformed frame must not take the client down with it.
       this.#log.warn(`tether: could not handle a '${frame.type}' frame`, error);
-    }
-  }
-
-  #dispatch(frame: SessionFrame): void {
-    const selfId = this.store.getState().session.user?.id ?? null;
-    switch (frame.type) {
-      case 'welcome':
-        return this.#onWelcome(frame);
-      case 'joined':
-        this.#joins.joined(frame.room);
-        this.#reads.members.joined(frame.room, seedsMemberPages(frame));
-        return this.#update((s) => joinedReceived(s, frame, selfId));
-      case 'left':
-        // Leaving is local and immediate; the answer confirms only that.
-        return;
-      case 'ack':
-        this.#outbox.acked(frame.id);
-        return this.#update((s) => ackReceived(s, frame, s.session.user));
-      case 'message': {
-        const { room, seq, ts, id, from, text } = frame;
-        return this.#update((s) => messageReceived(s, { room, seq, ts, id, from, text }, selfId));
-      }
-      case 'history':
-        return this.#reads.historyReceived(frame);
-      case 'presence':
-        return this.#update((s) => presenceReceived(s, frame));
-      case 'typing':
-        return this.#typing.received(frame, selfId);
-      case 'rooms':
-        return this.#reads.directory.received(frame);
-      case 'members':
-        return this.#reads.members.received(frame);
-      case 'roster':
-        return this.#update((s) => rosterReceived(s, frame));
-      case 'renamed':
-        this.#session.renamed(frame.user);
-        return this.#update((s) => renamedReceived(s, frame.user));
-      case 'error':
-        return this.#onError(frame);
-      default: {
-        const unknown: never = frame;
-        return unknown;
-      }
-    }
-  }
-
-  #onWelcome(welcome: Welcome): void {
-    this.#socket.ready(welcome.heartbeat);
-    this.#session.welcomed(welcome);
-
-    if (this.store.getState().rooms.order.length === 0) {
-      this.#update((s) => roomAdded(s, DEFAULT_ROOM));
-      this.#update((s) => roomSelected(s, DEFAULT_ROOM));
-    }
-    const { rooms } = this.store.getState();
-    for (const room of rooms.order) this.#joins.send(room);
-    this.#outbox.failOrphans((room) => rooms.byName.get(room) !== undefined);
-    // An older server announces no limits; the pump then paces by its fallback.
-    this.#outbox.start(welcome.limits);
-    // One ping at once, after the resume traffic: the RTT readout has a value from the start.
-    this.#socket.pingNow();
-  }
-
-  /** An `error` frame: refusals.ts finds the request it refuses. */
-  #onError(error: ErrorMessage): void {
-    routeError(error, {
-      send: (id, refusal) => this.#outbox.refused(id, refusal.code, refusal.retryAfterMs),
-      hello: (refused) => this.#onHelloError(refused),
-      join: (room, refusal) => this.#joins.refused(room, refusal),
-      read: (room, refusal, read) => this.#reads.refused(room, refusal, read),
-      rooms: (refusal) => this.#reads.refusedRoomless(refusal),
-      joining: (room) => this.#joins.joining(room),
-      roomFailed: (room, code) => this.#update((s) => roomFailed(s, room, code)),
-      log: this.#log,
-    });
-  }
-
-  #onHelloError(error: ErrorMessage): void {
-    switch (this.#session.helloRefused(error)) {
-      case 'again':
-        // A refused rename: stay who we were, on this same connection.
-        return this.#sendHello();
-      case 'wait':
-        // Nothing to say hello with until the person chooses a name; the
-        // server closes the socket after HELLO_TIMEOUT_MS unless one comes first.
-        return this.#socket.clearHandshakeTimer();
-      case 'fatal':
-        // Close 1002 follows; say why meanwhile.
-        return this.#socket.reportFailure(error.code, CLOSE_CODES.PROTOCOL_ERROR);
-      case 'ignored':
-        // bad_request, internal: the handshake timeout drops the socket and a new one says hello again.
-        this.#log.warn(`tether: hello refused, ${error.code}: ${error.message}`);
     }
   }
 

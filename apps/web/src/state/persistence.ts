@@ -17,7 +17,8 @@ import { parseOutbox } from './outbox';
 import { emptyRoom, outboxSlice } from './reducers';
 import type { ChatStateStore } from './store';
 import { STORED_MESSAGES_PER_ROOM } from './types';
-import type { ChatState, OutboxItem, RoomView, RoomsSlice } from './types';
+import { parseReadingPosition } from './reading';
+import type { ChatState, OutboxItem, ReadingPosition, ReadingSlice, RoomView, RoomsSlice } from './types';
 
 const VERSION = 1;
 
@@ -40,6 +41,8 @@ export interface PersistedRoom {
   seq: number;
   unread: number;
   hasMore: boolean;
+  /** Where the room was being read (absent: never scrolled, or stored before positions were). */
+  position?: ReadingPosition;
 }
 
 export interface PersistedRooms {
@@ -107,6 +110,8 @@ function parseRooms(data: unknown): PersistedRooms {
       if (isNonNegativeInteger(saved.seq)) room.seq = saved.seq;
       if (isNonNegativeInteger(saved.unread)) room.unread = saved.unread;
       if (typeof saved.hasMore === 'boolean') room.hasMore = saved.hasMore;
+      const position = parseReadingPosition(saved.position);
+      if (position) room.position = position;
     }
     order.push(name);
     rooms.set(name, room);
@@ -147,12 +152,20 @@ export class ChatStorage {
     return rooms;
   }
 
-  saveRooms(rooms: RoomsSlice): void {
+  saveRooms(rooms: RoomsSlice, reading: ReadingSlice = { byRoom: new Map() }): void {
     const saved: [string, PersistedRoom][] = [];
     for (const name of rooms.order) {
       const view = rooms.byName.get(name);
       if (!view) continue;
-      saved.push([name, { epoch: view.epoch, seq: view.seq, unread: view.unread, hasMore: view.hasMore }]);
+      const room: PersistedRoom = {
+        epoch: view.epoch,
+        seq: view.seq,
+        unread: view.unread,
+        hasMore: view.hasMore,
+      };
+      const position = reading.byRoom.get(name);
+      if (position) room.position = position;
+      saved.push([name, room]);
     }
     // `Object.fromEntries` defines own properties, "__proto__" included, which
     // JSON writes and reads back as an ordinary key.
@@ -247,6 +260,7 @@ export function restoreState(storage: ChatStorage): { session: PersistedSession;
   const saved = storage.loadRooms();
   const byName = new Map<string, RoomView>();
   const byRoom = new Map<string, RoomMessages>();
+  const positions = new Map<string, ReadingPosition>();
   for (const name of saved.order) {
     const room = saved.rooms.get(name) ?? { epoch: null, seq: 0, unread: 0, hasMore: false };
     const { messages, truncated } = storage.loadMessages(name);
@@ -259,6 +273,7 @@ export function restoreState(storage: ChatStorage): { session: PersistedSession;
       hasMore: room.hasMore || truncated,
     });
     if (messages !== NO_MESSAGES) byRoom.set(name, messages);
+    if (room.position) positions.set(name, room.position);
   }
   return {
     session,
@@ -273,6 +288,7 @@ export function restoreState(storage: ChatStorage): { session: PersistedSession;
       rooms: { order: saved.order, current: saved.current ?? saved.order[0] ?? null, byName },
       messages: { byRoom },
       outbox: outboxSlice(storage.loadOutbox()),
+      reading: { byRoom: positions },
     },
   };
 }
@@ -303,7 +319,7 @@ export function bindPersistence(
     if (timer !== undefined) timers.clearTimeout(timer);
     timer = undefined;
     const state = store.getState();
-    if (roomsDirty) storage.saveRooms(state.rooms);
+    if (roomsDirty) storage.saveRooms(state.rooms, state.reading);
     for (const room of dirtyRooms) {
       const held = state.messages.byRoom.get(room);
       if (held && state.rooms.byName.has(room)) storage.saveMessages(room, held);
@@ -315,7 +331,7 @@ export function bindPersistence(
 
   const unsubscribe = store.subscribe((state, previous) => {
     if (state.outbox.items !== previous.outbox.items) storage.saveOutbox(state.outbox.items);
-    if (state.rooms !== previous.rooms) roomsDirty = true;
+    if (state.rooms !== previous.rooms || state.reading !== previous.reading) roomsDirty = true;
     if (state.messages.byRoom !== previous.messages.byRoom) {
       for (const [room, held] of state.messages.byRoom) {
         if (previous.messages.byRoom.get(room) !== held) dirtyRooms.add(room);

@@ -79,6 +79,7 @@ export function roomRemoved(state: ChatState, room: string): StatePatch {
     messages: { byRoom: withoutEntry(state.messages.byRoom, room) },
     members: membersRemoved(state.members, room),
     typing: { byRoom: withoutEntry(state.typing.byRoom, room) },
+    reading: { byRoom: withoutEntry(state.reading.byRoom, room) },
     outbox: items.length === state.outbox.items.length ? state.outbox : outboxSlice(items),
   };
 }

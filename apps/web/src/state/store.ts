@@ -21,6 +21,7 @@ export function initialChatState(): ChatState {
     members: { byRoom: new Map(), rosterByRoom: new Map(), pagesByRoom: new Map() },
     typing: { byRoom: new Map() },
     directory: { rooms: [], prefix: '', hasMore: false, loading: false, updatedAt: null, error: null },
+    reading: { byRoom: new Map() },
   };
 }
 

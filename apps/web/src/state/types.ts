@@ -162,6 +162,18 @@ export interface DirectorySlice {
   error: string | null;
 }
 
+/**
+ * Where a room's list was read: at the newest message (`bottom`), or with
+ * message `seq` the first one wholly in view, its top `offset` px below the
+ * top of the view.
+ */
+export type ReadingPosition = { kind: 'bottom' } | { kind: 'at'; seq: number; offset: number };
+
+export interface ReadingSlice {
+  /** Per room; a room never scrolled has none (it opens at the newest message). */
+  byRoom: ReadonlyMap<string, ReadingPosition>;
+}
+
 export interface ChatState {
   connection: ConnectionSlice;
   session: SessionSlice;
@@ -171,6 +183,7 @@ export interface ChatState {
   members: MembersSlice;
   typing: TypingSlice;
   directory: DirectorySlice;
+  reading: ReadingSlice;
 }
 
 /** What a reducer returns: the slices that change, or null when nothing does. */
