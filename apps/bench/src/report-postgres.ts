@@ -66,13 +66,15 @@ const FANOUT_WAIT = (fanout: ScaleOutFanout): string => {
  * core and the generator has the other: the shared core when its processes
  * add up to (nearly) all of it, else the generator when it saturated its own,
  * else neither core was full, so the time went in waiting (commit round trips,
- * the WAL flush).
+ * the WAL flush). `coreBusy` (the whole core, every process on the machine)
+ * tells a core that other load filled from one that sat idle.
  */
 export function limitOf(
   serverPercent: number,
   others: Record<string, number>,
   generatorPercent: number,
   waiting = INGEST_WAIT,
+  coreBusy?: number,
 ): string {
   const shares = { Tether: serverPercent, ...others };
   const total = Object.values(shares).reduce((a, b) => a + b, 0);
@@ -80,8 +82,15 @@ export function limitOf(
     .map(([k, v]) => `${k} ${pct(v)}`)
     .join(' + ');
   if (total >= SATURATED_PERCENT) return `the servers' core was full (${split} = ${pct(total)})`;
+  if (coreBusy !== undefined && coreBusy >= SATURATED_PERCENT) {
+    return (
+      `the servers' core was full (${pct(coreBusy)} busy), but only ${pct(total)} of it ours (${split}): ` +
+      'other load on the machine took the rest, so this figure is low; rerun on a quiet machine'
+    );
+  }
   if (generatorPercent >= SATURATED_PERCENT) return `the load generator (${generatorCpu(generatorPercent)})`;
-  return `neither core was full (servers' core ${split} = ${pct(total)}, generator ${pct(generatorPercent)}): ${waiting}`;
+  const busy = coreBusy === undefined ? '' : `, ${pct(coreBusy)} busy in all`;
+  return `neither core was full (servers' core ${split} = ${pct(total)}${busy}, generator ${pct(generatorPercent)}): ${waiting}`;
 }
 
 const ratio = (a: number | undefined, b: number | undefined): string =>
@@ -91,7 +100,7 @@ const ratio = (a: number | undefined, b: number | undefined): string =>
 function burstLine(row: IngestRow | undefined): string | undefined {
   const burst = burstPhase(row);
   if (!row || !burst) return undefined;
-  return `${row.label}: ${int(burst.result.ackedPerSec)} acked/s in the burst; limit: ${limitOf(burst.cpu.server, burst.otherCpu ?? {}, burst.cpu.generator)}.`;
+  return `${row.label}: ${int(burst.result.ackedPerSec)} acked/s in the burst; limit: ${limitOf(burst.cpu.server, burst.otherCpu ?? {}, burst.cpu.generator, INGEST_WAIT, burst.cpu.serverCore)}.`;
 }
 
 export function postgresSection(results: Results): string[] {
@@ -149,7 +158,7 @@ export function postgresSection(results: Results): string[] {
         '| --- | --- | --- | --- | --- | --- | --- |',
         `| ${processes} | ${int(fanout.clients)} | ${int(sat.result.deliveriesPerSec)} | ${(sat.cpuPerProcess ?? []).map(pct).join(' + ')} | ${named(sat.otherCpu)} | ${generatorCpu(sat.cpu.generator)} | ${(fanout.connect.elapsedMs / 1000).toFixed(1)} |`,
         '',
-        `- Fan-out limit: ${limitOf(sat.cpu.server, sat.otherCpu ?? {}, sat.cpu.generator, FANOUT_WAIT(fanout))}.`,
+        `- Fan-out limit: ${limitOf(sat.cpu.server, sat.otherCpu ?? {}, sat.cpu.generator, FANOUT_WAIT(fanout), sat.cpu.serverCore)}.`,
         '',
       );
     }

@@ -20,6 +20,12 @@ export interface CpuPair {
   /** CPU seconds used during the phase; robust to other load on the machine. */
   serverSeconds: number;
   generatorSeconds: number;
+  /**
+   * % busy of the servers' core over the phase, every process on the machine
+   * counted (/proc/stat): above `server` (and PostgreSQL, Redis) when other
+   * load shared the core. Measured where the servers are pinned.
+   */
+  serverCore?: number;
 }
 
 export interface FanoutPhase {

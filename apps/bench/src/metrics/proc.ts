@@ -82,6 +82,48 @@ export class CpuMeter {
   }
 }
 
+/** Busy and total jiffies of one core from /proc/stat (busy: all but idle and iowait). */
+export function parseCoreTimes(stat: string, core: number): { busy: number; total: number } | undefined {
+  const line = stat.split('\n').find((l) => l.startsWith(`cpu${core} `));
+  if (!line) return undefined;
+  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * How busy one core was over an interval, every process on the machine
+ * counted: beside the CPU of our own processes on that core it shows
+ * whether other load took the rest (a shared machine), so a phase that did
+ * not fill the core with our processes is not mistaken for one that waited.
+ */
+export class CoreBusy {
+  private start: { busy: number; total: number } | undefined;
+
+  constructor(private readonly core: number) {}
+
+  private read(): { busy: number; total: number } | undefined {
+    try {
+      return parseCoreTimes(readFileSync('/proc/stat', 'utf8'), this.core);
+    } catch {
+      return undefined;
+    }
+  }
+
+  begin(): this {
+    this.start = this.read();
+    return this;
+  }
+
+  /** % of the core busy since `begin`; undefined where /proc/stat has no such core. */
+  end(): number | undefined {
+    const now = this.read();
+    if (!this.start || !now || now.total <= this.start.total) return undefined;
+    return (100 * (now.busy - this.start.busy)) / (now.total - this.start.total);
+  }
+}
+
 /** Samples RSS every `everyMs` while running and keeps the largest value. */
 export class RssPeak {
   private timer: NodeJS.Timeout | undefined;

@@ -1,7 +1,7 @@
 /** What every scenario gets: sizes, where to write, which cores, and the results to fill. */
 import type { BenchConfig } from '../config.js';
 import { LoadGenerator } from '../loadgen/rpc.js';
-import { CpuMeter, RssPeak } from '../metrics/proc.js';
+import { CoreBusy, CpuMeter, RssPeak } from '../metrics/proc.js';
 import type { CpuPair, Results } from '../results.js';
 import { startCompetitor } from '../servers/competitors.js';
 import { startTether } from '../servers/tether.js';
@@ -58,14 +58,18 @@ export async function measured<T>(
   server: ServerInstance,
   generator: LoadGenerator,
   work: () => Promise<T>,
+  /** The servers' core, to measure how busy it was (every process on it); undefined: not measured. */
+  serverCore?: number,
 ): Promise<{ result: T; cpu: CpuPair; peakRss: number; perPid: Map<number, number> }> {
   const pids = serverPids(server);
+  const core = serverCore === undefined ? undefined : new CoreBusy(serverCore).begin();
   const meter = new CpuMeter([...pids, generator.pid]).begin();
   const peak = new RssPeak(pids).begin();
   const result = await work();
   const peakRss = peak.end();
   const used = meter.used();
   const perPid = meter.end();
+  const coreBusy = core?.end();
   let serverCpu = 0;
   let serverSeconds = 0;
   for (const pid of pids) {
@@ -79,6 +83,7 @@ export async function measured<T>(
       generator: perPid.get(generator.pid) ?? 0,
       serverSeconds,
       generatorSeconds: used.get(generator.pid) ?? 0,
+      ...(coreBusy === undefined ? {} : { serverCore: coreBusy }),
     },
     peakRss,
     perPid,

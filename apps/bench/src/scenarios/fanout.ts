@@ -75,8 +75,11 @@ export async function fanoutPhase(
     drainMs: fanout.drainMs,
   };
   const other = otherCpu?.();
-  const run = await measured(server, generator, () =>
-    generator.call('fanout', args, fanout.durationMs + fanout.warmupMs + 60_000),
+  const run = await measured(
+    server,
+    generator,
+    () => generator.call('fanout', args, fanout.durationMs + fanout.warmupMs + 60_000),
+    ctx.start.serverCpu,
   );
   const others = other?.end();
   await generator.call('quiesce', { quietMs: 300, timeoutMs: 30_000 }, 40_000);

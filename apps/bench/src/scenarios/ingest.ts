@@ -73,8 +73,11 @@ export async function ingestPhases(
   const phases: IngestPhase[] = [];
   const run = async (name: string, args: IngestArgs): Promise<void> => {
     const other = otherCpu?.();
-    const m = await measured(server, generator, () =>
-      generator.call('ingest', args, args.warmupMs + args.durationMs + args.drainMs + 30_000),
+    const m = await measured(
+      server,
+      generator,
+      () => generator.call('ingest', args, args.warmupMs + args.durationMs + args.drainMs + 30_000),
+      ctx.start.serverCpu,
     );
     const others = other?.end();
     if (m.result.acked === 0) throw new Error(`${server.id}: ${name} got no ack`);
