@@ -12,7 +12,9 @@
  * - servers started too early see either nothing or everything, never a room
  *   whose seq is ahead of its messages;
  * - the emptiness check and the copy hold one lock, so nothing can slip in
- *   between them.
+ *   between them;
+ * - the check of the copy (move-verify.ts) runs before the commit, inside the
+ *   same transaction, so a copy that does not match is never committed.
  * PostgreSQL has no limit on a transaction's size that a chat reaches (its
  * rows go to the WAL as they are written; the commit is one fsync), and the
  * batches keep this process's memory bounded.
@@ -93,14 +95,17 @@ async function held(client: pg.PoolClient): Promise<Counts> {
 
 /**
  * Copies `source` into the (migrated) database behind `pool`; `say` gets the
- * progress lines. Throws TargetNotEmpty, or whatever failed; either way the
- * transaction is rolled back and the target is unchanged.
+ * progress lines. `check` then looks at the copy from inside the
+ * transaction: the copy is committed only if it says yes. Throws
+ * TargetNotEmpty, or whatever failed; then, as after a no, the transaction is
+ * rolled back and the target is unchanged.
  */
 export async function copyAll(
   source: SqliteSource,
   pool: pg.Pool,
   say: (line: string) => void,
-): Promise<Counts> {
+  check: (client: pg.PoolClient) => Promise<boolean>,
+): Promise<{ counts: Counts; committed: boolean }> {
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
   const client = await pool.connect();
@@ -156,10 +161,16 @@ export async function copyAll(
         `messages: ${fmt(messages)} of ${fmt(total.messages)} (${pct(messages, total.messages)}), ${elapsed()}`,
       );
     }
-    await client.query('COMMIT');
     source.end();
+    const counts = { users, rooms, messages };
+    say(`copied in ${elapsed()}; verifying before the commit: reading both databases back`);
+    if (!(await check(client))) {
+      await client.query('ROLLBACK');
+      return { counts, committed: false };
+    }
+    await client.query('COMMIT');
     say(`committed: ${fmt(users)} users, ${fmt(rooms)} rooms, ${fmt(messages)} messages in ${elapsed()}`);
-    return { users, rooms, messages };
+    return { counts, committed: true };
   } catch (error) {
     source.end();
     await client.query('ROLLBACK').catch(() => undefined);

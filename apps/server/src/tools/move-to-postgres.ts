@@ -8,7 +8,8 @@
  *   2. PostgreSQL reached and migrated (the servers' own migrations);
  *   3. refused, nothing written, if it already holds a user, room or message;
  *   4. everything copied in one transaction (move-copy.ts says why);
- *   5. both read back and compared (move-verify.ts).
+ *   5. both read back and compared (move-verify.ts) in that transaction,
+ *      which commits only if they are equal.
  *
  * Exit 0: moved and equal. 1: refused, failed, or a difference (listed).
  * 2: a bad argument. Production runs the bundle: `node dist/move-to-postgres.js`.
@@ -20,7 +21,7 @@ import { migrate } from '../postgres/schema.js';
 import { parseMoveArgs, USAGE } from './move-args.js';
 import { copyAll, TargetNotEmpty } from './move-copy.js';
 import { openSource, type SqliteSource } from './move-source.js';
-import { formatReport, verifyMove } from './move-verify.js';
+import { formatReport, verifyInTransaction } from './move-verify.js';
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -65,25 +66,28 @@ export async function main(argv: readonly string[], cwd: string): Promise<number
       return 1;
     }
     say(`moving ${args.from} (SQLite schema ${source.foundVersion}) to ${target}`);
+    let mismatches: string[] = [];
     try {
-      await copyAll(source, pool, say);
+      const { committed } = await copyAll(source, pool, say, async (client) => {
+        const report = await verifyInTransaction(source, client);
+        for (const line of formatReport(report)) say(line);
+        mismatches = report.mismatches;
+        return mismatches.length === 0;
+      });
+      if (!committed) {
+        for (const line of mismatches) fail(`mismatch: ${line}`);
+        fail(
+          `${mismatches.length} differences between the copy and the SQLite file: rolled back, the target is ` +
+            'unchanged (was a server still writing to the SQLite file?)',
+        );
+        return 1;
+      }
     } catch (error) {
       if (error instanceof TargetNotEmpty) fail(`refused: ${error.message}`);
       else fail(`the move failed and was rolled back, the target is unchanged: ${messageOf(error)}`);
       return 1;
     }
-    say('verifying: reading both databases back');
-    const report = await verifyMove(source, pool);
-    for (const line of formatReport(report)) say(line);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    if (report.mismatches.length > 0) {
-      for (const line of report.mismatches) fail(`mismatch: ${line}`);
-      fail(
-        `${report.mismatches.length} mismatches after ${seconds} s: do not start the PostgreSQL servers on this ` +
-          'database (was a server still writing to the SQLite file?)',
-      );
-      return 1;
-    }
     say(`moved and verified in ${seconds} s: start the PostgreSQL servers (DATABASE_URL) now`);
     return 0;
   } catch (error) {

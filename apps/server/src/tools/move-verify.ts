@@ -129,45 +129,37 @@ interface PgMessageRow extends MessageRow {
 }
 
 /**
- * Reads the PostgreSQL side through cursors in one read-only snapshot: each
- * table is sorted once (by bytes, as SQLite sorts) and fetched in batches.
+ * Reads the PostgreSQL side through cursors: each table is sorted once (by
+ * bytes, as SQLite sorts) and fetched in batches. `client` is in a
+ * transaction already: the move's own (which sees the rows it wrote), or a
+ * read-only snapshot (verifyMove).
  */
-export async function readPostgresSide(pool: pg.Pool): Promise<Side> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const users = createHash('sha256');
-    let userCount = 0;
-    await fetchAll(
-      client,
-      'SELECT id, name, name_key, token_hash, expires_at FROM users ORDER BY id COLLATE "C"',
-      (row) => {
-        // The key is stored mapped already; mapping again changes nothing.
-        users.update(userLine(row as UserRow));
-        userCount += 1;
-      },
-    );
-    const rooms: RoomRow[] = [];
-    await fetchAll(client, 'SELECT name, epoch, seq, touched_at FROM rooms ORDER BY name', (row) => {
-      rooms.push(row as RoomRow);
-    });
-    const digests = new Map<string, RoomDigest>();
-    await fetchAll(
-      client,
-      'SELECT room, seq, ts, client_id, user_id, user_name, text, text_json FROM messages ORDER BY room, seq',
-      (row) => {
-        const m = row as PgMessageRow;
-        digestOf(digests, m.room).add(m.text_json ? { ...m, text: JSON.parse(m.text) as string } : m);
-      },
-    );
-    await client.query('COMMIT');
-    return side(users, userCount, rooms, digests);
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+async function readPostgresSide(client: pg.PoolClient): Promise<Side> {
+  const users = createHash('sha256');
+  let userCount = 0;
+  await fetchAll(
+    client,
+    'SELECT id, name, name_key, token_hash, expires_at FROM users ORDER BY id COLLATE "C"',
+    (row) => {
+      // The key is stored mapped already; mapping again changes nothing.
+      users.update(userLine(row as UserRow));
+      userCount += 1;
+    },
+  );
+  const rooms: RoomRow[] = [];
+  await fetchAll(client, 'SELECT name, epoch, seq, touched_at FROM rooms ORDER BY name', (row) => {
+    rooms.push(row as RoomRow);
+  });
+  const digests = new Map<string, RoomDigest>();
+  await fetchAll(
+    client,
+    'SELECT room, seq, ts, client_id, user_id, user_name, text, text_json FROM messages ORDER BY room, seq',
+    (row) => {
+      const m = row as PgMessageRow;
+      digestOf(digests, m.room).add(m.text_json ? { ...m, text: JSON.parse(m.text) as string } : m);
+    },
+  );
+  return side(users, userCount, rooms, digests);
 }
 
 /** Calls `each` with every row of `select`; the caller knows the rows' shape from its SELECT. */
@@ -215,10 +207,33 @@ export function compare(sqlite: Side, postgres: Side): VerifyReport {
   return { sqlite, postgres, rooms, mismatches };
 }
 
-/** Reads both databases back and compares them. */
-export async function verifyMove(source: SqliteSource, pool: pg.Pool): Promise<VerifyReport> {
-  const postgres = await readPostgresSide(pool);
+/**
+ * Reads both back and compares them, inside the move's transaction, before
+ * it commits: what does not match is never committed. SQLite is read in a
+ * new snapshot, so a server still writing to the file shows as a difference.
+ */
+export async function verifyInTransaction(
+  source: SqliteSource,
+  client: pg.PoolClient,
+): Promise<VerifyReport> {
+  const postgres = await readPostgresSide(client);
   return compare(readSqliteSide(source), postgres);
+}
+
+/** The same check on its own, against what the database behind `pool` holds now. */
+export async function verifyMove(source: SqliteSource, pool: pg.Pool): Promise<VerifyReport> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const postgres = await readPostgresSide(client);
+    await client.query('COMMIT');
+    return compare(readSqliteSide(source), postgres);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /** Rooms listed one by one in the summary; beyond this only those that differ. */

@@ -31,9 +31,17 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { hashToken } from '../../src/chat/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { migrate } from '../../src/postgres/schema.js';
 import { MIGRATIONS } from '../../src/sqlite/schema.js';
+import { parseMoveArgs } from '../../src/tools/move-args.js';
 import { openSource } from '../../src/tools/move-source.js';
-import { formatReport, verifyMove } from '../../src/tools/move-verify.js';
+import { copyAll } from '../../src/tools/move-copy.js';
+import {
+  formatReport,
+  verifyInTransaction,
+  verifyMove,
+  type VerifyReport,
+} from '../../src/tools/move-verify.js';
 import { launchServer, NO_RATE_LIMIT, SERVER_DIR } from '../helpers/child.js';
 import { readRoom, TestClient } from '../helpers/client.js';
 import { waitFor } from '../helpers/metrics.js';
@@ -125,15 +133,8 @@ const smallChat = (db: Database.Database): void => {
   ).run();
   const insert = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)');
   for (let seq = 1; seq <= 5; seq++) {
-    insert.run(
-      'general',
-      seq,
-      1_764_000_000_000 + seq,
-      `c${seq}`,
-      seq % 2 ? 'u_a' : 'u_b',
-      seq % 2 ? 'alice' : 'bob',
-      `m${seq}`,
-    );
+    const [id, name] = seq % 2 ? ['u_a', 'alice'] : ['u_b', 'bob'];
+    insert.run('general', seq, 1_764_000_000_000 + seq, `c${seq}`, id, name, `m${seq}`);
   }
 };
 
@@ -215,6 +216,10 @@ async function verifyAcked(
   return total;
 }
 
+/** Waits, bounded, until `ok()` holds. */
+const until = (ok: () => boolean, timeoutMs: number, what: string) =>
+  waitFor(() => (ok() ? true : undefined), timeoutMs, what);
+
 const sum = (clients: readonly ReconnectingClient[], of: (c: ReconnectingClient) => number) =>
   clients.reduce((n, c) => n + of(c), 0);
 
@@ -237,11 +242,7 @@ describe('moving a SQLite chat to PostgreSQL', () => {
       const resume = async () => {
         for (const c of clients) c.start();
         await Promise.all(clients.map((c) => c.ready(10_000)));
-        await waitFor(
-          () => (clients.every((c) => c.unacked === 0) ? true : undefined),
-          10_000,
-          'resends acked',
-        );
+        await until(() => clients.every((c) => c.unacked === 0), 10_000, 'resends acked');
       };
       /** Traffic for a random 100–400 ms, then SIGKILL mid-flight. */
       const killUnderLoad = async () => {
@@ -249,11 +250,7 @@ describe('moving a SQLite chat to PostgreSQL', () => {
         await sleep(Math.round(100 + random() * 300));
         for (const c of clients) c.keepSending(0);
         expect((await sqlite.kill('SIGKILL')).signal).toBe('SIGKILL');
-        await waitFor(
-          () => (clients.every((c) => !c.isOpen()) ? true : undefined),
-          5000,
-          'clients see the kill',
-        );
+        await until(() => clients.every((c) => !c.isOpen()), 5000, 'clients see the kill');
       };
       await resume();
       for (let kill = 1; kill < KILLS; kill++) {
@@ -351,11 +348,7 @@ describe('moving a SQLite chat to PostgreSQL', () => {
       for (const c of clients) c.keepSending(6);
       await sleep(300);
       for (const c of clients) c.keepSending(0);
-      await waitFor(
-        () => (clients.every((c) => c.unacked === 0) ? true : undefined),
-        10_000,
-        'acks on PostgreSQL',
-      );
+      await until(() => clients.every((c) => c.unacked === 0), 10_000, 'acks on PostgreSQL');
       const total = await verifyAcked(sqlite.wsUrl, clients, `on PostgreSQL (seed ${SEED})`);
       const acked = sum(clients, (c) => c.acked.size);
       expect(total).toBe(acked);
@@ -389,9 +382,9 @@ describe('what the command refuses', () => {
     const targets = await Promise.all(
       Object.entries(holding).map(async ([what, insert]) => {
         const url = await freshSchema(cluster.url);
-        // The schema as a server made it, then one row.
-        const made = await runMove(['--from', await sqliteChat(() => undefined), '--to', url]);
-        expect(made.code).toBe(0);
+        // The schema as a server makes it, then one row.
+        const pool = new pg.Pool({ connectionString: url, max: 1 });
+        await migrate(pool).finally(() => pool.end());
         await query(url, insert);
         return { what, url, before: await snapshot(url) };
       }),
@@ -407,36 +400,46 @@ describe('what the command refuses', () => {
     }
   });
 
-  it('answers each bad argument with one line naming it, and exit code 2', async () => {
+  it('answers each bad argument with one line naming it, and exit code 2', { timeout: 60_000 }, async () => {
     const file = await sqliteChat(smallChat);
     const url = 'postgres://tether:secret@127.0.0.1:1/tether';
     const cases: [args: string[], says: RegExp][] = [
-      [[], /--from is missing/],
-      [['--from', file], /--to is missing/],
-      [['--to', url], /--from is missing/],
-      [['--from'], /--from needs a value/],
-      [['--from', file, '--to'], /--to needs a value/],
-      [['--from=', '--to', url], /--from needs a value/],
-      [['--from', '/nowhere/chat.db', '--to', url], /--from \/nowhere\/chat\.db: does not exist/],
-      [['--from', tmpdir(), '--to', url], /--from .*: is not a file/],
-      [['--from', file, '--to', 'not a url'], /--to: is not a URL/],
+      [[], /^--from is missing/],
+      [['--from', file], /^--to is missing/],
+      [['--to', url], /^--from is missing/],
+      [['--from'], /^--from needs a value/],
+      [['--from', file, '--to'], /^--to needs a value/],
+      [['--from=', '--to', url], /^--from needs a value/],
+      [['--from', '/nowhere/chat.db', '--to', url], /^--from \/nowhere\/chat\.db: does not exist/],
+      [['--from', tmpdir(), '--to', url], /^--from .*: is not a file/],
+      [['--from', file, '--to', 'not a url'], /^--to: is not a URL/],
       [
         ['--from', file, '--to', 'mysql://tether:secret@db/tether'],
-        /--to: the scheme is mysql:, not postgres:/,
+        /^--to: the scheme is mysql:, not postgres:/,
       ],
-      [['--from', file, '--from', file, '--to', url], /--from is given twice/],
-      [['--from', file, '--to', url, '--force'], /unknown argument "--force"/],
-      [['--from', file, url], /unknown argument a URL/],
+      [['--from', file, '--from', file, '--to', url], /^--from is given twice/],
+      [['--from', file, '--to', url, '--force'], /^unknown argument "--force"/],
+      [['--from', file, url], /^unknown argument a URL/],
     ];
-    const runs = await Promise.all(cases.map(([args]) => runMove(args)));
-    for (const [i, run] of runs.entries()) {
+    for (const [args, says] of cases) {
+      const parsed = parseMoveArgs(args, SERVER_DIR);
+      const message = parsed.kind === 'error' ? parsed.message : parsed.kind;
+      expect(message, JSON.stringify(args)).toMatch(says);
+      expect(message, JSON.stringify(args)).not.toMatch(/secret|\n/);
+    }
+    // As a process: one line on stderr, nothing on stdout, exit 2 (a few of
+    // them: each start of the command under tsx costs a second of CPU).
+    for (const i of [0, 6, 9, 11]) {
       const [args, says] = cases[i]!;
-      const what = JSON.stringify(args);
-      expect(run.code, what).toBe(2);
-      expect(run.stdout, what).toBe('');
-      expect(run.stderr.trim().split('\n'), what).toHaveLength(1);
-      expect(run.stderr, what).toMatch(says);
-      expect(run.stderr, what).not.toMatch(/secret/);
+      const run = await runMove(args);
+      expect(run.code, JSON.stringify(args)).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.split('\n')).toEqual([
+        expect.stringMatching(/^move-to-postgres: .* \(see --help\)$/),
+        '',
+      ]);
+      expect(run.stderr.slice('move-to-postgres: '.length)).toMatch(says);
+      expect(run.stderr).not.toMatch(/secret/);
     }
     const help = await runMove(['--help']);
     expect(help.code).toBe(0);
@@ -537,27 +540,57 @@ describe('what the move keeps exactly', () => {
     ]);
   });
 
-  it('reports a checksum, an epoch or a user that differs after the copy', async () => {
+  it('finds a row that differs between the copy and its check, and commits nothing then', async () => {
     const file = await sqliteChat(smallChat);
     const url = await freshSchema(cluster.url);
-    expect((await runMove(['--from', file, '--to', url])).code).toBe(0);
-    await query(url, `UPDATE messages SET text = 'm2!' WHERE room = 'general' AND seq = 2`);
-    await query(url, `UPDATE rooms SET epoch = 'e_other' WHERE name = 'quiet'`);
-    await query(url, `UPDATE users SET token_hash = 'stolen' WHERE id = 'u_b'`);
-
-    const source = openSource(file);
     const pool = new pg.Pool({ connectionString: url, max: 2 });
+    await migrate(pool);
+    const source = openSource(file);
     try {
-      const report = await verifyMove(source, pool);
-      expect(report.mismatches).toEqual([
+      const tamper = [
+        `UPDATE messages SET text = 'm2!' WHERE room = 'general' AND seq = 2`,
+        `UPDATE rooms SET epoch = 'e_other' WHERE name = 'quiet'`,
+        `UPDATE users SET token_hash = 'stolen' WHERE id = 'u_b'`,
+      ];
+      const expected = [
         'users: the checksum differs (a name, key, token hash or expiry was not copied exactly)',
         'room general: the checksum of its messages differs',
         'room quiet: epoch e_quiet became e_other',
-      ]);
-      const table = formatReport(report).join('\n');
+      ];
+      // Corrupted inside the move's transaction, between the copy and the check.
+      let report: VerifyReport | undefined;
+      const moved = await copyAll(
+        source,
+        pool,
+        () => undefined,
+        async (client) => {
+          for (const sql of tamper) await client.query(sql);
+          report = await verifyInTransaction(source, client);
+          return report.mismatches.length === 0;
+        },
+      );
+      expect(moved.committed).toBe(false);
+      expect(report?.mismatches).toEqual(expected);
+      const table = formatReport(report!).join('\n');
       expect(table).toMatch(/^general .* DIFFERS$/m);
       expect(table).toMatch(/^quiet +e_quiet → e_other .* DIFFERS$/m);
       expect(table).toMatch(/^messages +5 +5 +ok$/m);
+      expect(await snapshot(url)).toEqual([[], [], []]);
+
+      // The check on its own, after a move that committed and a change since.
+      expect(
+        (
+          await copyAll(
+            source,
+            pool,
+            () => undefined,
+            () => Promise.resolve(true),
+          )
+        ).committed,
+      ).toBe(true);
+      expect((await verifyMove(source, pool)).mismatches).toEqual([]);
+      for (const sql of tamper) await query(url, sql);
+      expect((await verifyMove(source, pool)).mismatches).toEqual(expected);
     } finally {
       source.close();
       await pool.end();
