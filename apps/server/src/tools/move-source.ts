@@ -50,6 +50,15 @@ export function openSource(file: string): SqliteSource {
   let found: number;
   try {
     found = probe.pragma('user_version', { simple: true }) as number;
+    // Any SQLite file opens; only a chat's is migrated and moved (an empty
+    // file given by mistake would otherwise get Tether's tables written into it).
+    const tables = probe
+      .prepare<[], { name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'rooms', 'messages')",
+      )
+      .all();
+    if (tables.length !== 3)
+      throw new Error('it is not a Tether database (no users, rooms and messages tables)');
   } finally {
     probe.close();
   }

@@ -271,7 +271,7 @@ export function formatReport(report: VerifyReport): string[] {
       r.ok ? 'ok' : 'DIFFERS',
     ]);
   }
-  lines.push(...columns(rooms));
+  if (shown.length > 0) lines.push(...columns(rooms));
   if (shown.length < report.rooms.length) {
     lines.push(`(${fmt(report.rooms.length - shown.length)} more rooms, all equal)`);
   }

@@ -18,7 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -444,6 +444,15 @@ describe('what the command refuses', () => {
     const help = await runMove(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: move-to-postgres --from <sqlite file> --to <postgres url>/);
+  });
+
+  it('refuses a file that is not a Tether database, writing nothing to it', async () => {
+    const file = join(await tempDir(), 'empty.db');
+    await writeFile(file, '');
+    const run = await runMove(['--from', file, '--to', await freshSchema(cluster.url)]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^move-to-postgres: could not open .*empty\.db: it is not a Tether database/);
+    expect((await stat(file)).size).toBe(0);
   });
 
   it('says clearly, without the password, that PostgreSQL cannot be reached', async () => {
