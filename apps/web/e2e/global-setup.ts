@@ -1,12 +1,16 @@
 /**
  * Builds the web app once per e2e run, with Vite's JS API and the app's own
  * vite.config.ts, into a temporary folder that the tests serve through the
- * real server (`STATIC_DIR`). The folder is removed when the run ends.
+ * real server (`STATIC_DIR`), and precompresses it as `pnpm build` does
+ * (scripts/compress.mjs): the server serves what production serves. The
+ * folder is removed when the run ends.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 import { build } from 'vite';
 import type { TestProject } from 'vitest/node';
@@ -38,6 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     else process.env.NODE_ENV = nodeEnv;
   }
   await assertProductionBuild(outDir);
+  await promisify(execFile)(process.execPath, [join(WEB_DIR, 'scripts/compress.mjs'), outDir]);
   project.provide('staticDir', outDir);
   return async () => {
     await rm(outDir, { recursive: true, force: true });

@@ -9,7 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');
+// dist/, or the folder named on the command line (the e2e build is elsewhere).
+const dist = process.argv[2]
+  ? path.resolve(process.argv[2])
+  : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');
 const TEXT = /\.(?:js|mjs|css|html|svg|json|webmanifest|txt)$/;
 /** Smaller files gain less than the cost of a second request header's worth. */
 const MIN_BYTES = 1024;

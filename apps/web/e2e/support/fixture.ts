@@ -7,15 +7,18 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, inject } from 'vite
 import type { Browser } from 'playwright-core';
 
 import { Person, launchBrowser } from './person';
+import type { OpenOptions } from './person';
 import { startChatServer } from './server';
 import type { ChatServer } from './server';
 
 export interface E2E {
   readonly server: ChatServer;
+  /** The file's browser, for contexts a test makes itself (closed with the browser). */
+  browser(): Promise<Browser>;
   /** Opens the app for `name` (not joined yet). */
-  open(name: string): Promise<Person>;
+  open(name: string, options?: OpenOptions): Promise<Person>;
   /** Opens the app for `name` and picks the name. */
-  person(name: string): Promise<Person>;
+  person(name: string, options?: OpenOptions): Promise<Person>;
 }
 
 export interface E2EOptions {
@@ -57,14 +60,18 @@ export function setupE2E(options: E2EOptions = {}): E2E {
       if (!server) throw new Error('no server outside a test');
       return server;
     },
-    async open(name) {
+    browser() {
+      if (!browser) return Promise.reject(new Error('no browser outside a test'));
+      return Promise.resolve(browser);
+    },
+    async open(name, options) {
       if (!browser) throw new Error('no browser outside a test');
-      const person = await Person.open(browser, e2e.server.url, name);
+      const person = await Person.open(browser, e2e.server.url, name, options);
       people.push(person);
       return person;
     },
-    async person(name) {
-      const person = await e2e.open(name);
+    async person(name, options) {
+      const person = await e2e.open(name, options);
       await person.join();
       return person;
     },

@@ -32,6 +32,11 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+export interface OpenOptions {
+  /** @default 1280 × 800 */
+  viewport?: { width: number; height: number };
+}
+
 export class Person {
   /** Uncaught exceptions on the page: a test ends by checking there were none. */
   readonly pageErrors: string[] = [];
@@ -47,10 +52,10 @@ export class Person {
   }
 
   /** Opens the app at `url` in a fresh browser context (nothing shared with anyone else). */
-  static async open(browser: Browser, url: string, name: string): Promise<Person> {
+  static async open(browser: Browser, url: string, name: string, options: OpenOptions = {}): Promise<Person> {
     const context = await browser.newContext({
       locale: 'en-US',
-      viewport: { width: 1280, height: 800 },
+      viewport: options.viewport ?? { width: 1280, height: 800 },
       serviceWorkers: 'allow',
     });
     context.setDefaultTimeout(ACTION_TIMEOUT_MS);
