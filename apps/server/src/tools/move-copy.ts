@@ -140,6 +140,13 @@ export async function copyAll(
 
     let lastSaid = performance.now();
     let messages = 0;
+    let said = -1;
+    const progress = () => {
+      said = messages;
+      say(
+        `messages: ${fmt(messages)} of ${fmt(total.messages)} (${pct(messages, total.messages)}), ${elapsed()}`,
+      );
+    };
     await copyKeyed(
       (after: MessageKey) => source.messages(after, BATCH),
       (m) => ({ room: m.room, seq: m.seq }),
@@ -148,19 +155,13 @@ export async function copyAll(
         await client.query(INSERT_MESSAGES, messageValues(rows));
         messages += rows.length;
         // One line a second at most: a big chat should not scroll the screen away.
-        if (performance.now() - lastSaid >= 1000 || messages === total.messages) {
+        if (performance.now() - lastSaid >= 1000) {
           lastSaid = performance.now();
-          say(
-            `messages: ${fmt(messages)} of ${fmt(total.messages)} (${pct(messages, total.messages)}), ${elapsed()}`,
-          );
+          progress();
         }
       },
     );
-    if (messages !== total.messages) {
-      say(
-        `messages: ${fmt(messages)} of ${fmt(total.messages)} (${pct(messages, total.messages)}), ${elapsed()}`,
-      );
-    }
+    if (said !== messages) progress();
     source.end();
     const counts = { users, rooms, messages };
     say(`copied in ${elapsed()}; verifying before the commit: reading both databases back`);

@@ -108,6 +108,8 @@ function messageOf(error: unknown): string {
 // Run as a command (tsx or the bundle), not when a test imports it.
 const entry = process.argv[1] ?? '';
 if (/move-to-postgres\.(ts|js)$/.test(entry)) {
+  // Output piped into `head` or a closed terminal must not end a move half-way: its lines are only a report.
+  process.stdout.on('error', () => undefined);
   const cwd = process.env.INIT_CWD ?? process.cwd();
   main(process.argv.slice(2), cwd).then(
     (code) => {
