@@ -77,8 +77,8 @@ describe('hostile text', () => {
     // A right-to-left name (bidi controls themselves are refused by the server).
     const maryam = await openWriter(await e2e.browser(), e2e.server.url, 'مريم ابراهيم', ['general']);
     await maryam.say('general', [
-      'log in at https://аpple.com/account now (that а is Cyrillic)',
       `look: ${PARENS}`.slice(0, 4000),
+      'log in at https://аpple.com/account now (that а is Cyrillic)',
       'שלום, this line starts right to left and ends in English',
     ]);
     for (const person of [alice, carol])
