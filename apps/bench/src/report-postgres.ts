@@ -6,7 +6,15 @@
  */
 import { cpu, generatorCpu, int, p5099, pct } from './format.js';
 import type { IngestPhase, IngestRow, Results, ScaleOutFanout } from './results.js';
-import { SATURATED_PERCENT, burstPhase, postgresIngestOf, sqliteIngest } from './results.js';
+import {
+  SATURATED_PERCENT,
+  burstPhase,
+  cpuPerDeliveryMicros,
+  fanoutAt,
+  largestFanout,
+  postgresIngestOf,
+  sqliteIngest,
+} from './results.js';
 
 /** `PostgreSQL 61 %, Redis 3 %`; '' for none. */
 const named = (cpus: Record<string, number> | undefined): string =>
@@ -93,6 +101,17 @@ export function limitOf(
   return `neither core was full (servers' core ${split} = ${pct(total)}${busy}, generator ${pct(generatorPercent)}): ${waiting}`;
 }
 
+/** CPU per delivery of one Tether process on SQLite in the fan-out scenario of the same run, beside the processes'. */
+function sqliteFanoutLine(results: Results, perDelivery: number | undefined): string[] {
+  const n = largestFanout(results);
+  const single = fanoutAt(results, 'tether', n)?.saturation;
+  const singleUs = single && cpuPerDeliveryMicros(single);
+  if (perDelivery === undefined || singleUs === undefined) return [];
+  return [
+    `- Server CPU per delivery, all processes added up: ${perDelivery.toFixed(2)} µs, against ${singleUs.toFixed(2)} µs for one Tether process on SQLite in fan-out (N = ${int(n)}) of this run (${(perDelivery / singleUs).toFixed(2)} ×).`,
+  ];
+}
+
 const ratio = (a: number | undefined, b: number | undefined): string =>
   a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)} ×` : 'n/a';
 
@@ -151,13 +170,16 @@ export function postgresSection(results: Results): string[] {
     }
     if (fanout) {
       const sat = fanout.saturation;
+      // CPU time per delivery, which other load on the machine does not distort (unlike deliveries/s).
+      const perDelivery = cpuPerDeliveryMicros(sat);
       lines.push(
         `Fan-out: one room of ${int(fanout.clients)} clients spread round-robin over the ${processes} processes, 4 senders, closed loop (as in fan-out):`,
         '',
-        '| processes | clients | deliveries/s at saturation | CPU per process | other CPU | generator CPU | room set up in (s) |',
-        '| --- | --- | --- | --- | --- | --- | --- |',
-        `| ${processes} | ${int(fanout.clients)} | ${int(sat.result.deliveriesPerSec)} | ${(sat.cpuPerProcess ?? []).map(pct).join(' + ')} | ${named(sat.otherCpu)} | ${generatorCpu(sat.cpu.generator)} | ${(fanout.connect.elapsedMs / 1000).toFixed(1)} |`,
+        '| processes | clients | deliveries/s at saturation | p50 / p99 ms | CPU per process | server CPU µs per delivery | other CPU | generator CPU | room set up in (s) |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+        `| ${processes} | ${int(fanout.clients)} | ${int(sat.result.deliveriesPerSec)} | ${p5099(sat.result.latencyMs)} | ${(sat.cpuPerProcess ?? []).map(pct).join(' + ')} | ${perDelivery === undefined ? 'n/a' : perDelivery.toFixed(2)} | ${named(sat.otherCpu)} | ${generatorCpu(sat.cpu.generator)} | ${(fanout.connect.elapsedMs / 1000).toFixed(1)} |`,
         '',
+        ...sqliteFanoutLine(results, perDelivery),
         `- Fan-out limit: ${limitOf(sat.cpu.server, sat.otherCpu ?? {}, sat.cpu.generator, FANOUT_WAIT(fanout), sat.cpu.serverCore)}.`,
         '',
       );

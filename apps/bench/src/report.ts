@@ -11,6 +11,7 @@ import { ingestTable, postgresSection } from './report-postgres.js';
 import type { FanoutPhase, FanoutRow, IngestRow, ResumeRow, Results, StormRow } from './results.js';
 import {
   SATURATED_PERCENT,
+  cpuPerDeliveryMicros,
   fanoutAt,
   generatorSaturated,
   largestFanout,
@@ -21,12 +22,6 @@ import type { ServerId } from './servers/types.js';
 
 /** A fan-out phase by its offered load, or 'saturation'. */
 const phaseName = (p: FanoutPhase): string => (p.offered === undefined ? 'saturation' : int(p.offered));
-
-/** Server CPU time per delivery over the whole phase (sent × recipients × delivered fraction). */
-export function cpuPerDeliveryMicros(phase: FanoutPhase): number | undefined {
-  const deliveries = phase.result.sent * phase.result.recipients * phase.result.deliveredFraction;
-  return deliveries > 0 ? (phase.cpu.serverSeconds * 1e6) / deliveries : undefined;
-}
 
 /** cpuPerDeliveryMicros to two decimals, 'n/a' without deliveries. */
 function perDelivery(phase: FanoutPhase | undefined, unit = ''): string {

@@ -225,3 +225,9 @@ export function sqliteIngest(results: Results): { row: IngestRow; from: 'ingest'
 export function burstPhase(row: IngestRow | undefined): IngestPhase | undefined {
   return row?.phases.find((p) => p.burstPerSender !== undefined);
 }
+
+/** Server CPU time per delivery over the whole phase (sent × recipients × delivered fraction). */
+export function cpuPerDeliveryMicros(phase: FanoutPhase): number | undefined {
+  const deliveries = phase.result.sent * phase.result.recipients * phase.result.deliveredFraction;
+  return deliveries > 0 ? (phase.cpu.serverSeconds * 1e6) / deliveries : undefined;
+}
