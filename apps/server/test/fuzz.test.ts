@@ -556,6 +556,7 @@ function jitterStore(inner: SqliteStore, random: () => number): ChatStore {
 
 /** LocalMembership answering 0–2 turns late (Redis would). */
 class JitterMembership implements MembershipDirectory {
+  readonly shared = true;
   private readonly inner = new LocalMembership();
   constructor(private readonly random: () => number) {}
   async set(room: string, user: User, present: boolean): Promise<void> {

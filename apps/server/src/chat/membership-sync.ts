@@ -27,8 +27,11 @@ export interface RoomLookup {
 
 const noop = (): void => undefined;
 
-/** How long presence events gather before one read of the room looks them up. */
-const LOOKUP_COALESCE_MS = 20;
+interface FreshRead {
+  /** Once started, a later join needs a read of its own. */
+  started: boolean;
+  done: Promise<void>;
+}
 
 export class MembershipSync {
   /** Per room: membership writes, in the order the changes happened. */
@@ -39,6 +42,10 @@ export class MembershipSync {
   private readonly rechecks = new Map<string, Promise<void>>();
   /** Per room: users of presence events waiting for the next lookup. */
   private readonly waiting = new Map<string, Set<string>>();
+  /** Per room held: how many membership changes were made through this process. */
+  private readonly localChanges = new WeakMap<Room, number>();
+  /** Per room: the directory read the next `joined` answers wait for. */
+  private readonly freshReads = new Map<string, FreshRead>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -53,7 +60,9 @@ export class MembershipSync {
   }
 
   /** A user became (or stopped being) a member through this process: record it, then tell every process. */
-  recordLocal(room: string, user: User, present: boolean): void {
+  recordLocal(held: Room, user: User, present: boolean): void {
+    const room = held.name;
+    this.localChanges.set(held, (this.localChanges.get(held) ?? 0) + 1);
     const previous = this.writes.get(room) ?? Promise.resolve();
     const write = previous
       .then(() => this.directory.set(room, user, present))
@@ -81,6 +90,55 @@ export class MembershipSync {
    */
   readMembers(room: string): Promise<User[]> {
     return (this.writes.get(room) ?? Promise.resolve()).then(() => this.directory.members(room));
+  }
+
+  /**
+   * Resolves once this process's record of `room` holds everyone whose own
+   * `joined` was sent before this call, whichever process they joined
+   * through: this process's membership writes for the room are in, and, when
+   * other processes share the directory, a read of it that started after
+   * those writes has been applied. A `joined` answer waits for it. Joins that
+   * arrive while a read is waiting to start share it, so a connect storm
+   * costs a read per round trip, not per join; a big room's `joined` lists
+   * only a page and the count, and waits only for the writes.
+   */
+  settled(room: Room): Promise<void> {
+    const writes = this.writes.get(room.name) ?? Promise.resolve();
+    if (!this.directory.shared || room.isBig) return writes;
+    const queued = this.freshReads.get(room.name);
+    if (queued && !queued.started) return queued.done;
+    const read: FreshRead = { started: false, done: Promise.resolve() };
+    let changesBefore = 0;
+    // In the room's queue of lookups: directory answers apply in the order
+    // they were asked, so an older answer never undoes a newer one.
+    const previous = this.rechecks.get(room.name) ?? Promise.resolve();
+    read.done = Promise.all([writes, previous, queued?.done])
+      .then(() => {
+        read.started = true;
+        changesBefore = this.localChanges.get(room) ?? 0;
+        return this.directory.members(room.name);
+      })
+      .then(
+        (members) => {
+          // A change made here meanwhile is not in this answer: applying it
+          // would undo that change until the change's own lookup redid it.
+          if (this.rooms.get(room.name) !== room || this.localChanges.get(room) !== changesBefore) return;
+          room.applyMembers(members);
+        },
+        (error: unknown) => {
+          // The answer goes out with what this process holds: late, not wrong.
+          this.log.warn({ err: error, room: room.name }, 'could not read members');
+        },
+      )
+      .finally(() => {
+        if (this.freshReads.get(room.name) === read) this.freshReads.delete(room.name);
+      });
+    this.rechecks.set(room.name, read.done);
+    void read.done.finally(() => {
+      if (this.rechecks.get(room.name) === read.done) this.rechecks.delete(room.name);
+    });
+    this.freshReads.set(room.name, read);
+    return read.done;
   }
 
   /** Another process says a user's membership of `room` may have changed. */
@@ -119,11 +177,13 @@ export class MembershipSync {
   }
 
   /**
-   * Looks up the users of presence events. Events that arrive within
-   * LOOKUP_COALESCE_MS (or while a lookup runs) share one read of the room:
-   * the directory answers a room at a time, so a read per event would make
-   * a room that N people join cost O(N²) across processes. Lookups of one
-   * room run one after another, so answers apply in event order.
+   * Looks up the users of presence events. Events that arrive in the same
+   * turn of the event loop (the bus hands over what one socket read
+   * brought), or while a lookup runs, share one read of the room: the
+   * directory answers a room at a time, so a read per event would make a
+   * room that N people join cost O(N²) across processes. No timer: a wait
+   * would delay every join's presence by it. Lookups of one room run one
+   * after another, so answers apply in event order.
    */
   private recheck(name: string, userId: string): void {
     const waiting = this.waiting.get(name);
@@ -137,7 +197,7 @@ export class MembershipSync {
     const previous =
       this.rechecks.get(name) ?? this.rooms.opening(name)?.then(noop, noop) ?? Promise.resolve();
     const next = previous
-      .then(() => new Promise<void>((resolve) => setTimeout(resolve, LOOKUP_COALESCE_MS)))
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(() => {
         // Events from here on go to the next lookup: this read may predate them.
         this.waiting.delete(name);

@@ -251,6 +251,11 @@ export interface Bus {
  * room's members are the union.
  */
 export interface MembershipDirectory {
+  /**
+   * Other processes write it too (Redis): what this process holds of a room
+   * can lag behind it, and a join reads it afresh.
+   */
+  readonly shared: boolean;
   /** This process holds `user` as a member of `room` from now on (or no longer). */
   set(room: string, user: User, present: boolean): Promise<void>;
   /** The room's members on every process, each user once. */

@@ -143,6 +143,11 @@ export class Room {
     return this.announced.encodedForJoined();
   }
 
+  /** Past SMALL_ROOM_MAX_MEMBERS: `joined` lists a page, joins are counted, not announced. */
+  get isBig(): boolean {
+    return this.announced.isBig;
+  }
+
   /** How many members the room has (all processes). */
   get memberCount(): number {
     return this.announced.count;

@@ -109,7 +109,7 @@ export class RoomRegistry implements RoomLookup {
               members,
               graceMs: settings.presenceGraceMs,
               encode,
-              onLocalPresence: (r, user, present) => this.members.recordLocal(r.name, user, present),
+              onLocalPresence: (r, user, present) => this.members.recordLocal(r, user, present),
               fetchAfter: (room, since) =>
                 store.after(room, since, LIMITS.RESUME_LIMIT).then((page) => page.messages),
               onIdle: (idle) => {
@@ -181,6 +181,10 @@ export class RoomRegistry implements RoomLookup {
               : await store.after(room.name, since, LIMITS.RESUME_LIMIT),
             LIMITS.MAX_PAGE_BYTES,
           );
+    // Everyone whose `joined` came before this one is in the members below,
+    // whichever process they joined through (and this joiner is in the
+    // directory before its answer goes out).
+    await this.members.settled(room);
     if (!room.has(peer)) return false;
     const lastInPage = page.messages.at(-1)?.seq ?? 0;
     // Everything up to `seq` is in the page or older than it; live delivery

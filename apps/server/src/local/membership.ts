@@ -4,6 +4,8 @@ import type { User } from '@tether/protocol';
 import type { MembershipDirectory } from '../chat/ports.js';
 
 export class LocalMembership implements MembershipDirectory {
+  /** One process: its rooms hold every member already. */
+  readonly shared = false;
   private readonly rooms = new Map<string, Map<string, User>>();
 
   set(room: string, user: User, present: boolean): Promise<void> {

@@ -21,6 +21,7 @@ export interface RedisMembershipOptions {
 type Entry = [node: string, id: string, name: string];
 
 export class RedisMembership implements MembershipDirectory {
+  readonly shared = true;
   /** This process's entries: room → user id → the member string stored. */
   private readonly mine = new Map<string, Map<string, string>>();
   private readonly refreshTimer: NodeJS.Timeout;
