@@ -3,7 +3,7 @@
  * the same run; listed with the others (goals.ts).
  */
 import { int, ms } from './format.js';
-import type { Figure, GoalRow, Run } from './goals.js';
+import type { Figure, GoalRow, Run } from './goal-rows.js';
 import { burstPhase, postgresIngestOf, sqliteIngest } from './results.js';
 import type { ServerId } from './servers/types.js';
 
