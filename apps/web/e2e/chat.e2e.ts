@@ -9,6 +9,9 @@ import { setupE2E } from './support/fixture';
 
 const e2e = setupE2E();
 
+/** "bob is typing…", the name isolated with FSI/PDI inside the sentence (components/bidi.ts). */
+const typingLine = (name: string) => new RegExp(`^\u2068?${name}\u2069? is typing…$`);
+
 describe('chatting', () => {
   test('alice and bob land in #general and see each other, typing and every message once', async () => {
     const alice = await e2e.person('alice');
@@ -30,15 +33,15 @@ describe('chatting', () => {
 
     // Typing shows for the other one only, and ends when the message arrives.
     await bob.composer.fill('hello al');
-    await alice.page.getByText('bob is typing…').waitFor({ timeout: UI_MS });
+    await alice.page.getByText(typingLine('bob')).waitFor({ timeout: UI_MS });
     await alice.screenshot('chat-1-bob-typing');
-    expect(await bob.page.getByText('bob is typing…').count()).toBe(0);
+    expect(await bob.page.getByText(typingLine('bob')).count()).toBe(0);
     await bob.composer.fill('hello alice');
     await bob.sendButton.click();
-    await alice.page.getByText('bob is typing…').waitFor({ state: 'hidden', timeout: UI_MS });
+    await alice.page.getByText(typingLine('bob')).waitFor({ state: 'hidden', timeout: UI_MS });
 
     await alice.composer.fill('hi bob, how are you');
-    await bob.page.getByText('alice is typing…').waitFor({ timeout: UI_MS });
+    await bob.page.getByText(typingLine('alice')).waitFor({ timeout: UI_MS });
     await alice.composer.press('Enter');
     await expect.poll(() => alice.composer.inputValue(), { timeout: UI_MS }).toBe('');
 
