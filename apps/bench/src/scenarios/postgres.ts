@@ -85,27 +85,30 @@ async function singleProcess(
 async function scaleOut(ctx: ScenarioContext, out: PostgresResults): Promise<void> {
   const { processes, rates, fanoutClients } = ctx.config.postgres;
   const redis = await startRedis(ctx.start);
+  const label = `Tether on PostgreSQL + Redis, ${processes} processes`;
+  // A fresh cluster (and Redis prefix) for each part, as every other
+  // measurement gets a fresh database: the fan-out's clients would otherwise
+  // meet the ingest senders' names, already taken.
+  const start =
+    (pg: PostgresInstance, env: Record<string, string>, prefix: string) => (): Promise<ServerInstance> =>
+      startTether(ctx.start, {
+        id: 'tether-postgres-3',
+        label,
+        env: { ...env, DATABASE_URL: pg.url, REDIS_URL: redis.url, REDIS_PREFIX: prefix },
+        nodes: processes,
+      });
   try {
-    await withCluster(ctx, async (pg) => {
-      const label = `Tether on PostgreSQL + Redis, ${processes} processes`;
-      const start = (env: Record<string, string>) => (): Promise<ServerInstance> =>
-        startTether(ctx.start, {
-          id: 'tether-postgres-3',
-          label,
-          env: { ...env, DATABASE_URL: pg.url, REDIS_URL: redis.url },
-          nodes: processes,
-        });
-      ctx.log(`postgres: durable ingest, ${processes} processes`);
-      out.scaleOut.ingest = await withServer(
+    ctx.log(`postgres: durable ingest, ${processes} processes`);
+    out.scaleOut.ingest = await withCluster(ctx, (pg) =>
+      withServer(ctx, start(pg, TETHER_ENV, 'ingest:'), 'postgres-3-ingest', (server, generator) =>
+        ingestRow(ctx, server, generator, rates, otherCpu(pg, redis)),
+      ),
+    );
+    ctx.log(`postgres: fan-out, ${processes} processes, ${fanoutClients} clients`);
+    out.scaleOut.fanout = await withCluster(ctx, (pg) =>
+      withServer(
         ctx,
-        start(TETHER_ENV),
-        'postgres-3-ingest',
-        (server, generator) => ingestRow(ctx, server, generator, rates, otherCpu(pg, redis)),
-      );
-      ctx.log(`postgres: fan-out, ${processes} processes, ${fanoutClients} clients`);
-      out.scaleOut.fanout = await withServer(
-        ctx,
-        start(TETHER_FANOUT_ENV),
+        start(pg, TETHER_FANOUT_ENV, 'fanout:'),
         'postgres-3-fanout',
         async (server, generator): Promise<ScaleOutFanout> => {
           const connect = await fillRoom(ctx, server, generator, fanoutClients, 'pgroom');
@@ -128,8 +131,8 @@ async function scaleOut(ctx: ScenarioContext, out: PostgresResults): Promise<voi
             windowMessages: windowMessages(ctx, fanoutClients),
           };
         },
-      );
-    });
+      ),
+    );
   } finally {
     await redis.stop();
   }
