@@ -442,6 +442,9 @@ class FakePeer implements Peer {
       case 'renamed':
         // Views hold ids; a rename changes none of them.
         return;
+      case 'update':
+        this.violate('an update, though nobody changes a message', text);
+        return;
       case 'error':
         return;
       default: {

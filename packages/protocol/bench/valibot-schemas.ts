@@ -13,6 +13,13 @@ import type { ClientMessage } from '../src/types.js';
 
 const finiteNumber = v.pipe(v.number(), v.finite());
 const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER));
+const requestId = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(LIMITS.MAX_MESSAGE_ID_CHARS),
+  v.regex(/^[A-Za-z0-9_-]+$/),
+);
 
 export const ValibotClientMessage = v.variant('type', [
   v.object({ type: v.literal('hello'), v: finiteNumber, name: v.string(), token: v.optional(v.string()) }),
@@ -46,6 +53,23 @@ export const ValibotClientMessage = v.variant('type', [
       v.regex(/^[A-Za-z0-9_-]+$/),
     ),
     text: v.string(),
+    replyTo: v.optional(positiveInt),
+  }),
+  v.object({
+    type: v.literal('edit'),
+    room: v.string(),
+    id: requestId,
+    target: positiveInt,
+    text: v.string(),
+  }),
+  v.object({ type: v.literal('delete'), room: v.string(), id: requestId, target: positiveInt }),
+  v.object({
+    type: v.literal('react'),
+    room: v.string(),
+    id: requestId,
+    target: positiveInt,
+    emoji: v.string(),
+    on: v.boolean(),
   }),
   v.object({
     type: v.literal('history'),

@@ -12,6 +12,12 @@ import { LIMITS } from '../src/constants.js';
 import type { ClientMessage } from '../src/types.js';
 
 const nonNegativeInt = z.int().min(0);
+const positiveInt = z.int().min(1);
+const requestId = z
+  .string()
+  .min(1)
+  .max(LIMITS.MAX_MESSAGE_ID_CHARS)
+  .regex(/^[A-Za-z0-9_-]+$/);
 
 export const ZodClientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), v: z.number(), name: z.string(), token: z.string().optional() }),
@@ -51,6 +57,23 @@ export const ZodClientMessage = z.discriminatedUnion('type', [
       .max(LIMITS.MAX_MESSAGE_ID_CHARS)
       .regex(/^[A-Za-z0-9_-]+$/),
     text: z.string(),
+    replyTo: positiveInt.optional(),
+  }),
+  z.object({
+    type: z.literal('edit'),
+    room: z.string(),
+    id: requestId,
+    target: positiveInt,
+    text: z.string(),
+  }),
+  z.object({ type: z.literal('delete'), room: z.string(), id: requestId, target: positiveInt }),
+  z.object({
+    type: z.literal('react'),
+    room: z.string(),
+    id: requestId,
+    target: positiveInt,
+    emoji: z.string(),
+    on: z.boolean(),
   }),
   z.object({
     type: z.literal('history'),

@@ -75,6 +75,23 @@ export const LIMITS = {
   ABUSE_WINDOW_MS: 60_000,
   MAX_BAD_REQUESTS_PER_WINDOW: 20,
   MAX_RATE_LIMITED_PER_WINDOW: 100,
+  /** Different emoji one message may hold; a new one beyond is `too_many_reactions`. */
+  MAX_REACTION_EMOJI: 20,
+  /** Users listed per emoji in `reactions[].users` (the count stays exact). */
+  MAX_REACTION_USERS: 50,
+  /** Longest `emoji` of a `react`, in code points. */
+  MAX_EMOJI_CHARS: 16,
+  /** Code points of the replied-to text in `replyTo.text`. */
+  REPLY_SNIPPET_CHARS: 100,
+} as const;
+
+/**
+ * What this server can do beyond the first version 1, listed in
+ * `welcome.features`: a client uses a request only when its feature is listed.
+ */
+export const FEATURES = {
+  /** `edit`, `delete`, `react`, `send.replyTo`, `update` frames, `rev`. */
+  CHANGES: 'changes',
 } as const;
 
 /** Client reconnect policy (docs/protocol.md, "Reconnect"). */
@@ -104,6 +121,10 @@ export const ERROR_CODES = {
   TEXT_TOO_LONG: 'text_too_long',
   EMPTY_TEXT: 'empty_text',
   RATE_LIMITED: 'rate_limited',
+  NOT_FOUND: 'not_found',
+  FORBIDDEN: 'forbidden',
+  INVALID_REACTION: 'invalid_reaction',
+  TOO_MANY_REACTIONS: 'too_many_reactions',
   INTERNAL: 'internal',
 } as const;
 

@@ -15,6 +15,7 @@ import {
 import { ERROR_CODES, PROTOCOL_VERSION } from './constants.js';
 import {
   type DecodeResult,
+  ID_REQUESTS,
   encodeClientMessage,
   encodeServerMessage,
   parseClientMessage,
@@ -173,8 +174,8 @@ describe('parseClientMessage (properties)', () => {
           expect(result.error.message.startsWith(`${field}: `)).toBe(true);
           // The request's room is still echoed unless it is the broken field.
           expect(result.error.room).toBe(field === 'room' ? undefined : original.room);
-          // A send id is echoed only while it is intact.
-          const idIntact = original.type === 'send' && field !== 'id';
+          // A request id (send, edit, delete, react) is echoed only while it is intact.
+          const idIntact = ID_REQUESTS.has(original.type as string) && field !== 'id';
           expect(result.error.id).toBe(idIntact ? original.id : undefined);
         }),
         RUNS,
@@ -204,7 +205,8 @@ describe('parseClientMessage (properties)', () => {
         }
         if (!result.ok) {
           expect(result.error.room).toBe(typeof sent.room === 'string' ? sent.room : undefined);
-          const echoId = type === 'send' && typeof sent.id === 'string' && MESSAGE_ID_PATTERN.test(sent.id);
+          const echoId =
+            ID_REQUESTS.has(type) && typeof sent.id === 'string' && MESSAGE_ID_PATTERN.test(sent.id);
           expect(result.error.id).toBe(echoId ? sent.id : undefined);
         }
       }),

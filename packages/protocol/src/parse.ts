@@ -21,7 +21,7 @@ export interface DecodeError {
   message: string;
   /** The request's room, when it named one as a string (echoed in `error.room`). */
   room?: string;
-  /** The `send` id, when it is a valid id (echoed in `error.id`). */
+  /** The id of a `send`, `edit`, `delete` or `react`, when it is a valid id (echoed in `error.id`). */
   id?: string;
 }
 
@@ -65,6 +65,9 @@ function checkerTable<K extends string>(schemas: Record<K, TSchema>): (type: str
 }
 
 const clientChecker = checkerTable(CLIENT_SCHEMAS);
+
+/** Requests whose `id` is an idempotency key, echoed in their errors. */
+export const ID_REQUESTS: ReadonlySet<string> = new Set(['send', 'edit', 'delete', 'react']);
 const serverChecker = checkerTable(SERVER_SCHEMAS);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -108,7 +111,12 @@ function decode<T>(
   }
   const context: Pick<DecodeError, 'room' | 'id'> = {};
   if (typeof frame.room === 'string' && isWellFormed(frame.room)) context.room = frame.room;
-  if (frame.type === 'send' && typeof frame.id === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(frame.id)) {
+  if (
+    typeof frame.type === 'string' &&
+    ID_REQUESTS.has(frame.type) &&
+    typeof frame.id === 'string' &&
+    /^[A-Za-z0-9_-]{1,64}$/.test(frame.id)
+  ) {
     context.id = frame.id;
   }
   const type = frame.type;

@@ -95,6 +95,41 @@ export function checkText(text: string): TextCheck {
   return { ok: true };
 }
 
+export type EmojiCheck =
+  { ok: true } | { ok: false; code: typeof ERROR_CODES.INVALID_REACTION; message: string };
+
+/** White space, a control character (Cc) or an unpaired surrogate: never part of an emoji. */
+const NOT_IN_EMOJI = new RegExp(`[${WHITE_SPACE}\\p{Cc}\\p{Cs}]`, 'u');
+
+/**
+ * Checks a reaction's `emoji`: 1–16 code points, no white space, no control
+ * character. The server does not decide what is an emoji (Unicode adds
+ * some every year, and sequences of several code points are common); it
+ * only keeps out what would render as nothing or break a line.
+ */
+export function checkEmoji(emoji: string): EmojiCheck {
+  if (emoji.length === 0 || NOT_IN_EMOJI.test(emoji) || codePointLength(emoji) > LIMITS.MAX_EMOJI_CHARS) {
+    return {
+      ok: false,
+      code: ERROR_CODES.INVALID_REACTION,
+      message: `emoji is 1-${LIMITS.MAX_EMOJI_CHARS} code points with no white space or control character`,
+    };
+  }
+  return { ok: true };
+}
+
+/** The first REPLY_SNIPPET_CHARS code points of a text, for `replyTo.text` (a pair is never cut in half). */
+export function replySnippet(text: string): string {
+  if (text.length <= LIMITS.REPLY_SNIPPET_CHARS) return text;
+  let units = 0;
+  for (let n = 0; n < LIMITS.REPLY_SNIPPET_CHARS && units < text.length; n++) {
+    const c = text.charCodeAt(units);
+    const pair = c >= 0xd800 && c <= 0xdbff && units + 1 < text.length;
+    units += pair && (text.charCodeAt(units + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+  }
+  return text.slice(0, units);
+}
+
 /** The reason of a 1001 close from a server that stops to be restarted. */
 export interface RestartHint {
   restart: true;

@@ -21,6 +21,22 @@ export const UserSchema = Type.Object({
   name: Type.String(),
 });
 
+/** The message a reply answers, as it is when the reply is read. */
+export const ReplyRefSchema = Type.Object({
+  seq: Int({ minimum: 1 }),
+  from: UserSchema,
+  /** The first REPLY_SNIPPET_CHARS code points of its text; `""` once it is deleted. */
+  text: Type.String(),
+});
+
+export const ReactionSchema = Type.Object({
+  emoji: Type.String(),
+  /** Exactly how many users reacted with it. */
+  count: Int({ minimum: 1 }),
+  /** At most MAX_REACTION_USERS user ids, earliest first. */
+  users: Type.Array(Type.String()),
+});
+
 export const MessageSchema = Type.Object({
   room: Type.String(),
   seq: Int({ minimum: 1 }),
@@ -28,6 +44,19 @@ export const MessageSchema = Type.Object({
   id: Type.String(),
   from: UserSchema,
   text: Type.String(),
+  /**
+   * The seq of the last event that changed the message (`seq` when never
+   * changed). Optional only so that a client accepts an older server, which
+   * leaves it out: read a missing `rev` as `seq`.
+   */
+  rev: Type.Optional(Int({ minimum: 1 })),
+  /** When last edited (ms); absent when never edited and on a tombstone. */
+  edited: Type.Optional(Int({ minimum: 0 })),
+  /** Only on a tombstone: the text is `""`, and no reactions or edit time remain. */
+  deleted: Type.Optional(Type.Literal(true)),
+  replyTo: Type.Optional(ReplyRefSchema),
+  /** Each emoji in the order it was first used; absent when there are none. */
+  reactions: Type.Optional(Type.Array(ReactionSchema)),
 });
 
 export const RoomSummarySchema = Type.Object({
@@ -76,15 +105,47 @@ export const MembersRequestSchema = Type.Object({
   limit: Type.Optional(Int({ minimum: 1, maximum: LIMITS.MEMBERS_PAGE_LIMIT })),
 });
 
-export const SendSchema = Type.Object({
-  type: Type.Literal('send'),
-  room: Type.String(),
-  id: Type.String({
+const RequestId = () =>
+  Type.String({
     minLength: 1,
     maxLength: LIMITS.MAX_MESSAGE_ID_CHARS,
     pattern: '^[A-Za-z0-9_-]+$',
-  }),
+  });
+
+export const SendSchema = Type.Object({
+  type: Type.Literal('send'),
+  room: Type.String(),
+  id: RequestId(),
   text: Type.String(),
+  /** The seq of the message of this room it answers. */
+  replyTo: Type.Optional(Int({ minimum: 1 })),
+});
+
+/** Changes a message's text: its author only. `id` is in the same id space as `send`'s. */
+export const EditSchema = Type.Object({
+  type: Type.Literal('edit'),
+  room: Type.String(),
+  id: RequestId(),
+  target: Int({ minimum: 1 }),
+  text: Type.String(),
+});
+
+/** Leaves a tombstone in the message's place and erases its text and reactions. */
+export const DeleteSchema = Type.Object({
+  type: Type.Literal('delete'),
+  room: Type.String(),
+  id: RequestId(),
+  target: Int({ minimum: 1 }),
+});
+
+/** Adds (`on: true`) or removes the user's reaction with `emoji`. */
+export const ReactSchema = Type.Object({
+  type: Type.Literal('react'),
+  room: Type.String(),
+  id: RequestId(),
+  target: Int({ minimum: 1 }),
+  emoji: Type.String(),
+  on: Type.Boolean(),
 });
 
 export const HistoryRequestSchema = Type.Object({
@@ -115,6 +176,9 @@ export const ClientMessageSchema = Type.Union([
   TypingRequestSchema,
   PingSchema,
   MembersRequestSchema,
+  EditSchema,
+  DeleteSchema,
+  ReactSchema,
 ]);
 
 /** The schema of each client message by its `type`, for O(1) dispatch. */
@@ -128,6 +192,9 @@ export const CLIENT_SCHEMAS = {
   typing: TypingRequestSchema,
   ping: PingSchema,
   members: MembersRequestSchema,
+  edit: EditSchema,
+  delete: DeleteSchema,
+  react: ReactSchema,
 } as const satisfies Record<string, TSchema>;
 
 // ---------- server → client ----------
@@ -154,6 +221,8 @@ export const WelcomeSchema = Type.Object({
    * out, and a client then paces by its own guess.
    */
   limits: Type.Optional(WelcomeLimitsSchema),
+  /** What this server does beyond the first version 1 (FEATURES); absent on an older server. */
+  features: Type.Optional(Type.Array(Type.String())),
 });
 
 export const RoomListSchema = Type.Object({
@@ -197,6 +266,14 @@ export const MessageEventSchema = Type.Composite([
   Type.Object({ type: Type.Literal('message') }),
   MessageSchema,
 ]);
+
+/** A message changed: event `seq` of the room, and the whole message in its new state. */
+export const UpdateSchema = Type.Object({
+  type: Type.Literal('update'),
+  room: Type.String(),
+  seq: Int({ minimum: 1 }),
+  message: MessageSchema,
+});
 
 export const HistoryPageSchema = Type.Object({
   type: Type.Literal('history'),
@@ -286,6 +363,7 @@ export const ServerMessageSchema = Type.Union([
   MemberPageSchema,
   RosterSchema,
   RenamedSchema,
+  UpdateSchema,
 ]);
 
 export const SERVER_SCHEMAS = {
@@ -303,4 +381,5 @@ export const SERVER_SCHEMAS = {
   members: MemberPageSchema,
   roster: RosterSchema,
   renamed: RenamedSchema,
+  update: UpdateSchema,
 } as const satisfies Record<string, TSchema>;

@@ -5,6 +5,8 @@ import type * as S from './schemas.js';
 
 export type User = Static<typeof S.UserSchema>;
 export type Message = Static<typeof S.MessageSchema>;
+export type ReplyRef = Static<typeof S.ReplyRefSchema>;
+export type Reaction = Static<typeof S.ReactionSchema>;
 export type RoomSummary = Static<typeof S.RoomSummarySchema>;
 
 export type Hello = Static<typeof S.HelloSchema>;
@@ -16,6 +18,9 @@ export type HistoryRequest = Static<typeof S.HistoryRequestSchema>;
 export type TypingRequest = Static<typeof S.TypingRequestSchema>;
 export type Ping = Static<typeof S.PingSchema>;
 export type MembersRequest = Static<typeof S.MembersRequestSchema>;
+export type EditRequest = Static<typeof S.EditSchema>;
+export type DeleteRequest = Static<typeof S.DeleteSchema>;
+export type ReactRequest = Static<typeof S.ReactSchema>;
 export type ClientMessage = Static<typeof S.ClientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
 
@@ -33,6 +38,7 @@ export type Pong = Static<typeof S.PongSchema>;
 export type MemberPage = Static<typeof S.MemberPageSchema>;
 export type Roster = Static<typeof S.RosterSchema>;
 export type Renamed = Static<typeof S.RenamedSchema>;
+export type Update = Static<typeof S.UpdateSchema>;
 export type ErrorMessage = Static<typeof S.ErrorSchema>;
 export type ServerMessage = Static<typeof S.ServerMessageSchema>;
 export type ServerMessageType = ServerMessage['type'];

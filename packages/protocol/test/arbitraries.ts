@@ -13,7 +13,7 @@ import fc from 'fast-check';
 
 import { ERROR_CODES, LIMITS, PROTOCOL_VERSION } from '../src/constants.js';
 import { checkName } from '../src/names.js';
-import { checkText } from '../src/rules.js';
+import { checkEmoji, checkText } from '../src/rules.js';
 import type {
   ClientMessageOf,
   ClientMessageType,
@@ -53,13 +53,18 @@ export const messageText = fc
   )
   .filter((text) => checkText(text).ok);
 
-const shortText = fc
-  .string({ unit: 'binary', minLength: 1, maxLength: 40 })
-  .filter((text) => checkText(text).ok);
-
 /** A sequence number or a count: any non-negative safe integer. */
 const nat = fc.maxSafeNat();
 const positive = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
+
+/** A reaction as `checkEmoji` takes it: short, no white space or control. */
+export const emoji = fc
+  .string({ unit: 'grapheme', minLength: 1, maxLength: 4 })
+  .filter((e) => checkEmoji(e).ok);
+
+const shortText = fc
+  .string({ unit: 'binary', minLength: 1, maxLength: 40 })
+  .filter((text) => checkText(text).ok);
 
 /**
  * Any finite double except -0: JSON has no negative zero (`JSON.stringify(-0)`
@@ -106,7 +111,38 @@ export const clientMessages: { [K in ClientMessageType]: fc.Arbitrary<ClientMess
     { requiredKeys: ['type', 'room'], ...NO_NULL_PROTO },
   ),
   send: fc.record(
-    { type: fc.constant('send' as const), room: roomName, id: messageId, text: messageText },
+    {
+      type: fc.constant('send' as const),
+      room: roomName,
+      id: messageId,
+      text: messageText,
+      replyTo: positive,
+    },
+    { requiredKeys: ['type', 'room', 'id', 'text'], ...NO_NULL_PROTO },
+  ),
+  edit: fc.record(
+    {
+      type: fc.constant('edit' as const),
+      room: roomName,
+      id: messageId,
+      target: positive,
+      text: messageText,
+    },
+    NO_NULL_PROTO,
+  ),
+  delete: fc.record(
+    { type: fc.constant('delete' as const), room: roomName, id: messageId, target: positive },
+    NO_NULL_PROTO,
+  ),
+  react: fc.record(
+    {
+      type: fc.constant('react' as const),
+      room: roomName,
+      id: messageId,
+      target: positive,
+      emoji,
+      on: fc.boolean(),
+    },
     NO_NULL_PROTO,
   ),
   history: fc.record(
@@ -132,6 +168,9 @@ export const clientMessage = fc.oneof(
   clientMessages.typing,
   clientMessages.ping,
   clientMessages.members,
+  clientMessages.edit,
+  clientMessages.delete,
+  clientMessages.react,
 );
 
 // ---------- server → client ----------
@@ -142,8 +181,23 @@ export const user: fc.Arbitrary<User> = fc.record(
 );
 
 export const message: fc.Arbitrary<Message> = fc.record(
-  { room: roomName, seq: positive, ts: nat, id: messageId, from: user, text: shortText },
-  NO_NULL_PROTO,
+  {
+    room: roomName,
+    seq: positive,
+    ts: nat,
+    id: messageId,
+    from: user,
+    text: shortText,
+    rev: positive,
+    edited: nat,
+    deleted: fc.constant(true as const),
+    replyTo: fc.record({ seq: positive, from: user, text: shortText }, NO_NULL_PROTO),
+    reactions: fc.array(
+      fc.record({ emoji, count: positive, users: fc.array(userId, { maxLength: 3 }) }, NO_NULL_PROTO),
+      { maxLength: 3 },
+    ),
+  },
+  { requiredKeys: ['room', 'seq', 'ts', 'id', 'from', 'text'], ...NO_NULL_PROTO },
 );
 
 const roomSummary: fc.Arbitrary<RoomSummary> = fc.record(
@@ -160,6 +214,7 @@ export const serverMessages: { [K in ServerMessageType]: fc.Arbitrary<ServerMess
       token: anyString(64),
       heartbeat: fc.record({ intervalMs: positive, timeoutMs: positive }, NO_NULL_PROTO),
       limits: fc.record({ sendsPerSec: positive, burst: positive }, NO_NULL_PROTO),
+      features: fc.array(fc.constantFrom('changes'), { maxLength: 1 }),
     },
     { ...NO_NULL_PROTO, requiredKeys: ['type', 'v', 'user', 'token', 'heartbeat'] },
   ),
@@ -232,6 +287,10 @@ export const serverMessages: { [K in ServerMessageType]: fc.Arbitrary<ServerMess
     { requiredKeys: ['type', 'room', 'members', 'count', 'hasMore'], ...NO_NULL_PROTO },
   ),
   renamed: fc.record({ type: fc.constant('renamed' as const), user }, NO_NULL_PROTO),
+  update: fc.record(
+    { type: fc.constant('update' as const), room: roomName, seq: positive, message },
+    NO_NULL_PROTO,
+  ),
   roster: fc.record(
     {
       type: fc.constant('roster' as const),
@@ -258,6 +317,7 @@ export const serverMessage = fc.oneof(
   serverMessages.members,
   serverMessages.roster,
   serverMessages.renamed,
+  serverMessages.update,
 );
 
 // ---------- mutations ----------

@@ -86,6 +86,12 @@ export class RequestHandlers implements RequestHandler {
       case 'members':
         this.members(session, message);
         return;
+      case 'edit':
+      case 'delete':
+      case 'react':
+        // Not served yet: answered as a server that predates them would.
+        session.error(ERROR_CODES.BAD_REQUEST, `unknown type ${JSON.stringify(message.type)}`);
+        return;
       default: {
         const unreachable: never = message;
         throw new Error(`unhandled message ${JSON.stringify(unreachable)}`);

@@ -91,6 +91,11 @@ export class FrameDispatcher {
         return this.#update((s) => renamedReceived(s, frame.user));
       case 'error':
         return this.#onError(frame);
+      case 'update':
+        // Message changes (issue 14): the server side is in; this client
+        // shows them once its UI part lands. Until then it is what an older
+        // client is: it ignores the frame.
+        return;
       default: {
         const unknown: never = frame;
         return unknown;

@@ -24,6 +24,7 @@ const KNOWN: Record<ServerMessageType, true> = {
   members: true,
   roster: true,
   renamed: true,
+  update: true,
 };
 // A Set, not the record, for the lookup: `type` is whatever the frame says,
 // and `"constructor" in {}` is true.
