@@ -27,6 +27,9 @@ export interface RoomLookup {
 
 const noop = (): void => undefined;
 
+/** How long presence events of a big room gather before one read looks them up. */
+const BIG_ROOM_LOOKUP_MS = 250;
+
 interface FreshRead {
   /** Once started, a later join needs a read of its own. */
   started: boolean;
@@ -181,9 +184,12 @@ export class MembershipSync {
    * turn of the event loop (the bus hands over what one socket read
    * brought), or while a lookup runs, share one read of the room: the
    * directory answers a room at a time, so a read per event would make a
-   * room that N people join cost O(N²) across processes. No timer: a wait
-   * would delay every join's presence by it. Lookups of one room run one
-   * after another, so answers apply in event order.
+   * room that N people join cost O(N²) across processes. A small room waits
+   * no longer (a wait would delay every join's presence by it); a big room,
+   * whose members hear only a count at most once a second, gathers events
+   * for BIG_ROOM_LOOKUP_MS, so that filling it with thousands costs a read
+   * of it every quarter second, not one per turn. Lookups of one room run
+   * one after another, so answers apply in event order.
    */
   private recheck(name: string, userId: string): void {
     const waiting = this.waiting.get(name);
@@ -197,7 +203,13 @@ export class MembershipSync {
     const previous =
       this.rechecks.get(name) ?? this.rooms.opening(name)?.then(noop, noop) ?? Promise.resolve();
     const next = previous
-      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(
+        () =>
+          new Promise<void>((resolve) => {
+            if (this.rooms.get(name)?.isBig) setTimeout(resolve, BIG_ROOM_LOOKUP_MS);
+            else setImmediate(resolve);
+          }),
+      )
       .then(() => {
         // Events from here on go to the next lookup: this read may predate them.
         this.waiting.delete(name);
