@@ -40,6 +40,8 @@ export function entry(partial: Partial<MessageView> & { text: string }): Message
     ts: Date.UTC(2025, 0, 15, 12, 0) + n * 1000,
     own: from.id === alice.id,
     status,
+    deleted: false,
+    reactions: [],
     ...partial,
   };
 }

@@ -14,7 +14,7 @@
  * resumes rooms and joins again what the server refused for now; this file
  * ties them to the store and to the UI's calls.
  */
-import type { ClientMessage } from '@tether/protocol';
+import type { ClientMessage, ReplyRef } from '@tether/protocol';
 import { CLOSE_CODES, LIMITS } from '@tether/protocol/constants';
 
 import { ChatStorage, bindPersistence, restoreState } from '../state/persistence';
@@ -25,7 +25,7 @@ import type { StatePatch } from '../state/reducers';
 import { createChatStateStore, resetChatStateStore } from '../state/store';
 import type { ChatStateStore } from '../state/store';
 import { OUTBOX_LIMIT } from '../state/types';
-import type { ChatState, ReadingPosition } from '../state/types';
+import type { ChatState, OutboxChange, OutboxItem, ReadingPosition } from '../state/types';
 import {
   browserEnvironment,
   browserStorage,
@@ -56,6 +56,15 @@ export { DEFAULT_ROOM };
 /** What `send` answers: the new message's id, or why it was refused at once. */
 export type SendResult =
   { ok: true; id: string } | { ok: false; reason: 'full' | 'empty' | 'too_long' | 'not_in_room' };
+
+/**
+ * What `edit`, `deleteMessage` and `react` answer: queued (shown pending at
+ * once, kept across reloads, sent with the same id until answered), or why
+ * not. `unchanged`: the edit says what the message already says.
+ */
+export type ChangeResult =
+  | { ok: true; id: string | null }
+  | { ok: false; reason: 'full' | 'empty' | 'too_long' | 'not_in_room' | 'not_found' | 'unsupported' };
 
 /** What `join` answers. */
 export type JoinResult = { ok: true } | { ok: false; reason: 'invalid_room' | 'too_many_rooms' };
@@ -286,14 +295,45 @@ export class ChatClient {
    * Queues a message: it shows at once as 'sending', survives a reload, and
    * goes out (again, with the same id) whenever a connection allows.
    */
-  readonly send = (room: string, text: string): SendResult => {
+  readonly send = (room: string, text: string, replyTo?: ReplyRef): SendResult => {
     const check = checkText(text);
     if (check !== 'ok') return { ok: false, reason: check };
-    if (!this.store.getState().rooms.byName.get(room)) return { ok: false, reason: 'not_in_room' };
+    const state = this.store.getState();
+    if (!state.rooms.byName.get(room)) return { ok: false, reason: 'not_in_room' };
     const id = createMessageId(this.#getRandomValues);
-    const added = this.#outbox.add({ id, room, text, createdAt: this.#wallClock.now(), state: 'sending' });
-    return added ? { ok: true, id } : { ok: false, reason: 'full' };
+    const item: OutboxItem = { id, room, text, createdAt: this.#wallClock.now(), state: 'sending' };
+    // An older server ignores `replyTo`; the reply would show a quote nobody else sees.
+    if (replyTo && state.session.changes) item.replyTo = replyTo;
+    return this.#outbox.add(item) ? { ok: true, id } : { ok: false, reason: 'full' };
   };
+
+  /** Changes the text of one of our messages (`target`: its seq); queued like a send. */
+  readonly edit = (room: string, target: number, text: string): ChangeResult => {
+    const check = checkText(text);
+    if (check !== 'ok') return { ok: false, reason: check };
+    const message = this.store.getState().messages.byRoom.get(room)?.[target];
+    if (message?.text === text) return { ok: true, id: null };
+    return this.#change(room, text, { kind: 'edit', target });
+  };
+
+  /** Deletes one of our messages: a tombstone ("Message deleted") takes its place. */
+  readonly deleteMessage = (room: string, target: number): ChangeResult =>
+    this.#change(room, '', { kind: 'delete', target });
+
+  /** Adds (`on`) or takes away our reaction `emoji` on a message. */
+  readonly react = (room: string, target: number, emoji: string, on: boolean): ChangeResult =>
+    this.#change(room, '', { kind: 'react', target, emoji, on });
+
+  #change(room: string, text: string, change: OutboxChange): ChangeResult {
+    const state = this.store.getState();
+    if (!state.session.changes) return { ok: false, reason: 'unsupported' };
+    if (!state.rooms.byName.get(room)) return { ok: false, reason: 'not_in_room' };
+    const message = state.messages.byRoom.get(room)?.[change.target];
+    if (!message || message.deleted) return { ok: false, reason: 'not_found' };
+    const id = createMessageId(this.#getRandomValues);
+    const item: OutboxItem = { id, room, text, change, createdAt: this.#wallClock.now(), state: 'sending' };
+    return this.#outbox.add(item) ? { ok: true, id } : { ok: false, reason: 'full' };
+  }
 
   /** Sends a failed message again, with its original id. */
   readonly retry = (id: string): void => {

@@ -18,6 +18,7 @@ import {
   roomFailed,
   roomSelected,
 } from '../state/reducers';
+import { updateReceived } from '../state/changes';
 import { renamedReceived } from '../state/renames';
 import type { ChatStateStore } from '../state/store';
 import type { ChatState, StatePatch } from '../state/types';
@@ -71,8 +72,10 @@ export class FrameDispatcher {
         outbox.acked(frame.id);
         return this.#update((s) => ackReceived(s, frame, s.session.user));
       case 'message': {
-        const { room, seq, ts, id, from, text } = frame;
-        return this.#update((s) => messageReceived(s, { room, seq, ts, id, from, text }, selfId));
+        // The message without the frame's `type`: the fields of changes
+        // (rev, edited, deleted, replyTo, reactions) are kept with it.
+        const { type: _type, ...message } = frame;
+        return this.#update((s) => messageReceived(s, message, selfId));
       }
       case 'history':
         return reads.historyReceived(frame);
@@ -92,10 +95,7 @@ export class FrameDispatcher {
       case 'error':
         return this.#onError(frame);
       case 'update':
-        // Message changes (issue 14): the server side is in; this client
-        // shows them once its UI part lands. Until then it is what an older
-        // client is: it ignores the frame.
-        return;
+        return this.#update((s) => updateReceived(s, frame));
       default: {
         const unknown: never = frame;
         return unknown;

@@ -5,7 +5,8 @@
  */
 import { ERROR_CODES } from '@tether/protocol/constants';
 
-import { NO_MESSAGES, contiguousEnd } from '../state/messages';
+import { resumePoint } from '../state/changes';
+import { NO_MESSAGES } from '../state/messages';
 import { roomJoinSlow } from '../state/reducers';
 import type { ChatStateStore } from '../state/store';
 import type { ClientMessage } from '@tether/protocol';
@@ -50,12 +51,12 @@ export class Joins {
     return this.#sent.has(room);
   }
 
-  /** Joins the room, resuming after the last gap-free message held; false when it could not go out. */
+  /** Joins the room, resuming where its stream was read up to; false when it could not go out. */
   send(room: string): boolean {
     const state = this.#options.store.getState();
     const view = state.rooms.byName.get(room);
     if (!view) return false;
-    const since = contiguousEnd(state.messages.byRoom.get(room) ?? NO_MESSAGES);
+    const since = resumePoint(view, state.messages.byRoom.get(room) ?? NO_MESSAGES);
     // `since` counts only with the epoch it belongs to; without both the server
     // answers with the latest messages.
     const resume = since !== null && view.epoch !== null ? { since, epoch: view.epoch } : {};

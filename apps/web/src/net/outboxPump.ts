@@ -6,7 +6,7 @@
  * socket it went out on, and everything unanswered goes out again (same id)
  * on the next one.
  */
-import type { Send, WelcomeLimits } from '@tether/protocol';
+import type { DeleteRequest, EditRequest, ReactRequest, Send, WelcomeLimits } from '@tether/protocol';
 import { ERROR_CODES } from '@tether/protocol/constants';
 
 import { enqueue, markFailed, markSending, removeItem } from '../state/outbox';
@@ -31,9 +31,30 @@ export interface OutboxPumpOptions {
   /** Most messages in the outbox. */
   outboxLimit: number;
   /** Sends on the current socket; false when it could not. */
-  send(frame: Send): boolean;
+  send(frame: OutboxFrame): boolean;
   /** Whether the room's `join` went out on the current connection, so sends to it may follow. */
   joined(room: string): boolean;
+}
+
+/** What an outbox item goes out as. */
+export type OutboxFrame = Send | EditRequest | DeleteRequest | ReactRequest;
+
+/** The request an item stands for: a send (replying or not), or a change of a message. */
+export function frameOf(item: OutboxItem): OutboxFrame {
+  const { id, room, change } = item;
+  switch (change?.kind) {
+    case undefined: {
+      const send: Send = { type: 'send', room, id, text: item.text };
+      if (item.replyTo) send.replyTo = item.replyTo.seq;
+      return send;
+    }
+    case 'edit':
+      return { type: 'edit', room, id, target: change.target, text: item.text };
+    case 'delete':
+      return { type: 'delete', room, id, target: change.target };
+    case 'react':
+      return { type: 'react', room, id, target: change.target, emoji: change.emoji, on: change.on };
+  }
 }
 
 export class OutboxPump {
@@ -150,7 +171,7 @@ export class OutboxPump {
         }, this.#bucket.wait());
         return;
       }
-      if (!this.#options.send({ type: 'send', room: item.room, id: item.id, text: item.text })) return;
+      if (!this.#options.send(frameOf(item))) return;
       this.#inflight.add(item.id);
     }
   }

@@ -53,6 +53,7 @@ describe('ChatClient', () => {
         nameError: null,
         nameErrorWaitMs: null,
         suggestedName: null,
+        changes: false,
       });
       expect(h.state.connection.status).toEqual({ kind: 'open', since: performance.now() });
     });
@@ -127,6 +128,7 @@ describe('ChatClient', () => {
         nameError: 'name_taken',
         nameErrorWaitMs: null,
         suggestedName: 'bob',
+        changes: false,
       });
     });
 
@@ -151,6 +153,7 @@ describe('ChatClient', () => {
         nameError: null,
         nameErrorWaitMs: null,
         suggestedName: 'alice',
+        changes: false,
       });
       expect(h.storage.getItem(STORAGE_KEYS.session)).not.toContain('t_alice');
 

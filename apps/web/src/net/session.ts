@@ -5,7 +5,7 @@
  * out and what an answer means for the connection.
  */
 import type { ErrorMessage, Hello, User, Welcome } from '@tether/protocol';
-import { ERROR_CODES, PROTOCOL_VERSION } from '@tether/protocol/constants';
+import { ERROR_CODES, FEATURES, PROTOCOL_VERSION } from '@tether/protocol/constants';
 
 import type { ChatStorage, PersistedSession } from '../state/persistence';
 import type { ChatStateStore } from '../state/store';
@@ -82,19 +82,21 @@ export class Session {
   welcomed(welcome: Welcome): void {
     this.#token = welcome.token;
     this.#savedName = welcome.user.name;
-    this.#storage.saveSession({ token: welcome.token, user: welcome.user, name: welcome.user.name });
+    const changes = welcome.features?.includes(FEATURES.CHANGES) ?? false;
+    this.#storage.saveSession({ token: welcome.token, user: welcome.user, name: welcome.user.name, changes });
     this.#store.setState((s) => ({
       // A welcome after a refused rename (pendingName already cleared) keeps
       // the refusal visible; a welcome for the name asked for clears it.
       session:
         s.session.pendingName === null && s.session.user !== null
-          ? { ...s.session, user: welcome.user }
+          ? { ...s.session, user: welcome.user, changes }
           : {
               user: welcome.user,
               pendingName: null,
               nameError: null,
               nameErrorWaitMs: null,
               suggestedName: null,
+              changes,
             },
     }));
   }
@@ -108,7 +110,8 @@ export class Session {
     const self = this.#store.getState().session.user;
     if (self?.id !== user.id || this.#token === null) return;
     this.#savedName = user.name;
-    this.#storage.saveSession({ token: this.#token, user, name: user.name });
+    const { changes } = this.#store.getState().session;
+    this.#storage.saveSession({ token: this.#token, user, name: user.name, changes });
   }
 
   /** The server refused our hello with `error`. */

@@ -10,14 +10,25 @@ export type RoomMessages = Readonly<Record<number, Message>>;
 export const NO_MESSAGES: RoomMessages = Object.freeze({});
 
 /**
- * `held` plus every message of `incoming` whose seq is not held yet. Returns
- * `held` itself when nothing is new, so subscribers that compare references
- * do not re-render.
+ * The seq of the last event that changed the message: an older server sends
+ * no `rev`, and its messages never change (docs/protocol.md, "Message, extended").
+ */
+export function revOf(message: Message): number {
+  return message.rev ?? message.seq;
+}
+
+/**
+ * `held` plus every message of `incoming` whose seq is not held yet, or held
+ * in an older state (a lower `rev`: a resume or a history page brings
+ * messages as they are now). Returns `held` itself when nothing is new, so
+ * subscribers that compare references do not re-render; a message replaced
+ * is a new object, the others keep theirs (one row re-renders, not the list).
  */
 export function mergeMessages(held: RoomMessages, incoming: readonly Message[]): RoomMessages {
   let next: Record<number, Message> | null = null;
   for (const message of incoming) {
-    if (held[message.seq] !== undefined || next?.[message.seq] !== undefined) continue;
+    const current = next?.[message.seq] ?? held[message.seq];
+    if (current !== undefined && revOf(current) >= revOf(message)) continue;
     next ??= { ...held };
     next[message.seq] = message;
   }

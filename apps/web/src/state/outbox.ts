@@ -3,8 +3,10 @@
  * function returns a new array when something changed and the same one when
  * nothing did, so store subscribers can compare references.
  */
+import type { ReplyRef } from '@tether/protocol';
+
 import { OUTBOX_LIMIT } from './types';
-import type { OutboxItem } from './types';
+import type { OutboxChange, OutboxItem } from './types';
 
 /** `items` plus `item`, or null when the outbox is full. */
 export function enqueue(
@@ -29,13 +31,8 @@ export function markSending(items: OutboxItem[], id: string): OutboxItem[] {
   const item = items[index];
   if (!item || item.state === 'sending') return items;
   const next = [...items];
-  next[index] = {
-    id: item.id,
-    room: item.room,
-    text: item.text,
-    createdAt: item.createdAt,
-    state: 'sending',
-  };
+  const { error: _error, ...rest } = item;
+  next[index] = { ...rest, state: 'sending' };
   return next;
 }
 
@@ -52,8 +49,37 @@ export function isOutboxItem(value: unknown): value is OutboxItem {
     typeof value.text === 'string' &&
     typeof value.createdAt === 'number' &&
     (value.state === 'sending' || value.state === 'failed') &&
-    (value.error === undefined || typeof value.error === 'string')
+    (value.error === undefined || typeof value.error === 'string') &&
+    (value.change === undefined || parseChange(value.change) !== null) &&
+    (value.replyTo === undefined || parseReplyRef(value.replyTo) !== null)
   );
+}
+
+function isSeq(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+}
+
+/** A stored change, rebuilt field by field (nothing else in storage comes along). */
+function parseChange(value: unknown): OutboxChange | null {
+  if (!isRecord(value) || !isSeq(value.target)) return null;
+  const target = value.target;
+  switch (value.kind) {
+    case 'edit':
+    case 'delete':
+      return { kind: value.kind, target };
+    case 'react':
+      if (typeof value.emoji !== 'string' || typeof value.on !== 'boolean') return null;
+      return { kind: 'react', target, emoji: value.emoji, on: value.on };
+    default:
+      return null;
+  }
+}
+
+function parseReplyRef(value: unknown): ReplyRef | null {
+  if (!isRecord(value) || !isSeq(value.seq) || typeof value.text !== 'string') return null;
+  const from = value.from;
+  if (!isRecord(from) || typeof from.id !== 'string' || typeof from.name !== 'string') return null;
+  return { seq: value.seq, from: { id: from.id, name: from.name }, text: value.text };
 }
 
 /**
@@ -75,6 +101,10 @@ export function parseOutbox(value: unknown, limit: number = OUTBOX_LIMIT): Outbo
       state: candidate.state,
     };
     if (candidate.error !== undefined) item.error = candidate.error;
+    const change = parseChange(candidate.change);
+    if (change) item.change = change;
+    const replyTo = parseReplyRef(candidate.replyTo);
+    if (replyTo) item.replyTo = replyTo;
     items.push(item);
   }
   items.sort((a, b) => a.createdAt - b.createdAt);

@@ -34,6 +34,8 @@ export interface PersistedSession {
   user: User | null;
   /** The last name used, to prefill the name picker. */
   name: string | null;
+  /** The last welcome said the server serves changes (edit, delete, react, reply). */
+  changes?: boolean;
 }
 
 export interface PersistedRoom {
@@ -41,6 +43,8 @@ export interface PersistedRoom {
   seq: number;
   unread: number;
   hasMore: boolean;
+  /** The resume point (`RoomView.stream`); absent when stored before it existed. */
+  stream?: number;
   /** Where the room was being read (absent: never scrolled, or stored before positions were). */
   position?: ReadingPosition;
 }
@@ -70,16 +74,42 @@ export function isUser(value: unknown): value is User {
   return isRecord(value) && typeof value.id === 'string' && typeof value.name === 'string';
 }
 
+function isPositiveInteger(value: unknown): value is number {
+  return isNonNegativeInteger(value) && value >= 1;
+}
+
+function isReplyRef(value: unknown): boolean {
+  return (
+    isRecord(value) && isPositiveInteger(value.seq) && isUser(value.from) && typeof value.text === 'string'
+  );
+}
+
+function isReaction(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    typeof value.emoji === 'string' &&
+    isPositiveInteger(value.count) &&
+    Array.isArray(value.users) &&
+    value.users.every((user) => typeof user === 'string')
+  );
+}
+
 export function isMessage(value: unknown): value is Message {
   return (
     isRecord(value) &&
     typeof value.room === 'string' &&
-    isNonNegativeInteger(value.seq) &&
-    value.seq >= 1 &&
+    isPositiveInteger(value.seq) &&
     isNonNegativeInteger(value.ts) &&
     typeof value.id === 'string' &&
     isUser(value.from) &&
-    typeof value.text === 'string'
+    typeof value.text === 'string' &&
+    // The fields of changes (section 17): the row renders them, so a corrupt
+    // one costs the message, never the list.
+    (value.rev === undefined || isPositiveInteger(value.rev)) &&
+    (value.edited === undefined || isNonNegativeInteger(value.edited)) &&
+    (value.deleted === undefined || value.deleted === true) &&
+    (value.replyTo === undefined || isReplyRef(value.replyTo)) &&
+    (value.reactions === undefined || (Array.isArray(value.reactions) && value.reactions.every(isReaction)))
   );
 }
 
@@ -90,7 +120,7 @@ function parseSession(data: unknown): PersistedSession {
   const name = typeof data.name === 'string' && data.name !== '' ? data.name : (user?.name ?? null);
   // A token without its user cannot show the chat before `welcome`; keep the
   // token anyway, the server knows who it is.
-  return { token, user, name };
+  return data.changes === true ? { token, user, name, changes: true } : { token, user, name };
 }
 
 function parseRooms(data: unknown): PersistedRooms {
@@ -110,6 +140,7 @@ function parseRooms(data: unknown): PersistedRooms {
       if (isNonNegativeInteger(saved.seq)) room.seq = saved.seq;
       if (isNonNegativeInteger(saved.unread)) room.unread = saved.unread;
       if (typeof saved.hasMore === 'boolean') room.hasMore = saved.hasMore;
+      if (isNonNegativeInteger(saved.stream)) room.stream = saved.stream;
       const position = parseReadingPosition(saved.position);
       if (position) room.position = position;
     }
@@ -163,6 +194,7 @@ export class ChatStorage {
         unread: view.unread,
         hasMore: view.hasMore,
       };
+      if (view.stream !== null) room.stream = view.stream;
       const position = reading.byRoom.get(name);
       if (position) room.position = position;
       saved.push([name, room]);
@@ -271,6 +303,7 @@ export function restoreState(storage: ChatStorage): { session: PersistedSession;
       seq: Math.max(room.seq, newest),
       unread: room.unread,
       hasMore: room.hasMore || truncated,
+      stream: room.stream ?? null,
     });
     if (messages !== NO_MESSAGES) byRoom.set(name, messages);
     if (room.position) positions.set(name, room.position);
@@ -284,6 +317,7 @@ export function restoreState(storage: ChatStorage): { session: PersistedSession;
         nameError: null,
         nameErrorWaitMs: null,
         suggestedName: session.name,
+        changes: session.changes === true,
       },
       rooms: { order: saved.order, current: saved.current ?? saved.order[0] ?? null, byName },
       messages: { byRoom },

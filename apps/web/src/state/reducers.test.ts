@@ -147,7 +147,7 @@ describe('reducers', () => {
     state = apply(state, joinedReceived(state, joined('a', []), null));
     state = apply(state, typingReceived(state, { type: 'typing', room: 'a', user: bob }, null, 10));
     state = apply(state, connectionLost(state));
-    expect(state.rooms.byName.get('a')).toEqual({ ...emptyRoom('a'), epoch: 'e1' });
+    expect(state.rooms.byName.get('a')).toEqual({ ...emptyRoom('a'), epoch: 'e1', stream: 0 });
     expect(state.typing.byRoom.size).toBe(0);
     expect(connectionLost(state)).toBeNull();
   });

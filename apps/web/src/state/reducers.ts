@@ -7,7 +7,8 @@ import type { Ack, HistoryPage, Joined, Message, Presence, TypingEvent, User } f
 
 import { emptyMap, mapValues, withEntry, withoutEntry } from './maps';
 import { isComplete, memberPagesIdle, membersChanged, membersJoined, membersRemoved } from './members';
-import { NO_MESSAGES, contiguousEnd, mergeMessages, newestSeq } from './messages';
+import { applyChange, resumePoint } from './changes';
+import { NO_MESSAGES, mergeMessages, newestSeq, revOf } from './messages';
 import type { RoomMessages } from './messages';
 import { OUTBOX_LIMIT } from './types';
 import type {
@@ -28,6 +29,7 @@ export function emptyRoom(name: string): RoomView {
     name,
     epoch: null,
     seq: 0,
+    stream: null,
     joined: false,
     unread: 0,
     hasMore: false,
@@ -105,10 +107,12 @@ export function joinedReceived(state: ChatState, joined: Joined, selfId: string 
   if (!view) return null;
   const held = state.messages.byRoom.get(joined.room) ?? NO_MESSAGES;
   const epochChanged = view.epoch !== null && view.epoch !== joined.epoch;
-  const end = contiguousEnd(held);
-  const first = joined.messages[0];
-  const gap = end !== null && first !== undefined && first.seq > end + 1;
-  const keep = !epochChanged && !gap && end !== null;
+  // What the join resumed from (joins.ts sends the same). A resume answers
+  // every message whose rev is past it, new or changed; its `hasMore` says
+  // some were left out (more than RESUME_LIMIT), and a `seq` below it that
+  // the server holds less than we do: either way our copy has a hole.
+  const since = resumePoint(view, held);
+  const keep = !epochChanged && since !== null && !joined.hasMore && joined.seq >= since;
   const base: RoomMessages = keep ? held : NO_MESSAGES;
   const merged = mergeMessages(base, joined.messages);
 
@@ -124,6 +128,7 @@ export function joinedReceived(state: ChatState, joined: Joined, selfId: string 
     ...view,
     epoch: joined.epoch,
     seq: joined.seq,
+    stream: joined.seq,
     joined: true,
     unread,
     // After a plain resume our oldest message is still the oldest held, so
@@ -145,18 +150,28 @@ export function messageReceived(state: ChatState, message: Message, selfId: stri
   if (!view) return null;
   const held = state.messages.byRoom.get(message.room) ?? NO_MESSAGES;
   const own = message.from.id === selfId;
-  const pending = own ? state.outbox.items.findIndex((item) => item.id === message.id) : -1;
-  if (held[message.seq] !== undefined && pending === -1) return null;
+  const pending = own ? state.outbox.items.findIndex((item) => item.id === message.id && !item.change) : -1;
+  const known = held[message.seq];
+  const fresh = known === undefined;
+  // A live frame may carry a newer state than the one held (`rev > seq`,
+  // section 17): it replaces it.
+  const newer = known !== undefined && revOf(message) > revOf(known);
+  // The stream is read in order from the `joined` on: each frame moves it on.
+  const stream = view.stream === null ? null : Math.max(view.stream, message.seq);
+  if (!fresh && !newer && pending === -1 && stream === view.stream) return null;
 
   const patch: Partial<ChatState> = {};
-  if (held[message.seq] === undefined) {
-    const unread = !own && state.rooms.current !== message.room && message.seq > view.seq;
+  if (fresh || newer || stream !== view.stream) {
+    const unread = fresh && !own && state.rooms.current !== message.room && message.seq > view.seq;
     patch.rooms = withRoom(state.rooms, {
       ...view,
       seq: Math.max(view.seq, message.seq),
+      stream,
       unread: unread ? view.unread + 1 : view.unread,
     });
-    patch.messages = withMessages(state, message.room, mergeMessages(held, [message]));
+  }
+  if (fresh || newer) patch.messages = withMessages(state, message.room, mergeMessages(held, [message]));
+  if (fresh) {
     const typing = withoutTyping(state.typing, message.room, message.from.id);
     if (typing !== state.typing) patch.typing = typing;
   }
@@ -176,6 +191,18 @@ export function ackReceived(state: ChatState, ack: Ack, self: User | null): Stat
     outbox: outboxSlice(state.outbox.items.filter((candidate) => candidate !== item)),
   };
   const view = state.rooms.byName.get(ack.room);
+  const held = state.messages.byRoom.get(ack.room) ?? NO_MESSAGES;
+  if (item.change) {
+    // The change is stored; its `update` follows (with the new rev). Until
+    // then the message shows it as it was shown pending, so it does not
+    // flick back to its old state for a moment.
+    const target = held[item.change.target];
+    if (view && target) {
+      const changed = applyChange(target, item, self?.id ?? null, ack.ts);
+      patch.messages = withMessages(state, ack.room, { ...held, [target.seq]: changed });
+    }
+    return patch;
+  }
   if (view && self) {
     const message: Message = {
       room: ack.room,
@@ -185,7 +212,7 @@ export function ackReceived(state: ChatState, ack: Ack, self: User | null): Stat
       from: self,
       text: item.text,
     };
-    const held = state.messages.byRoom.get(ack.room) ?? NO_MESSAGES;
+    if (item.replyTo) message.replyTo = item.replyTo;
     patch.messages = withMessages(state, ack.room, mergeMessages(held, [message]));
     patch.rooms = withRoom(state.rooms, { ...view, seq: Math.max(view.seq, ack.seq) });
   }

@@ -14,7 +14,14 @@ export type ChatStateStore = StoreApi<ChatState>;
 export function initialChatState(): ChatState {
   return {
     connection: { status: { kind: 'idle' }, rttMs: null },
-    session: { user: null, pendingName: null, nameError: null, nameErrorWaitMs: null, suggestedName: null },
+    session: {
+      user: null,
+      pendingName: null,
+      nameError: null,
+      nameErrorWaitMs: null,
+      suggestedName: null,
+      changes: false,
+    },
     rooms: { order: [], byName: new Map(), current: null },
     messages: { byRoom: new Map() },
     outbox: { items: [], full: false },

@@ -4,7 +4,7 @@
  * selectors.
  * Types only: this file is the contract between the two sides.
  */
-import type { RoomSummary, User } from '@tether/protocol';
+import type { ReplyRef, RoomSummary, User } from '@tether/protocol';
 
 import type { RoomMessages } from './messages';
 
@@ -48,6 +48,12 @@ export interface SessionSlice {
    * (`nameError`), or the saved one after the server forgot our token.
    */
   suggestedName: string | null;
+  /**
+   * The server said it serves changes (`welcome.features` has "changes"):
+   * edit, delete, react and reply are offered only then. Kept across
+   * reloads, so an offline tab still offers them.
+   */
+  changes: boolean;
 }
 
 export interface RoomView {
@@ -55,6 +61,14 @@ export interface RoomView {
   epoch: string | null;
   /** Latest seq the server told us about (joined.seq, or the newest message). */
   seq: number;
+  /**
+   * Where the room's ordered stream of events was read up to: `joined.seq`,
+   * then each live `message` and `update` (they come in seq order, gap-free).
+   * The `since` of a resume. Not an ack's seq: an ack can come before the
+   * frames of earlier events. Null until a `joined` (or stored before this
+   * existed: then the newest gap-free message is the resume point).
+   */
+  stream: number | null;
   /** The server answered `joined` on the current connection. */
   joined: boolean;
   unread: number;
@@ -81,11 +95,26 @@ export interface MessagesSlice {
 
 export type OutboxState = 'sending' | 'failed';
 
+/**
+ * A change of a message held (docs/protocol.md section 17) waiting in the
+ * outbox: it goes out like a send, in the same id space, and shows as
+ * pending on its message until acked.
+ */
+export type OutboxChange =
+  | { kind: 'edit'; target: number }
+  | { kind: 'delete'; target: number }
+  | { kind: 'react'; target: number; emoji: string; on: boolean };
+
 export interface OutboxItem {
   /** The client-chosen id, reused on every resend. */
   id: string;
   room: string;
+  /** A send's text, an edit's new text; '' for a delete or a reaction. */
   text: string;
+  /** Absent: a new message. */
+  change?: OutboxChange;
+  /** A new message that replies: the message it answers, as shown while it waits (`seq` goes out). */
+  replyTo?: ReplyRef;
   createdAt: number;
   state: OutboxState;
   /** For `failed`: the server's error code, e.g. 'text_too_long', 'rate_limited'. */
