@@ -298,13 +298,13 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
   joinLimitPerSec: {
     env: 'JOIN_LIMIT_PER_SEC',
     default: 2,
-    doc: '`join` and `leave` a second per user',
+    doc: '`join` a second per user (`leave` is free)',
     parse: integer(1, 1_000_000),
   },
   joinLimitBurst: {
     env: 'JOIN_LIMIT_BURST',
     default: 40,
-    doc: '`join` and `leave` at once per user (a reconnect rejoins up to 20 rooms)',
+    doc: '`join` at once per user (a reconnect rejoins up to 20 rooms)',
     parse: integer(1, 1_000_000),
   },
   readLimitPerSec: {
