@@ -1,14 +1,12 @@
 import { useCallback, useEffect } from 'react';
 
 import { ChatLayout } from './components/ChatLayout';
-import { Composer } from './components/Composer';
+import { Conversation } from './Conversation';
 import { ConnectionStatus } from './components/ConnectionStatus';
 import { clearDrafts } from './components/drafts';
 import { MemberList } from './components/MemberList';
-import { MessageList } from './components/MessageList';
 import { NamePicker } from './components/NamePicker';
 import { RoomList } from './components/RoomList';
-import { TypingLine } from './components/TypingLine';
 import { UserPanel } from './components/UserPanel';
 import {
   ChatProvider,
@@ -17,11 +15,9 @@ import {
   useConnection,
   useCurrentRoom,
   useDirectory,
-  useMessages,
   useRoomMembers,
   useRooms,
   useSession,
-  useTyping,
 } from './hooks';
 import type { UseChatConnectionOptions } from './hooks';
 import { useI18n } from './i18n';
@@ -158,43 +154,6 @@ function ChatScreen({ user }: { user: User }) {
         <p className="chat-empty">{t.pickRoom}</p>
       )}
     </ChatLayout>
-  );
-}
-
-/** One room's messages, typing line and composer; keyed by room, so scroll and draft start fresh. */
-function Conversation({ client, room, error }: { client: ChatClient; room: string; error: string | null }) {
-  const { t } = useI18n();
-  const entries = useMessages(room);
-  const view = useCurrentRoom();
-  const typing = useTyping(room);
-  return (
-    <>
-      {error && (
-        <p className="room-error" role="alert">
-          {t.roomError(room, error)}
-        </p>
-      )}
-      <MessageList
-        room={room}
-        entries={entries}
-        hasMore={view?.hasMore ?? false}
-        loadingOlder={view?.loadingOlder ?? false}
-        onLoadOlder={() => {
-          client.loadOlder(room);
-        }}
-        onRetry={client.retry}
-        onDiscard={client.discard}
-        position={client.readingPosition(room)}
-        onPosition={(position) => client.setReadingPosition(room, position)}
-      />
-      <TypingLine names={typing} />
-      <Composer
-        room={room}
-        onSend={(text) => client.send(room, text)}
-        onTyping={() => client.typing(room)}
-        autoFocus
-      />
-    </>
   );
 }
 

@@ -111,4 +111,32 @@ describe('Composer', () => {
     await userEvent.type(box, 'd');
     expect(onTyping).toHaveBeenCalledTimes(2);
   });
+
+  describe('replies and edits', () => {
+    const replyTo = { seq: 4, from: { id: 'u_bob', name: 'bob' }, text: 'the question' };
+
+    it('says whom it replies to, and cancels with its button or Esc', async () => {
+      const onCancelReply = vi.fn();
+      const user = userEvent.setup();
+      renderWithLocale(
+        <Composer room="general" onSend={vi.fn(ok)} replyTo={replyTo} onCancelReply={onCancelReply} />,
+      );
+      expect(screen.getByText('Replying to bob')).toBeInTheDocument();
+      expect(screen.getByRole('textbox', { name: 'Message' })).toHaveFocus();
+      await user.keyboard('{Escape}');
+      expect(onCancelReply).toHaveBeenCalledTimes(1);
+      await user.click(screen.getByRole('button', { name: 'Cancel reply' }));
+      expect(onCancelReply).toHaveBeenCalledTimes(2);
+    });
+
+    it('Up arrow in an empty box edits the last message; with text it moves the caret as usual', async () => {
+      const onEditLast = vi.fn(() => true);
+      const user = userEvent.setup();
+      renderWithLocale(<Composer room="general" onSend={vi.fn(ok)} onEditLast={onEditLast} autoFocus />);
+      await user.keyboard('{ArrowUp}');
+      expect(onEditLast).toHaveBeenCalledTimes(1);
+      await user.keyboard('draft{ArrowUp}');
+      expect(onEditLast).toHaveBeenCalledTimes(1);
+    });
+  });
 });

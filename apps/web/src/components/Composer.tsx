@@ -3,10 +3,13 @@ import { codePointLength } from '@tether/protocol/rules';
 import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, SubmitEvent } from 'react';
 
+import type { ReplyRef } from '@tether/protocol';
+
 import { useI18n } from '../i18n';
 import type { SendResult } from '../net/ChatClient';
+import { displayName } from './bidi';
 import { loadDraft, saveDraft } from './drafts';
-import { SendIcon } from './icons';
+import { CloseIcon, ReplyIcon, SendIcon } from './icons';
 
 export interface ComposerProps {
   room: string;
@@ -16,6 +19,11 @@ export interface ComposerProps {
   autoFocus?: boolean;
   /** For the pace of typing signals, a duration: monotonic. @default performance.now */
   now?: () => number;
+  /** The message the next send answers ("Replying to NAME"). @default null */
+  replyTo?: ReplyRef | null;
+  onCancelReply?: () => void;
+  /** Up arrow in an empty composer: edit our last message. Returns whether there was one. */
+  onEditLast?: () => boolean;
 }
 
 /** The counter appears this close to the limit. */
@@ -33,7 +41,16 @@ const monotonicNow = (): number => performance.now();
  * connection does: `onSend` queues while offline. Drafts are kept per room.
  * Remount it per room (`key={room}`) so each room's draft loads cleanly.
  */
-export function Composer({ room, onSend, onTyping, autoFocus = false, now = monotonicNow }: ComposerProps) {
+export function Composer({
+  room,
+  onSend,
+  onTyping,
+  autoFocus = false,
+  now = monotonicNow,
+  replyTo = null,
+  onCancelReply,
+  onEditLast,
+}: ComposerProps) {
   const { t } = useI18n();
   const [text, setText] = useState(() => loadDraft(room));
   const [problem, setProblem] = useState<'full' | 'not_in_room' | null>(null);
@@ -54,6 +71,12 @@ export function Composer({ room, onSend, onTyping, autoFocus = false, now = mono
   useEffect(() => {
     saveDraft(room, text);
   }, [room, text]);
+
+  // Choosing Reply on a message is choosing to write: the cursor comes here.
+  const replySeq = replyTo?.seq ?? null;
+  useEffect(() => {
+    if (replySeq !== null) ref.current?.focus();
+  }, [replySeq]);
 
   // Grow with the text up to a limit, then scroll: a textarea has no
   // content-based height in every browser yet (`field-sizing` is Chromium only).
@@ -83,6 +106,15 @@ export function Composer({ room, onSend, onTyping, autoFocus = false, now = mono
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Escape' && replyTo && onCancelReply) {
+      e.preventDefault();
+      onCancelReply();
+      return;
+    }
+    if (e.key === 'ArrowUp' && text === '' && !e.shiftKey && onEditLast?.()) {
+      e.preventDefault();
+      return;
+    }
     // While an IME composes (Chinese, Japanese…), Enter picks a candidate; it
     // must not send. Safari ends the composition before that keydown, so
     // `isComposing` is already false there: `composing` lags it by a task.
@@ -112,6 +144,29 @@ export function Composer({ room, onSend, onTyping, autoFocus = false, now = mono
         <p className="composer-alert" role="alert">
           {problem === 'full' ? t.outboxFull : t.notInRoom}
         </p>
+      )}
+      {replyTo && (
+        <div className="composer-reply">
+          <ReplyIcon size={14} />
+          <span className="composer-reply-text">
+            <bdi className="composer-reply-name">{t.replyingTo(displayName(replyTo.from.name))}</bdi>
+            <span className="composer-reply-snippet">
+              {replyTo.text === '' ? t.messageDeleted : replyTo.text}
+            </span>
+          </span>
+          <button
+            type="button"
+            className="icon-button composer-reply-cancel"
+            aria-label={t.cancelReply}
+            title={t.cancelReply}
+            onClick={() => {
+              onCancelReply?.();
+              ref.current?.focus();
+            }}
+          >
+            <CloseIcon size={16} />
+          </button>
+        </div>
       )}
       <div className="composer-box" data-over={over > 0 || undefined}>
         <textarea

@@ -158,6 +158,27 @@ describe('MessageList', () => {
     });
   });
 
+  it('shows an empty room’s empty state in the view, not below the list’s rows', () => {
+    renderList({ entries: [] });
+    const empty = screen.getByText('No messages yet. Say hello!');
+    expect(empty.closest('.log-inner')).toBeNull();
+    expect(empty.parentElement).toBe(screen.getByRole('log'));
+  });
+
+  it('does not repeat my own name over my groups (screen readers still hear it)', () => {
+    renderList({ entries: [entry({ text: 'mine', from: alice }), entry({ text: 'theirs', from: bob })] });
+    expect(screen.queryByText('alice', { selector: '.msg-author' })).toBeNull();
+    expect(screen.getByText('alice', { selector: '.sr-only' })).toBeInTheDocument();
+    expect(screen.getByText('bob', { selector: '.msg-author' })).toBeInTheDocument();
+  });
+
+  it('marks a pending message beside its bubble, out of the flow: its row keeps its height when acked', () => {
+    renderList({ entries: [entry({ text: 'on its way', from: alice, status: 'sending' })] });
+    const sending = screen.getByText('Sending…');
+    expect(sending.closest('.msg-pending')).not.toBeNull();
+    expect(document.querySelector('.msg-status')).toBeNull();
+  });
+
   it('says when a room has no older messages, or none at all', () => {
     const { unmount } = renderList({ entries: [entry({ text: 'x' })] });
     expect(screen.getByText('This is the beginning of #general.')).toBeInTheDocument();

@@ -1,16 +1,20 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 
 import { useI18n } from '../i18n';
-import type { Messages } from '../i18n';
 import type { MessageView } from '../state/selectors';
 import type { ReadingPosition } from '../state/types';
-import { Avatar } from './Avatar';
-import { displayName } from './bidi';
-import { formatDay, formatFull, formatTime, sameDay } from './format';
-import { AlertIcon, ArrowDownIcon, ClockIcon } from './icons';
-import { MessageText } from './MessageText';
+import { formatDay, sameDay } from './format';
+import { ArrowDownIcon } from './icons';
+import { loadMarkdown } from './markdown/loader';
+import { MessageHandlersContext, NO_HANDLERS } from './message/context';
+import { preloadMessageTools } from './message/tools';
+import type { MessageHandlers } from './message/context';
+import { MessageRow } from './message/MessageRow';
 import { positionInView, rowsInView, useRestoreReading } from './readingPosition';
+
+/** What the conversation does for a message's actions (the list adds retry, discard and jumping to a message). */
+export type MessageActionHandlers = Omit<MessageHandlers, 'jumpTo' | 'retry' | 'discard'>;
 
 export interface MessageListProps {
   room: string;
@@ -27,7 +31,14 @@ export interface MessageListProps {
   position?: ReadingPosition | null;
   /** Told where the room is read as the person scrolls (the first message wholly in view, or the bottom). */
   onPosition?: (position: ReadingPosition) => void;
+  /** Reply, edit, delete, react; stable (a new object re-renders every row). @default none: no actions */
+  actions?: MessageActionHandlers;
+  /** The seq of the message being edited in place. @default null */
+  editing?: number | null;
 }
+
+/** How long a message jumped to from a reply stays highlighted. */
+const HIGHLIGHT_MS = 2000;
 
 /** Messages by one author closer together than this share one header. */
 const GROUP_MS = 5 * 60_000;
@@ -72,6 +83,8 @@ export function MessageList({
   now: nowProp,
   position = null,
   onPosition,
+  actions,
+  editing = null,
 }: MessageListProps) {
   const { t, locale } = useI18n();
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -186,156 +199,111 @@ export function MessageList({
     scrollRef.current?.focus({ preventScroll: true });
   };
 
+  // The Markdown parser is a chunk of its own: fetched once a room shows.
+  useEffect(() => {
+    void loadMarkdown();
+  }, []);
+  // What the actions open, ahead of the first click.
+  const changes = actions?.changes === true;
+  useEffect(() => {
+    if (changes) preloadMessageTools();
+  }, [changes]);
+
+  // A reply's quote scrolls to what it answers, when that is loaded, and
+  // draws it out for a moment.
+  const [highlight, setHighlight] = useState<number | null>(null);
+  const entriesRef = useRef(entries);
+  useEffect(() => {
+    entriesRef.current = entries;
+  }, [entries]);
+  useEffect(() => {
+    if (highlight === null) return;
+    const timer = setTimeout(() => setHighlight(null), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [highlight]);
+  const jumpTo = useCallback(
+    (seq: number) => {
+      const index = entriesRef.current.findIndex((e) => e.seq === seq);
+      if (index === -1) return false;
+      virtualizer.scrollToIndex(index, { align: 'center' });
+      setHighlight(seq);
+      return true;
+    },
+    [virtualizer],
+  );
+  const handlers = useMemo<MessageHandlers>(
+    () => ({ ...(actions ?? NO_HANDLERS), jumpTo, retry: onRetry, discard: onDiscard }),
+    [actions, jumpTo, onRetry, onDiscard],
+  );
+
   const items = virtualizer.getVirtualItems();
 
   return (
-    <div className="log-wrap">
-      <div
-        ref={scrollRef}
-        className="log"
-        role="log"
-        aria-label={t.messages}
-        tabIndex={0}
-        onScroll={onScroll}
-      >
-        <div className="log-inner" style={{ height: virtualizer.getTotalSize() }}>
-          <div className="log-top">
-            {hasMore ? (
-              <button
-                type="button"
-                className="button button-ghost"
-                onClick={() => {
-                  olderAskedAt.current = firstKey;
-                  onLoadOlder();
-                }}
-                disabled={loadingOlder}
-              >
-                {loadingOlder && <span className="spinner" aria-hidden="true" />}
-                {loadingOlder ? t.loadingOlder : t.loadOlder}
-              </button>
-            ) : entries.length > 0 ? (
-              <p className="log-beginning">{t.beginning(room)}</p>
-            ) : null}
-          </div>
+    <MessageHandlersContext value={handlers}>
+      <div className="log-wrap">
+        <div
+          ref={scrollRef}
+          className="log"
+          role="log"
+          aria-label={t.messages}
+          tabIndex={0}
+          onScroll={onScroll}
+        >
+          {/* Outside the list's spacer, which is only as tall as its rows: inside,
+            it was drawn below the view. */}
           {entries.length === 0 && !hasMore && <p className="log-empty">{t.empty}</p>}
-          {items.map((item) => {
-            const entry = entries[item.index];
-            if (!entry) return null;
-            const { showHeader, day } = layoutOf(entries, item.index);
-            return (
-              <div
-                key={item.key}
-                ref={virtualizer.measureElement}
-                data-index={item.index}
-                className="row"
-                style={{ transform: `translateY(${item.start}px)` }}
-              >
-                <MessageRow
-                  entry={entry}
-                  showHeader={showHeader}
-                  dayLabel={day === null ? null : formatDay(day, now, locale, t)}
-                  locale={locale}
-                  t={t}
-                  onRetry={onRetry}
-                  onDiscard={onDiscard}
-                />
-              </div>
-            );
-          })}
-        </div>
-      </div>
-      {!pinned && (
-        <button type="button" className="jump-pill" onClick={jumpToEnd} data-new={unseen > 0 || undefined}>
-          {unseen > 0 ? t.newMessages(unseen) : t.jumpToLatest}
-          <ArrowDownIcon />
-        </button>
-      )}
-    </div>
-  );
-}
-
-interface MessageRowProps {
-  entry: MessageView;
-  showHeader: boolean;
-  dayLabel: string | null;
-  locale: string;
-  t: Messages;
-  onRetry: (id: string) => void;
-  onDiscard: (id: string) => void;
-}
-
-const MessageRow = memo(function MessageRow({
-  entry,
-  showHeader,
-  dayLabel,
-  locale,
-  t,
-  onRetry,
-  onDiscard,
-}: MessageRowProps) {
-  const time = formatTime(entry.ts, locale);
-  const { own } = entry;
-  return (
-    <>
-      {dayLabel && (
-        <div className="day-divider" role="separator">
-          <span>{dayLabel}</span>
-        </div>
-      )}
-      <div
-        className="msg"
-        data-own={own || undefined}
-        data-first={showHeader || undefined}
-        data-status={entry.status}
-      >
-        {!own && (
-          <div className="msg-gutter">
-            {showHeader ? (
-              <Avatar id={entry.from.id} name={entry.from.name} />
-            ) : (
-              <time className="msg-hover-time" dateTime={new Date(entry.ts).toISOString()} aria-hidden="true">
-                {time}
-              </time>
-            )}
+          <div className="log-inner" style={{ height: virtualizer.getTotalSize() }}>
+            <div className="log-top">
+              {hasMore ? (
+                <button
+                  type="button"
+                  className="button button-ghost"
+                  onClick={() => {
+                    olderAskedAt.current = firstKey;
+                    onLoadOlder();
+                  }}
+                  disabled={loadingOlder}
+                >
+                  {loadingOlder && <span className="spinner" aria-hidden="true" />}
+                  {loadingOlder ? t.loadingOlder : t.loadOlder}
+                </button>
+              ) : entries.length > 0 ? (
+                <p className="log-beginning">{t.beginning(room)}</p>
+              ) : null}
+            </div>
+            {items.map((item) => {
+              const entry = entries[item.index];
+              if (!entry) return null;
+              const { showHeader, day } = layoutOf(entries, item.index);
+              return (
+                <div
+                  key={item.key}
+                  ref={virtualizer.measureElement}
+                  data-index={item.index}
+                  className="row"
+                  style={{ transform: `translateY(${item.start}px)` }}
+                >
+                  <MessageRow
+                    entry={entry}
+                    showHeader={showHeader}
+                    dayLabel={day === null ? null : formatDay(day, now, locale, t)}
+                    locale={locale}
+                    t={t}
+                    editing={entry.seq !== null && entry.seq === editing}
+                    highlighted={entry.seq !== null && entry.seq === highlight}
+                  />
+                </div>
+              );
+            })}
           </div>
+        </div>
+        {!pinned && (
+          <button type="button" className="jump-pill" onClick={jumpToEnd} data-new={unseen > 0 || undefined}>
+            {unseen > 0 ? t.newMessages(unseen) : t.jumpToLatest}
+            <ArrowDownIcon />
+          </button>
         )}
-        <div className="msg-body">
-          {showHeader ? (
-            <div className="msg-meta">
-              <bdi className="msg-author">{displayName(entry.from.name)}</bdi>
-              <time dateTime={new Date(entry.ts).toISOString()} title={formatFull(entry.ts, locale)}>
-                {time}
-              </time>
-            </div>
-          ) : (
-            <bdi className="sr-only">{displayName(entry.from.name)}</bdi>
-          )}
-          <div className="msg-text">
-            <MessageText text={entry.text} />
-          </div>
-          {entry.status === 'sending' && (
-            <div className="msg-status">
-              <ClockIcon />
-              {t.sending}
-            </div>
-          )}
-          {entry.status === 'failed' && (
-            <div className="msg-status msg-failed">
-              <AlertIcon />
-              <span>
-                {t.notSent}
-                {entry.error ? ` · ${t.notSentReason(entry.error)}` : ''}
-              </span>
-              <button type="button" className="link-button" onClick={() => onRetry(entry.id)}>
-                {t.retry}
-              </button>
-              <button type="button" className="link-button link-danger" onClick={() => onDiscard(entry.id)}>
-                {t.discard}
-              </button>
-            </div>
-          )}
-        </div>
       </div>
-    </>
+    </MessageHandlersContext>
   );
-});
+}

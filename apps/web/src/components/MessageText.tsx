@@ -1,28 +1,34 @@
-import { Fragment, memo } from 'react';
+import { memo } from 'react';
 
-import { linkify } from './linkify';
+import { Linkified } from './markdown/Linkified';
+import { markdownTree, useMarkdown } from './markdown/loader';
+import { mayBeMarkdown } from './markdown/tree';
 
 /**
- * Message text as text: React escapes every string it renders, and the only
- * element made from a message is an `<a>` whose `href` passed `linkify`'s
- * http(s) check. Opened in a new tab without `window.opener` or a referrer.
- * A link is `dir="ltr"`, which isolates it (HTML's rendering rules): a bidi
- * override written before it cannot make it read backwards. Its title is
- * where it goes, in full.
+ * Message text: a safe subset of Markdown (bold, italic, strikethrough,
+ * code, code blocks, quotes, lists, links) rendered as React elements, and
+ * http(s) links found in the text. React escapes every string it renders;
+ * the only elements made from a message are the fixed ones of Markdown.tsx,
+ * and an `<a>` only for an http(s) URL. Until the parser's chunk is here
+ * (markdown/loader.ts) the text shows plain, linkified as before.
  */
 export const MessageText = memo(function MessageText({ text }: { text: string }) {
-  const parts = linkify(text);
-  return (
-    <>
-      {parts.map((p, i) =>
-        p.kind === 'link' ? (
-          <a key={i} href={p.href} target="_blank" rel="noopener noreferrer" dir="ltr" title={p.href}>
-            {p.text}
-          </a>
-        ) : (
-          <Fragment key={i}>{p.text}</Fragment>
-        ),
-      )}
-    </>
-  );
+  const markdown = useMarkdown();
+  if (markdown && mayBeMarkdown(text)) {
+    return <markdown.Markdown blocks={markdownTree(markdown.parseMarkdown, text)} />;
+  }
+  return <Linkified text={text} />;
 });
+
+// Pictographs with what joins or modifies them (ZWJ sequences, skin tones,
+// flags, keycaps), and spaces between them: nothing else.
+const EMOJI_ONLY =
+  /^(?:[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}]|\u200d|\ufe0f|\u20e3|\s)+$/u;
+const PICTOGRAPH = /[\p{Extended_Pictographic}\p{Regional_Indicator}]/gu;
+
+/** A message of a few emoji and nothing else, which shows larger. */
+export function isEmojiOnly(text: string): boolean {
+  if (!EMOJI_ONLY.test(text)) return false;
+  const count = text.match(PICTOGRAPH)?.length ?? 0;
+  return count > 0 && count <= 8;
+}

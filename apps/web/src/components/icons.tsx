@@ -108,3 +108,10 @@ export const LogoMark = ({ size = 28 }: { size?: number }) => (
     />
   </svg>
 );
+
+export const ReplyIcon = ({ size = 16 }: { size?: number }) => (
+  <Icon size={size}>
+    <path d="M9 17 4 12l5-5" />
+    <path d="M20 18v-2a4 4 0 0 0-4-4H4" />
+  </Icon>
+);

@@ -82,7 +82,8 @@ function parseUrl(candidate: string): URL | null {
   }
 }
 
-function parse(candidate: string): URL | null {
+/** The URL when `candidate` is an http(s) link with a host, else null (a Markdown link's target goes through this too). */
+export function parse(candidate: string): URL | null {
   const url = parseUrl(candidate);
   if (!url) return null;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;

@@ -92,6 +92,35 @@ export interface Messages {
   today: string;
   yesterday: string;
 
+  // Changing messages
+  reply: string;
+  edit: string;
+  delete: string;
+  addReaction: string;
+  /** The one button that holds a message's actions on a touch screen. */
+  messageActions: string;
+  editMessage: string;
+  editHint: string;
+  save: string;
+  edited: string;
+  messageDeleted: string;
+  deleteTitle: string;
+  deleteBody: string;
+  replyingTo: (name: string) => string;
+  cancelReply: string;
+  /** A reply's quote of what it answers (the button that shows the original). */
+  replyQuote: (name: string) => string;
+  /** A reaction pill's name: the emoji and how many reacted with it. */
+  reactionPill: (emoji: string, n: number) => string;
+  whoReacted: (names: readonly string[], others: number, emoji: string) => string;
+  moreEmoji: string;
+  searchEmoji: string;
+  noEmoji: string;
+  emojiLoading: string;
+  saving: string;
+  /** A change of ours the server refused: what did not happen. */
+  changeFailed: (kind: 'edit' | 'delete' | 'react') => string;
+
   // Composer
   message: string;
   messagePlaceholder: (room: string) => string;
@@ -130,7 +159,18 @@ const errorReasonsEn: ReadonlyMap<string, string> = new Map([
   ['empty_text', 'the message is empty'],
   ['not_in_room', 'you are not in this room'],
   ['invalid_room', 'the room name is not valid'],
+  ['not_found', 'the message is gone'],
+  ['forbidden', 'only its author can do that'],
+  ['invalid_reaction', 'that is not a reaction'],
+  ['too_many_reactions', 'the message has too many different reactions'],
+  ['bad_request', 'the server does not support it'],
 ]);
+
+/** "alice", "alice and bob", "alice, bob and carol". */
+function listEn(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items.at(-1) ?? ''}`;
+}
 
 export const en: Messages = {
   appName: 'Tether',
@@ -221,6 +261,32 @@ export const en: Messages = {
   discard: 'Delete',
   today: 'Today',
   yesterday: 'Yesterday',
+
+  reply: 'Reply',
+  edit: 'Edit',
+  delete: 'Delete',
+  addReaction: 'Add reaction',
+  messageActions: 'Message actions',
+  editMessage: 'Edit message',
+  editHint: 'Enter to save, Esc to cancel',
+  save: 'Save',
+  edited: '(edited)',
+  messageDeleted: 'Message deleted',
+  deleteTitle: 'Delete message?',
+  deleteBody: 'It will be deleted for everyone in the room. This cannot be undone.',
+  replyingTo: (name) => `Replying to ${name}`,
+  cancelReply: 'Cancel reply',
+  replyQuote: (name) => `Reply to ${name}:`,
+  reactionPill: (emoji, n) => `${emoji} ${count(n)}`,
+  whoReacted: (names, others, emoji) =>
+    `${listEn(others > 0 ? [...names, others === 1 ? '1 other' : `${count(others)} others`] : names)} reacted with ${emoji}`,
+  moreEmoji: 'More emoji',
+  searchEmoji: 'Search emoji',
+  noEmoji: 'No emoji found',
+  emojiLoading: 'Loading emoji…',
+  saving: 'Saving…',
+  changeFailed: (kind) =>
+    kind === 'edit' ? 'Edit not saved' : kind === 'delete' ? 'Not deleted' : 'Reaction not saved',
 
   message: 'Message',
   messagePlaceholder: (room) => `Message #${room}`,

@@ -14,6 +14,11 @@ const errorReasonsZh: ReadonlyMap<string, string> = new Map([
   ['empty_text', '消息为空'],
   ['not_in_room', '你不在这个房间'],
   ['invalid_room', '房间名无效'],
+  ['not_found', '消息已不存在'],
+  ['forbidden', '只有作者可以这样做'],
+  ['invalid_reaction', '这不是有效的表情回应'],
+  ['too_many_reactions', '这条消息的表情回应种类太多'],
+  ['bad_request', '服务器不支持'],
 ]);
 
 export const zhCN: Messages = {
@@ -99,6 +104,31 @@ export const zhCN: Messages = {
   discard: '删除',
   today: '今天',
   yesterday: '昨天',
+
+  reply: '回复',
+  edit: '编辑',
+  delete: '删除',
+  addReaction: '添加表情回应',
+  messageActions: '消息操作',
+  editMessage: '编辑消息',
+  editHint: 'Enter 保存，Esc 取消',
+  save: '保存',
+  edited: '（已编辑）',
+  messageDeleted: '消息已删除',
+  deleteTitle: '删除消息？',
+  deleteBody: '房间里的所有人都将看不到这条消息。此操作无法撤销。',
+  replyingTo: (name) => `回复 ${name}`,
+  cancelReply: '取消回复',
+  replyQuote: (name) => `回复 ${name}：`,
+  reactionPill: (emoji, n) => `${emoji} ${count(n)}`,
+  whoReacted: (names, others, emoji) =>
+    `${names.join('、')}${others > 0 ? ` 等 ${count(names.length + others)} 人` : ''}用 ${emoji} 回应了`,
+  moreEmoji: '更多表情',
+  searchEmoji: '搜索表情',
+  noEmoji: '没有找到表情',
+  emojiLoading: '正在加载表情…',
+  saving: '保存中…',
+  changeFailed: (kind) => (kind === 'edit' ? '编辑未保存' : kind === 'delete' ? '未删除' : '表情回应未保存'),
 
   message: '消息',
   messagePlaceholder: (room) => `发送消息到 #${room}`,

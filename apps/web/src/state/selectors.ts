@@ -8,7 +8,7 @@ import { applyChange } from './changes';
 
 import { sortedMessages } from './messages';
 import type { RoomMessages } from './messages';
-import type { OutboxItem, RoomView, RoomsSlice, TypingSlice } from './types';
+import type { OutboxChange, OutboxItem, RoomView, RoomsSlice, TypingSlice } from './types';
 
 export type MessageStatus = 'sent' | 'sending' | 'failed';
 
@@ -49,6 +49,7 @@ export interface MessageView {
    */
   change?: OutboxItem['state'];
   changeId?: string;
+  changeKind?: OutboxChange['kind'];
   changeError?: string;
 }
 
@@ -107,6 +108,7 @@ function changedView(message: Message, changes: readonly OutboxItem[], self: Use
   if (last) {
     view.change = last.state;
     view.changeId = last.id;
+    if (last.change) view.changeKind = last.change.kind;
     if (last.error !== undefined) view.changeError = last.error;
   }
   return view;
