@@ -25,7 +25,13 @@
  *   settled (grace periods over) every connection's view of a room's members
  *   (joined.members ± presence) equals the users with a connection in it, and
  *   so does the membership directory;
- * - the store holds every acked message once, with seqs 1..N per room.
+ * - changes (edit, delete, react, replies; docs/protocol.md › Changing
+ *   messages): `update` frames continue the same seq stream as messages; a
+ *   (room, seq, rev) is the same state everywhere; once settled, every
+ *   message a connection holds (its `joined`, `history` pages and live
+ *   frames, applied by rev) is in the state the store holds now;
+ * - the store holds every acked message once, its events run 1..N per room,
+ *   and every ack (send or change) is the one the store answers a resend with.
  *
  * FUZZ_RUNS sets the number of runs (default 150).
  */
@@ -35,6 +41,7 @@ import {
   CLOSE_CODES,
   checkName,
   parseServerMessage,
+  type Message,
   type ServerMessage,
   type ServerMessageOf,
   type User,
@@ -92,7 +99,19 @@ type Spec =
   | { t: 'hello'; name: string; token: 'none' | 'known' | 'junk'; pick: number; v: 1 | 2 | 'missing' }
   | { t: 'join'; room: string | number; since: number | undefined; epoch: 'none' | 'known' | 'junk' }
   | { t: 'leave'; room: string | number }
-  | { t: 'send'; room: string | number; id: string; text: string }
+  | { t: 'send'; room: string | number; id: string; text: string; replyTo?: number | undefined }
+  | {
+      t: 'change';
+      kind: 'edit' | 'delete' | 'react';
+      room: string | number;
+      /** Mostly a room this connection is in, and a message it has seen there (`target` picks one). */
+      aim: boolean;
+      id: string;
+      target: number;
+      text: string;
+      emoji: string;
+      on: boolean;
+    }
   | { t: 'history'; room: string | number; before: number | undefined; limit: number | undefined }
   | { t: 'typing'; room: string | number }
   | { t: 'rooms' }
@@ -138,6 +157,32 @@ const spec: fc.Arbitrary<Spec> = fc.oneof(
       room,
       id: fc.oneof(fc.constantFrom(...IDS), fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/)),
       text,
+      replyTo: fc.option(fc.nat({ max: 20 }), { nil: undefined, freq: 4 }),
+    }),
+  },
+  {
+    // A send to a room the connection is in (`room` picks one), so changes find messages.
+    weight: 5,
+    arbitrary: fc.record({
+      t: fc.constant('send' as const),
+      room: fc.nat(),
+      id: fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/),
+      text,
+      replyTo: fc.option(fc.nat({ max: 20 }), { nil: undefined, freq: 4 }),
+    }),
+  },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      t: fc.constant('change' as const),
+      kind: fc.constantFrom('edit' as const, 'delete' as const, 'react' as const, 'react' as const),
+      room,
+      aim: fc.boolean(),
+      id: fc.oneof(fc.constantFrom(...IDS), fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/)),
+      target: fc.nat({ max: 20 }),
+      text,
+      emoji: fc.constantFrom('👍', '🎉', 'ok', 'ok', 'two words', ''),
+      on: fc.boolean(),
     }),
   },
   {
@@ -227,9 +272,23 @@ function decodeWire(bytes: Buffer): string | string[] {
 }
 
 interface RoomView {
-  /** The seq the next message must carry, minus one. */
+  /** The seq the next message or update must carry, minus one. */
   last: number;
   members: Set<string>;
+  /** What this connection holds of the room, by seq: each in the newest state (highest rev) it got. */
+  messages: Map<number, Message>;
+}
+
+/** Keeps `message` unless the view holds the same one at a newer rev. */
+function hold(view: RoomView, message: Message): void {
+  const held = view.messages.get(message.seq);
+  if (!held || (held.rev ?? held.seq) < (message.rev ?? message.seq)) view.messages.set(message.seq, message);
+}
+
+/** A message's state, for comparing: a reply's snippet is read when the reply is, so it is left out. */
+function stateOf(m: Message): string {
+  const { text, rev, edited, deleted, reactions, replyTo } = m;
+  return JSON.stringify({ text, rev, edited, deleted, reactions, replyTo: replyTo?.seq });
 }
 
 interface World {
@@ -240,8 +299,10 @@ interface World {
   epochs: Map<string, string>;
   /** `${userId}/${id}` → `${room}:${seq}` of its first ack. */
   acks: Map<string, string>;
-  /** `${room}:${seq}` → the message as first seen. */
+  /** `${room}:${seq}` → the message as first seen (what never changes). */
   messages: Map<string, string>;
+  /** `${room}:${seq}@${rev}` → its state at that rev, as first seen. */
+  states: Map<string, string>;
   /** Room → the highest seq any connection has been given. */
   latest: Map<string, number>;
 }
@@ -349,15 +410,20 @@ class FakePeer implements Peer {
       case 'joined': {
         this.answered(`join ${m.room}`, text);
         w.epochs.set(m.room, m.epoch);
+        // Message seqs ascend with holes where changes took a seq; joined.seq covers every rev.
         const seqs = m.messages.map((x) => x.seq);
-        if (seqs.some((s, i) => i > 0 && s !== seqs[i - 1]! + 1))
-          this.violate('joined messages not contiguous', text);
-        if (seqs.length > 0 && seqs.at(-1) !== m.seq)
-          this.violate('joined.seq is not its last message', text);
+        if (seqs.some((s, i) => i > 0 && s <= seqs[i - 1]!))
+          this.violate('joined messages do not ascend', text);
+        if (m.messages.some((x) => (x.rev ?? x.seq) > m.seq))
+          this.violate('joined.seq below a rev it holds', text);
         for (const message of m.messages) this.sameEverywhere(message, text);
         if (!m.members.some((u) => u.id === this.user?.id))
           this.violate('joined.members lacks the joiner', text);
-        this.rooms.set(m.room, { last: m.seq, members: new Set(m.members.map((u) => u.id)) });
+        this.rooms.set(m.room, {
+          last: m.seq,
+          members: new Set(m.members.map((u) => u.id)),
+          messages: new Map(m.messages.map((x) => [x.seq, x])),
+        });
         return;
       }
       case 'left':
@@ -373,6 +439,23 @@ class FakePeer implements Peer {
         if (m.seq !== view.last + 1) this.violate(`seq ${m.seq} after ${view.last}`, text);
         view.last = m.seq;
         this.sameEverywhere(m, text);
+        const { type: _, ...message } = m;
+        hold(view, message);
+        return;
+      }
+      case 'update': {
+        const view = this.rooms.get(m.room);
+        if (!view) {
+          this.violate(`an update of ${m.room}, which this connection is not in`, text);
+          return;
+        }
+        if (m.seq !== view.last + 1) this.violate(`update seq ${m.seq} after ${view.last}`, text);
+        view.last = m.seq;
+        // One process, no gap filled from storage: the update carries the state its event made.
+        if (m.message.rev !== m.seq) this.violate(`update ${m.seq} carries rev ${m.message.rev}`, text);
+        if (m.message.seq >= m.seq) this.violate('an update of a message newer than itself', text);
+        this.sameEverywhere(m.message, text);
+        hold(view, m.message);
         return;
       }
       case 'ack': {
@@ -388,9 +471,12 @@ class FakePeer implements Peer {
         this.answered(`history ${m.room}`, text);
         if (!this.rooms.has(m.room)) this.violate('history of a room this connection is not in', text);
         const seqs = m.messages.map((x) => x.seq);
-        if (seqs.some((s, i) => i > 0 && s !== seqs[i - 1]! + 1))
-          this.violate('history not contiguous', text);
-        for (const message of m.messages) this.sameEverywhere(message, text);
+        if (seqs.some((s, i) => i > 0 && s <= seqs[i - 1]!)) this.violate('history does not ascend', text);
+        const view = this.rooms.get(m.room);
+        for (const message of m.messages) {
+          this.sameEverywhere(message, text);
+          if (view) hold(view, message);
+        }
         return;
       }
       case 'presence': {
@@ -442,9 +528,6 @@ class FakePeer implements Peer {
       case 'renamed':
         // Views hold ids; a rename changes none of them.
         return;
-      case 'update':
-        this.violate('an update, though nobody changes a message', text);
-        return;
       case 'error':
         return;
       default: {
@@ -454,17 +537,20 @@ class FakePeer implements Peer {
     }
   }
 
-  private sameEverywhere(
-    message: ServerMessageOf<'message'> | Omit<ServerMessageOf<'message'>, 'type'>,
-    text: string,
-  ) {
-    const { room, seq, ts, id, from, text: body } = message;
+  private sameEverywhere(message: ServerMessageOf<'message'> | Message, text: string) {
+    const { room, seq, ts, id, from } = message;
     const key = `${room}:${seq}`;
-    const canonical = JSON.stringify({ ts, id, from, body });
+    const canonical = JSON.stringify({ ts, id, from });
     const first = this.world.messages.get(key);
     if (first !== undefined && first !== canonical) this.violate(`${key} differs between deliveries`, text);
     this.world.messages.set(key, first ?? canonical);
-    this.world.latest.set(room, Math.max(this.world.latest.get(room) ?? 0, seq));
+    const at = `${key}@${message.rev ?? seq}`;
+    const state = stateOf(message);
+    const firstState = this.world.states.get(at);
+    if (firstState !== undefined && firstState !== state)
+      this.violate(`${at} differs between deliveries`, text);
+    this.world.states.set(at, firstState ?? state);
+    this.world.latest.set(room, Math.max(this.world.latest.get(room) ?? 0, seq, message.rev ?? seq));
   }
 }
 
@@ -503,9 +589,26 @@ function materialise(s: Spec, peer: FakePeer, world: World, overclaim = false): 
     case 'leave':
       peer.ask(`leave ${String(s.room)}`);
       return JSON.stringify({ type: 'leave', room: s.room });
-    case 'send':
+    case 'send': {
       peer.sentIds.add(s.id);
-      return JSON.stringify({ type: 'send', room: s.room, id: s.id, text: s.text });
+      const mine = [...peer.rooms.keys()];
+      const room = typeof s.room === 'number' && mine.length > 0 ? mine[s.room % mine.length] : s.room;
+      return JSON.stringify({ type: 'send', room, id: s.id, text: s.text, replyTo: s.replyTo });
+    }
+    case 'change': {
+      peer.sentIds.add(s.id);
+      const { id } = s;
+      let { room, target } = s;
+      const mine = [...peer.rooms.keys()];
+      if (s.aim && mine.length > 0) {
+        room = mine[s.target % mine.length]!;
+        const seen = [...(peer.rooms.get(room)?.messages.keys() ?? [])];
+        if (seen.length > 0) target = seen[s.target % seen.length]!;
+      }
+      if (s.kind === 'edit') return JSON.stringify({ type: 'edit', room, id, target, text: s.text });
+      if (s.kind === 'delete') return JSON.stringify({ type: 'delete', room, id, target });
+      return JSON.stringify({ type: 'react', room, id, target, emoji: s.emoji, on: s.on });
+    }
     case 'history':
       peer.ask(`history ${String(s.room)}`);
       return JSON.stringify({ type: 'history', room: s.room, before: s.before, limit: s.limit });
@@ -595,6 +698,7 @@ async function run(
     epochs: new Map(),
     acks: new Map(),
     messages: new Map(),
+    states: new Map(),
     latest: new Map(),
   };
   const logged: string[] = [];
@@ -696,22 +800,44 @@ async function run(
       }
     }
 
-    // Storage: every acked message once, seqs 1..N per room.
-    const stored = new Map<string, string>();
+    // Every connection holds its messages in the state the store holds now.
+    for (const peer of peers) {
+      if (!peer.open) continue;
+      for (const [name, view] of peer.rooms) {
+        for (const [seq, held] of view.messages) {
+          const now = await store.message(name, seq);
+          if (!now || stateOf(now) !== stateOf(held)) {
+            world.violations.push(
+              `peer ${peer.id} holds ${name}:${seq} as ${stateOf(held)}, stored ${now ? stateOf(now) : 'nothing'}`,
+            );
+          }
+        }
+      }
+    }
+
+    // Storage: every acked message once, events 1..N per room, every ack the store's.
+    const stored = new Set<string>();
     const { rooms } = await store.listRooms({ prefix: '', after: undefined, limit: 1000, activeSince: 0 });
-    for (const { name } of rooms) {
+    for (const { name, seq } of rooms) {
       const page = await store.latest(name, 100_000);
-      const seqs = page.messages.map((m) => m.seq);
-      if (seqs.some((s, i) => s !== i + 1)) world.violations.push(`${name} stores seqs ${seqs.join(',')}`);
       for (const m of page.messages) {
         const key = `${m.from.id}/${m.id}`;
         if (stored.has(key)) world.violations.push(`${key} stored twice`);
-        stored.set(key, `${m.room}:${m.seq}`);
+        stored.add(key);
       }
+      const events = (await store.events(name, 0, 100_000)).map((e) =>
+        e.kind === 'message' ? e.message.seq : e.seq,
+      );
+      if (events.length !== seq || events.some((s, i) => s !== i + 1))
+        world.violations.push(`${name} stores events ${events.join(',')} up to seq ${seq}`);
     }
     for (const [key, at] of world.acks) {
-      if (stored.get(key) !== at)
-        world.violations.push(`${key} acked at ${at}, stored at ${stored.get(key)}`);
+      const [userId = '', id = ''] = key.split('/');
+      const ack = await store.findAck(userId, id);
+      if (!ack || `${ack.room}:${ack.seq}` !== at)
+        world.violations.push(
+          `${key} acked at ${at}, the store answers ${ack ? `${ack.room}:${ack.seq}` : 'nothing'}`,
+        );
     }
   } finally {
     await chat.shutdown();

@@ -1,15 +1,16 @@
 /**
  * What each request does, as the protocol reference describes it: hello,
- * join, leave, rooms, send, history, typing and ping. A handler reads the
+ * join, leave, rooms, history, typing and ping; send and the changes of a
+ * message (edit, delete, react) are in writes.ts. A handler reads the
  * session's state, checks the request, talks to the store and the room
  * registry, and answers through the session.
  */
 import {
   ERROR_CODES,
+  FEATURES,
   LIMITS,
   PROTOCOL_VERSION,
   checkName,
-  checkText,
   isValidRoomName,
   type ClientMessage,
   type ClientMessageOf,
@@ -20,6 +21,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { LogSampler } from '../util/log-sampler.js';
 import { Budgets } from './budgets.js';
+import { WriteHandlers, type Refusals } from './writes.js';
 import { fitMessages } from './pages.js';
 import type { ChatSettings, ChatStore, Clock, JoinedEncoder, MembershipDirectory } from './ports.js';
 import type { RoomRegistry } from './rooms.js';
@@ -51,12 +53,21 @@ export interface HandlerDeps {
   renamed: (user: User) => void;
 }
 
-export class RequestHandlers implements RequestHandler {
+export class RequestHandlers implements RequestHandler, Refusals {
   private readonly budgets: Budgets;
+  private readonly writes: WriteHandlers;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly deps: HandlerDeps) {
     this.budgets = new Budgets(deps.settings);
+    this.writes = new WriteHandlers({
+      store: deps.store,
+      rooms: deps.rooms,
+      clock: deps.clock,
+      metrics: deps.metrics,
+      budgets: this.budgets,
+      refusals: this,
+    });
     this.sweepTimer = setInterval(() => this.budgets.sweep(this.deps.clock.monotonic()), 60_000);
     this.sweepTimer.unref();
   }
@@ -74,7 +85,7 @@ export class RequestHandlers implements RequestHandler {
       case 'rooms':
         return this.listRooms(session, message);
       case 'send':
-        return this.send(session, message);
+        return this.writes.send(session, message);
       case 'history':
         return this.history(session, message);
       case 'typing':
@@ -89,9 +100,7 @@ export class RequestHandlers implements RequestHandler {
       case 'edit':
       case 'delete':
       case 'react':
-        // Not served yet: answered as a server that predates them would.
-        session.error(ERROR_CODES.BAD_REQUEST, `unknown type ${JSON.stringify(message.type)}`);
-        return;
+        return this.writes.change(session, message);
       default: {
         const unreachable: never = message;
         throw new Error(`unhandled message ${JSON.stringify(unreachable)}`);
@@ -200,6 +209,7 @@ export class RequestHandlers implements RequestHandler {
       token,
       heartbeat: { intervalMs: settings.heartbeatIntervalMs, timeoutMs: settings.heartbeatTimeoutMs },
       limits: { sendsPerSec: settings.rateLimitPerSec, burst: settings.rateLimitBurst },
+      features: [FEATURES.CHANGES],
     });
     return true;
   }
@@ -319,61 +329,6 @@ export class RequestHandlers implements RequestHandler {
 
   // ---------- messages ----------
 
-  /**
-   * An accepted send does not hold the session queue while it commits: a
-   * client may pipeline sends, and sends from one turn of the event loop are
-   * committed together. Acks come back in commit order, which is send order.
-   */
-  private send(session: Session, message: ClientMessageOf<'send'>): void | Promise<void> {
-    const user = session.user as User;
-    const ctx = { room: message.room, id: message.id, request: 'send' };
-    const { store, clock, metrics } = this.deps;
-    // A resend of a stored message is answered with its first ack whatever the
-    // rest of the request says (another room, a room left since, a full bucket),
-    // so every refusal below first looks for an earlier ack.
-    // Refusals are rare and keep the order of answers: the queue waits for them.
-    const refuse = (reject: () => void): Promise<void> =>
-      store.findAck(user.id, message.id).then(
-        (ack) => {
-          if (ack) session.reply({ type: 'ack', ...ack });
-          else reject();
-        },
-        (error: unknown) => this.storeFailed(session, error, ctx),
-      );
-    if (!isValidRoomName(message.room))
-      return refuse(() => this.invalidRoom(session, message.room, message.id));
-    if (!session.rooms.includes(message.room))
-      return refuse(() => this.notInRoom(session, message.room, message.id));
-    const text = checkText(message.text);
-    if (!text.ok) return refuse(() => session.error(text.code, text.message, ctx));
-    const started = performance.now();
-    const bucket = this.budgets.sends.bucket(user.id, clock.monotonic());
-    if (!bucket.take(clock.monotonic())) {
-      const retryAfterMs = bucket.waitMs(clock.monotonic());
-      return refuse(() => session.rateLimited({ ...ctx, retryAfterMs }, 'too many messages; slow down'));
-    }
-    store
-      .append({ room: message.room, id: message.id, from: user, text: message.text, ts: clock.now() })
-      .then(
-        (outcome) => {
-          if (outcome.kind === 'duplicate') {
-            bucket.refund();
-            session.reply({ type: 'ack', ...outcome.ack });
-            return;
-          }
-          const stored = outcome.message;
-          metrics.storeSeconds.observe((performance.now() - started) / 1000);
-          metrics.messagesIn.inc();
-          // The sender's ack goes before the message itself on its connection.
-          session.reply({ type: 'ack', room: stored.room, id: stored.id, seq: stored.seq, ts: stored.ts });
-          const fanout = performance.now();
-          this.deps.rooms.committed(stored);
-          metrics.fanoutSeconds.observe((performance.now() - fanout) / 1000);
-        },
-        (error: unknown) => this.storeFailed(session, error, ctx),
-      );
-  }
-
   private async history(session: Session, message: ClientMessageOf<'history'>): Promise<void> {
     if (!this.checkInRoom(session, message.room) || !this.takeRead(session, message.room)) return;
     const page = fitMessages(
@@ -398,7 +353,7 @@ export class RequestHandlers implements RequestHandler {
 
   // ---------- refusals ----------
 
-  private storeFailed(session: Session, error: unknown, ctx: ErrorContext): void {
+  storeFailed(session: Session, error: unknown, ctx: ErrorContext): void {
     const sampled = this.deps.failures.take(error instanceof Error ? error.message : String(error));
     if (sampled.log) {
       this.deps.log.error(
@@ -417,7 +372,7 @@ export class RequestHandlers implements RequestHandler {
     return false;
   }
 
-  private invalidRoom(session: Session, room: string, id?: string): void {
+  invalidRoom(session: Session, room: string, id?: string): void {
     session.error(
       ERROR_CODES.INVALID_ROOM,
       'room names are 1-32 of a-z, 0-9, _ and -, starting with a letter or digit',
@@ -425,7 +380,7 @@ export class RequestHandlers implements RequestHandler {
     );
   }
 
-  private notInRoom(session: Session, room: string, id?: string): void {
+  notInRoom(session: Session, room: string, id?: string): void {
     session.error(ERROR_CODES.NOT_IN_ROOM, `join ${room} first`, { room, id });
   }
 }

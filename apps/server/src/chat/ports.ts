@@ -6,7 +6,15 @@
  * never sees a socket library or a database client, and a new backend is a
  * new folder, not a change here.
  */
-import type { CloseCode, Joined, Message, ServerMessage, User } from '@tether/protocol';
+import type {
+  CloseCode,
+  ERROR_CODES,
+  Joined,
+  Message,
+  ReplyRef,
+  ServerMessage,
+  User,
+} from '@tether/protocol';
 
 // ---------------------------------------------------------------- time
 
@@ -94,7 +102,43 @@ export interface NewMessage {
   from: User;
   text: string;
   ts: number;
+  /** The message it answers, as read when the send was taken (only its seq is stored). */
+  replyTo?: ReplyRef | undefined;
 }
+
+/** What a change does to its target. */
+export type ChangeOp =
+  { kind: 'edit'; text: string } | { kind: 'delete' } | { kind: 'react'; emoji: string; on: boolean };
+
+export interface NewChange {
+  room: string;
+  /** The request's id: the idempotency key with `from.id`, in the same space as sends'. */
+  id: string;
+  from: User;
+  /** The seq of the message it changes. */
+  target: number;
+  op: ChangeOp;
+  ts: number;
+}
+
+/** Refusals a change can only get when it is stored: they depend on the state it meets. */
+export type ChangeRefusal =
+  typeof ERROR_CODES.NOT_FOUND | typeof ERROR_CODES.FORBIDDEN | typeof ERROR_CODES.TOO_MANY_REACTIONS;
+
+export type ChangeOutcome =
+  /** A new event of the room: `seq` is its seq, `message` the target's state after it (or later). */
+  | { kind: 'changed'; seq: number; ts: number; message: Message }
+  /** It changed nothing: answered with the message's current rev; remembered for resends. */
+  | { kind: 'unchanged'; ack: AckRecord }
+  /** The (user, id) pair answered before (a send or a change): the first ack. */
+  | { kind: 'duplicate'; ack: AckRecord }
+  | { kind: 'refused'; code: ChangeRefusal };
+
+/** One seq of a room's event stream: a new message, or a change of an older one. */
+export type RoomEvent =
+  | { kind: 'message'; message: Message }
+  /** `seq` is the event's; `message` the state of the message it changed, as of then or later. */
+  | { kind: 'update'; seq: number; message: Message };
 
 export interface AckRecord {
   room: string;
@@ -193,12 +237,30 @@ export interface ChatStore {
    * have committed since the caller read `from.name`).
    */
   append(message: NewMessage): Promise<AppendOutcome>;
-  /** The ack of an earlier message of this user with this id, if any. */
+  /**
+   * Applies a change in the same group commit as appends (a batch holds both,
+   * in arrival order), or finds the earlier answer to the same (from.id, id).
+   * The rules that depend on the state (target exists, author, tombstone,
+   * emoji limit, no-op) are checked in the commit. Resolves after it is on disk.
+   */
+  change(change: NewChange): Promise<ChangeOutcome>;
+  /** The ack of an earlier send or change of this user with this id, if any. */
   findAck(userId: string, id: string): Promise<AckRecord | null>;
+  /** A message of the room in its current state, or null. */
+  message(room: string, seq: number): Promise<Message | null>;
+  /**
+   * The room's events with seq > since, ascending, at most `limit`: what
+   * fills a gap in live delivery. Each carries its message's current state.
+   */
+  events(room: string, since: number, limit: number): Promise<RoomEvent[]>;
 
-  /** The latest `limit` messages. */
+  /** The latest `limit` messages, in their current state. */
   latest(room: string, limit: number): Promise<MessagePage>;
-  /** Messages with seq > since: the latest `limit` of them. */
+  /**
+   * Messages with rev > since (new, or changed since): the `limit` of them
+   * with the highest seqs, ascending, in their current state; `hasMore` when
+   * others were left out (all with lower seqs).
+   */
   after(room: string, since: number, limit: number): Promise<MessagePage>;
   /** Up to `limit` messages with seq < before, the newest of them. */
   before(room: string, before: number, limit: number): Promise<MessagePage>;
@@ -219,6 +281,8 @@ export interface ChatStore {
 export type BusEvent =
   /** A committed message, for every connection in its room. */
   | { kind: 'message'; message: Message }
+  /** A committed change (event `seq`), for every connection in its room. */
+  | { kind: 'update'; seq: number; message: Message }
   /** A typing signal, for every connection in the room (the sender is on another process). */
   | { kind: 'typing'; room: string; user: User }
   /** A user's membership of a room may have changed on some process: look again. */

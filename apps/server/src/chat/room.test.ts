@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { Message, ServerMessage, User } from '@tether/protocol';
 
-import type { Frame, Peer } from './ports.js';
+import type { Frame, Peer, RoomEvent } from './ports.js';
 import { Room } from './room.js';
 
 /** A frame that carries the message itself, so a test can read what a peer got. */
@@ -26,7 +26,12 @@ class TestPeer implements Peer {
     // Rooms never close peers.
   }
   seqs(): number[] {
-    return this.got.flatMap((m) => (m.type === 'message' ? [m.seq] : []));
+    return this.got.flatMap((m) => (m.type === 'message' || m.type === 'update' ? [m.seq] : []));
+  }
+  kinds(): string[] {
+    return this.got.flatMap((m) =>
+      m.type === 'message' ? [`m${m.seq}`] : m.type === 'update' ? [`u${m.seq}:${m.message.seq}`] : [],
+    );
   }
   presence(): string[] {
     return this.got.flatMap((m) => (m.type === 'presence' ? [`${m.user.name} ${m.state}`] : []));
@@ -37,11 +42,20 @@ const alice: User = { id: 'u_a', name: 'alice' };
 const bob: User = { id: 'u_b', name: 'bob' };
 const carol: User = { id: 'u_c', name: 'carol' };
 
-function message(seq: number): Message {
-  return { room: 'r', seq, ts: seq, id: `c_${seq}`, from: alice, text: `m${seq}` };
+function stored(seq: number): Message {
+  return { room: 'r', seq, ts: seq, id: `c_${seq}`, from: alice, text: `m${seq}`, rev: seq };
 }
 
-function room(seq: number, members: User[] = []): Room {
+function message(seq: number): RoomEvent {
+  return { kind: 'message', message: stored(seq) };
+}
+
+/** Event `seq` changed message `target`. */
+function update(seq: number, target: number): RoomEvent {
+  return { kind: 'update', seq, message: { ...stored(target), text: 'edited', rev: seq } };
+}
+
+function room(seq: number, members: User[] = [], fetchAfter = () => Promise.resolve<RoomEvent[]>([])): Room {
   return new Room({
     name: 'r',
     epoch: 'e_1',
@@ -50,7 +64,7 @@ function room(seq: number, members: User[] = []): Room {
     graceMs: 0,
     encode: (m) => ({ byteLength: 1, message: m }) as TestFrame,
     onLocalPresence: () => undefined,
-    fetchAfter: () => Promise.resolve([]),
+    fetchAfter,
     onIdle: () => undefined,
     onRewound: () => undefined,
   });
@@ -79,6 +93,63 @@ describe('Room', () => {
     r.release(peer, 2);
     r.deliver(message(4));
     expect(peer.seqs()).toEqual([3, 4]);
+  });
+
+  it('delivers updates and messages as one stream in seq order, waiting for a missing seq', () => {
+    const r = room(3);
+    const peer = new TestPeer();
+    r.attach(peer, alice);
+    r.release(peer, 3);
+    r.deliver(update(5, 2));
+    r.deliver(message(6));
+    expect(peer.kinds()).toEqual([]);
+    r.deliver(message(4));
+    expect(peer.kinds()).toEqual(['m4', 'u5:2', 'm6']);
+  });
+
+  it('holds updates for a joining connection and releases only those after its answer', () => {
+    const r = room(3);
+    const peer = new TestPeer();
+    r.attach(peer, alice);
+    r.deliver(update(4, 1));
+    r.deliver(update(5, 2));
+    r.deliver(message(6));
+    // Its page was read after event 5: the page holds messages 1 and 2 in their state after it.
+    r.release(peer, 5);
+    expect(peer.kinds()).toEqual(['m6']);
+  });
+
+  it('tells a late duplicate update from another event under the same seq (a store that went back)', () => {
+    let rewound = 0;
+    const r = new Room({
+      name: 'r',
+      epoch: 'e_1',
+      seq: 0,
+      members: [],
+      graceMs: 0,
+      encode: (m) => ({ byteLength: 1, message: m }) as TestFrame,
+      onLocalPresence: () => undefined,
+      fetchAfter: () => Promise.resolve([]),
+      onIdle: () => undefined,
+      onRewound: () => rewound++,
+    });
+    r.deliver(message(1));
+    r.deliver(update(2, 1));
+    r.deliver(update(2, 1));
+    expect(rewound).toBe(0);
+    r.deliver(message(2));
+    expect(rewound).toBe(1);
+  });
+
+  it('fills a gap of updates from the store', async () => {
+    const r = room(1, [], () => Promise.resolve([update(2, 1), update(3, 1)]));
+    const peer = new TestPeer();
+    r.attach(peer, alice);
+    r.release(peer, 1);
+    r.deliver(message(4));
+    r.catchUp();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(peer.kinds()).toEqual(['u2:1', 'u3:1', 'm4']);
   });
 
   it('lists a local joiner at once and gives a joining connection no presence while its answer is prepared', () => {

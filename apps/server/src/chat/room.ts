@@ -12,23 +12,27 @@
  *   A joining connection gets no presence meanwhile (its answer already
  *   holds the change), so no connection's view can drift from the record,
  *   however late the membership directory answers.
- * - With several processes, messages can arrive out of seq order (this
+ * - With several processes, events can arrive out of seq order (this
  *   process's own commits come back directly, others' through the bus).
  *   Delivery waits for the missing seq, and fetches it from the store if it
  *   does not come.
+ *
+ * The stream is of events: each seq of a room is a new message (`message`
+ * frame) or a change of an older one (`update` frame), and both go through
+ * the same holding, ordering and gap filling.
  */
-import { LIMITS, type Message, type User } from '@tether/protocol';
+import { LIMITS, type User } from '@tether/protocol';
 
 import type { EncodedPage } from './member-list.js';
 import type { NamePage } from './name-order.js';
-import type { Frame, FrameEncoder, Peer } from './ports.js';
+import type { Frame, FrameEncoder, Peer, RoomEvent } from './ports.js';
 import { Presence } from './presence.js';
 import { RoomMembers } from './room-members.js';
 
 interface Subscriber {
   user: User;
   /** Deliveries held while the `joined` answer is being prepared. */
-  held: Message[] | null;
+  held: RoomEvent[] | null;
   /** Typing frames held meanwhile: they must not come before `joined` (made when needed). */
   heldEvents: Frame[] | null;
   /**
@@ -50,8 +54,8 @@ export interface RoomOptions {
   encode: FrameEncoder;
   /** A user became (or stopped being) a member through this process's connections. */
   onLocalPresence: (room: Room, user: User, present: boolean) => void;
-  /** Messages after `since`, to fill a gap the bus left. */
-  fetchAfter: (room: string, since: number) => Promise<Message[]>;
+  /** Events after `since`, to fill a gap the bus left. */
+  fetchAfter: (room: string, since: number) => Promise<RoomEvent[]>;
   /** Called when the room has neither connections nor local members left. */
   onIdle: (room: Room) => void;
   /** A message came with a seq already delivered as another message: the store went back. */
@@ -59,14 +63,26 @@ export interface RoomOptions {
   onDelivered?: (recipients: number) => void;
 }
 
-/** How long an out-of-order message waits for the seqs before it. */
+/** How long an out-of-order event waits for the seqs before it. */
 const GAP_WAIT_MS = 200;
 /**
- * Delivered messages remembered by seq, to tell a late duplicate (it comes
- * within the gap wait) from another message under an old seq (a store that
+ * Delivered events remembered by seq, to tell a late duplicate (it comes
+ * within the gap wait) from another event under an old seq (a store that
  * went back).
  */
 const RECENT = 256;
+
+/** The event's place in the room's sequence. */
+export function seqOf(event: RoomEvent): number {
+  return event.kind === 'message' ? event.message.seq : event.seq;
+}
+
+/** What names an event whatever the path it came by: a message's (sender, id), a change's target. */
+function keyOf(event: RoomEvent): string {
+  return event.kind === 'message'
+    ? `${event.message.from.id}/${event.message.id}`
+    : `update/${event.message.seq}`;
+}
 
 export class Room {
   readonly name: string;
@@ -88,7 +104,7 @@ export class Room {
   private typingInSecond = 0;
   private readonly encode: FrameEncoder;
   private lastSeq: number;
-  private readonly early = new Map<number, Message>();
+  private readonly early = new Map<number, RoomEvent>();
   /** The last RECENT delivered seqs and their (sender, id). */
   private readonly recent = new Map<number, string>();
   private gapTimer: NodeJS.Timeout | undefined;
@@ -206,8 +222,8 @@ export class Room {
     const heldEvents = subscriber.heldEvents;
     subscriber.heldEvents = null;
     if (heldEvents) for (const frame of heldEvents) peer.write(frame);
-    for (const message of held) {
-      if (message.seq > seq) peer.write(this.encode({ type: 'message', ...message }));
+    for (const event of held) {
+      if (seqOf(event) > seq) peer.write(this.frameOf(event));
     }
   }
 
@@ -219,25 +235,26 @@ export class Room {
     this.checkIdle();
   }
 
-  /** Takes a committed message; delivers it, and any it unblocks, in seq order. */
-  deliver(message: Message): void {
+  /** Takes a committed event; delivers it, and any it unblocks, in seq order. */
+  deliver(event: RoomEvent): void {
     if (this.disposed) return;
-    if (message.seq <= this.lastSeq) {
+    const seq = seqOf(event);
+    if (seq <= this.lastSeq) {
       // Seen already (a gap filled from the store before the bus brought it),
-      // unless it is another message under a seq already delivered: then the
+      // unless it is another event under a seq already delivered: then the
       // store handed that seq out again, and went back.
-      const delivered = this.recent.get(message.seq);
-      if (delivered !== `${message.from.id}/${message.id}`) this.options.onRewound(this);
+      const delivered = this.recent.get(seq);
+      if (delivered !== keyOf(event)) this.options.onRewound(this);
       return;
     }
-    if (message.seq > this.lastSeq + 1) {
-      this.early.set(message.seq, message);
+    if (seq > this.lastSeq + 1) {
+      this.early.set(seq, event);
       this.gapTimer ??= setTimeout(() => this.fillGap(), GAP_WAIT_MS);
       return;
     }
-    this.emit(message);
+    this.emit(event);
     for (let next = this.early.get(this.lastSeq + 1); next; next = this.early.get(this.lastSeq + 1)) {
-      this.early.delete(next.seq);
+      this.early.delete(seqOf(next));
       this.emit(next);
     }
     if (this.early.size === 0 && this.gapTimer) {
@@ -246,16 +263,23 @@ export class Room {
     }
   }
 
-  private emit(message: Message): void {
-    this.lastSeq = message.seq;
-    this.recent.set(message.seq, `${message.from.id}/${message.id}`);
-    this.recent.delete(message.seq - RECENT);
+  private frameOf(event: RoomEvent): Frame {
+    return event.kind === 'message'
+      ? this.encode({ type: 'message', ...event.message })
+      : this.encode({ type: 'update', room: this.name, seq: event.seq, message: event.message });
+  }
+
+  private emit(event: RoomEvent): void {
+    const seq = seqOf(event);
+    this.lastSeq = seq;
+    this.recent.set(seq, keyOf(event));
+    this.recent.delete(seq - RECENT);
     // Encode once, write the same bytes to every recipient.
-    const frame = this.encode({ type: 'message', ...message });
+    const frame = this.frameOf(event);
     let recipients = 0;
     for (const [peer, subscriber] of this.subscribers) {
-      if (subscriber.held) subscriber.held.push(message);
-      else if (message.seq > subscriber.floor) {
+      if (subscriber.held) subscriber.held.push(event);
+      else if (seq > subscriber.floor) {
         peer.write(frame);
         recipients++;
       }
@@ -272,8 +296,8 @@ export class Room {
   catchUp(): void {
     if (this.disposed) return;
     this.options.fetchAfter(this.name, this.lastSeq).then(
-      (messages) => {
-        for (const message of messages) this.deliver(message);
+      (events) => {
+        for (const event of events) this.deliver(event);
         // What is still early waits for the next round.
         if (this.early.size > 0) this.gapTimer ??= setTimeout(() => this.fillGap(), GAP_WAIT_MS);
       },

@@ -26,8 +26,9 @@ import type {
   MembershipDirectory,
   MessagePage,
   Peer,
+  RoomEvent,
 } from './ports.js';
-import { Room } from './room.js';
+import { Room, seqOf } from './room.js';
 
 export interface RoomRegistryDeps {
   store: ChatStore;
@@ -110,8 +111,7 @@ export class RoomRegistry implements RoomLookup {
               graceMs: settings.presenceGraceMs,
               encode,
               onLocalPresence: (r, user, present) => this.members.recordLocal(r, user, present),
-              fetchAfter: (room, since) =>
-                store.after(room, since, LIMITS.RESUME_LIMIT).then((page) => page.messages),
+              fetchAfter: (room, since) => store.events(room, since, LIMITS.RESUME_LIMIT),
               onIdle: (idle) => {
                 if (this.rooms.get(idle.name) === idle) this.rooms.delete(idle.name);
                 idle.dispose();
@@ -136,19 +136,33 @@ export class RoomRegistry implements RoomLookup {
 
   /** A message this process committed: to its own connections now, then to the other processes. */
   committed(message: Message): void {
-    const room = this.rooms.get(message.room);
+    this.committedEvent({ kind: 'message', message });
+  }
+
+  /** A change this process committed (event `seq`): the same way as a message. */
+  changed(seq: number, message: Message): void {
+    this.committedEvent({ kind: 'update', seq, message });
+  }
+
+  private committedEvent(event: RoomEvent): void {
+    const room = this.rooms.get(event.message.room);
+    const seq = seqOf(event);
     if (room) {
       // A seq this process already got from the store: the store went back.
-      if (message.seq <= room.ownSeq) {
+      if (seq <= room.ownSeq) {
         this.rewound(room.name).catch((error: unknown) => {
           this.deps.log.error({ err: error, room: room.name }, 'could not start a new epoch');
         });
         return;
       }
-      room.ownSeq = message.seq;
-      room.deliver(message);
+      room.ownSeq = seq;
+      room.deliver(event);
     }
-    this.deps.bus.publish({ kind: 'message', message });
+    this.deps.bus.publish(
+      event.kind === 'message'
+        ? { kind: 'message', message: event.message }
+        : { kind: 'update', seq: event.seq, message: event.message },
+    );
   }
 
   /**
@@ -186,10 +200,13 @@ export class RoomRegistry implements RoomLookup {
     // directory before its answer goes out).
     await this.members.settled(room);
     if (!room.has(peer)) return false;
-    const lastInPage = page.messages.at(-1)?.seq ?? 0;
-    // Everything up to `seq` is in the page or older than it; live delivery
-    // continues strictly after it, so nothing arrives both ways.
-    const seq = Math.max(seqBefore, lastInPage);
+    // Every event up to `seq` committed before the page was read (seqs commit
+    // in order), so it is reflected in the page, or changed a message the page
+    // left out (the client pages back for it): live delivery continues strictly
+    // after it, and nothing arrives both ways. A change is an event too: a
+    // page message's `rev` can be past `seqBefore` and past the last seq.
+    let seq = seqBefore;
+    for (const message of page.messages) seq = Math.max(seq, message.seq, message.rev ?? message.seq);
     // The members are taken now, in the same turn as `release`: see Room.
     const members = room.encodedMembers();
     const joined = {
@@ -262,7 +279,12 @@ export class RoomRegistry implements RoomLookup {
   private fromBus(event: BusEvent): void {
     switch (event.kind) {
       case 'message':
-        this.rooms.get(event.message.room)?.deliver(event.message);
+        this.rooms.get(event.message.room)?.deliver({ kind: 'message', message: event.message });
+        return;
+      case 'update':
+        this.rooms
+          .get(event.message.room)
+          ?.deliver({ kind: 'update', seq: event.seq, message: event.message });
         return;
       case 'typing':
         this.rooms.get(event.room)?.relayTyping(event.user);

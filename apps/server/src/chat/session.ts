@@ -353,6 +353,6 @@ function contextOf(message: ClientMessage): ErrorContext {
   return {
     request: message.type,
     room: 'room' in message ? message.room : undefined,
-    id: message.type === 'send' ? message.id : undefined,
+    id: 'id' in message ? message.id : undefined,
   };
 }

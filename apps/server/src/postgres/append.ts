@@ -18,17 +18,21 @@
 import type pg from 'pg';
 
 import type { NewMessage } from '../chat/ports.js';
-import type { Committed } from '../util/group-commit.js';
+import type { SendCommitted as Committed } from '../util/group-commit.js';
 import { isUniqueViolation } from './connection.js';
 
 const APPEND = `
 WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::boolean[])
-    WITH ORDINALITY AS t(room, client_id, user_id, user_name, ts, text, text_json, ord)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::boolean[], $8::bigint[])
+    WITH ORDINALITY AS t(room, client_id, user_id, user_name, ts, text, text_json, reply_to, ord)
 ),
 earlier AS (
   SELECT i.ord, m.room, m.seq, m.ts
   FROM input i JOIN messages m ON m.user_id = i.user_id AND m.client_id = i.client_id
+  UNION ALL
+  -- One id space for sends and changes: a change's key answers a send too.
+  SELECT i.ord, c.room, c.seq, c.ts
+  FROM input i JOIN changes c ON c.user_id = i.user_id AND c.client_id = i.client_id
 ),
 fresh AS (
   SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e.ord = i.ord)
@@ -46,7 +50,7 @@ senders AS (
   SELECT id, name FROM users WHERE id IN (SELECT user_id FROM fresh)
 ),
 numbered AS (
-  SELECT f.room, f.client_id, f.user_id, f.ts, f.text, f.text_json, f.ord,
+  SELECT f.room, f.client_id, f.user_id, f.ts, f.text, f.text_json, f.reply_to, f.ord,
          x.seq - c.n + row_number() OVER (PARTITION BY f.room ORDER BY f.ord) AS seq,
          coalesce(s.name, f.user_name) AS held_name
   FROM fresh f
@@ -55,8 +59,8 @@ numbered AS (
   LEFT JOIN senders s ON s.id = f.user_id
 ),
 stored AS (
-  INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text, text_json)
-  SELECT room, seq, ts, client_id, user_id, held_name, text, text_json FROM numbered
+  INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text, text_json, rev, reply_to)
+  SELECT room, seq, ts, client_id, user_id, held_name, text, text_json, seq, reply_to FROM numbered
 )
 SELECT ord, seq, held_name AS name, NULL::text AS room, NULL::bigint AS ts FROM numbered
 UNION ALL
@@ -77,7 +81,11 @@ interface Row {
  * (user, id) appears earlier in the same batch is answered as a resend of
  * that one.
  */
-export async function appendBatch(pool: pg.Pool, messages: readonly NewMessage[]): Promise<Committed[]> {
+export async function appendBatch(
+  db: Queryable,
+  messages: readonly NewMessage[],
+  retry = true,
+): Promise<Committed[]> {
   // The first of each (user, id) goes to the database; the others are resends within the batch.
   const firstOf = new Map<string, number>();
   const unique: NewMessage[] = [];
@@ -91,7 +99,7 @@ export async function appendBatch(pool: pg.Pool, messages: readonly NewMessage[]
     }
     return at;
   });
-  const committed = await runAppend(pool, unique);
+  const committed = await runAppend(db, unique, retry);
   return messages.map((m, i) => {
     const at = slot[i] as number;
     const outcome = committed[at] as Committed;
@@ -117,7 +125,14 @@ function seqOf(committed: number | [number, string]): number {
   return typeof committed === 'number' ? committed : committed[0];
 }
 
-async function runAppend(pool: pg.Pool, messages: readonly NewMessage[]): Promise<Committed[]> {
+/** A pool (a statement in a transaction of its own) or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+async function runAppend(
+  db: Queryable,
+  messages: readonly NewMessage[],
+  retry: boolean,
+): Promise<Committed[]> {
   if (messages.length === 0) return [];
   const values = [
     messages.map((m) => m.room),
@@ -127,14 +142,16 @@ async function runAppend(pool: pg.Pool, messages: readonly NewMessage[]): Promis
     messages.map((m) => m.ts),
     messages.map((m) => storedText(m.text)),
     messages.map((m) => m.text.includes('\u0000')),
+    messages.map((m) => m.replyTo?.seq ?? null),
   ];
   let rows: Row[];
   try {
-    rows = (await pool.query<Row>({ name: 'tether_append', text: APPEND, values })).rows;
+    rows = (await db.query<Row>({ name: 'tether_append', text: APPEND, values })).rows;
   } catch (error) {
     // A resend committed by another process a moment ago: run again, it is found now.
-    if (!isUniqueViolation(error, 'messages_by_sender_id')) throw error;
-    rows = (await pool.query<Row>({ name: 'tether_append', text: APPEND, values })).rows;
+    // (Inside a larger transaction the caller runs it all again instead.)
+    if (!retry || !isUniqueViolation(error, 'messages_by_sender_id')) throw error;
+    rows = (await db.query<Row>({ name: 'tether_append', text: APPEND, values })).rows;
   }
   const out: Committed[] = new Array<Committed>(messages.length);
   for (const row of rows) {

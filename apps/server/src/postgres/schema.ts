@@ -10,6 +10,8 @@
  */
 import type pg from 'pg';
 
+import { CHANGES_MIGRATION } from './changes-sql.js';
+
 /** A migration: SQL, or a step that needs code (run in the same transaction). */
 export type Migration = string | ((client: pg.PoolClient) => Promise<void>);
 
@@ -47,6 +49,10 @@ CREATE TABLE messages (
 CREATE UNIQUE INDEX messages_by_sender_id ON messages (user_id, client_id);
 CREATE INDEX messages_by_time ON messages (ts);
 `,
+  // 2: changing messages (issue 14): rev (indexed per room, so a resume by
+  // rev costs what one by seq did), edited, deleted, reply_to; reactions;
+  // the (user, id) keys of changes; the functions that apply and read them.
+  CHANGES_MIGRATION,
 ];
 
 /** The version this code writes. */

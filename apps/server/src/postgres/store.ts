@@ -14,8 +14,11 @@ import type pg from 'pg';
 import type {
   AckRecord,
   AppendOutcome,
+  ChangeOutcome,
   ChatStore,
   MessagePage,
+  NewChange,
+  RoomEvent,
   NewMessage,
   NewUser,
   RoomListing,
@@ -27,27 +30,9 @@ import type {
 import { GroupCommit, type CommitBatch, type Committed } from '../util/group-commit.js';
 import { randomId } from '../util/ids.js';
 import { appendBatch } from './append.js';
+import { commitMixed } from './batch.js';
 import { isUniqueViolation } from './connection.js';
-
-interface MessageRow {
-  room: string;
-  seq: number;
-  ts: number;
-  client_id: string;
-  user_id: string;
-  user_name: string;
-  text: string;
-  text_json: boolean;
-}
-
-const toMessage = (row: MessageRow): Message => ({
-  room: row.room,
-  seq: row.seq,
-  ts: row.ts,
-  id: row.client_id,
-  from: { id: row.user_id, name: row.user_name },
-  text: row.text_json ? (JSON.parse(row.text) as string) : row.text,
-});
+import { SELECT_MESSAGES, toMessage, type MessageRow } from './reads.js';
 
 /** Rows come newest first (to apply LIMIT); pages go out ascending. */
 function page(rowsNewestFirst: MessageRow[], limit: number): MessagePage {
@@ -55,8 +40,6 @@ function page(rowsNewestFirst: MessageRow[], limit: number): MessagePage {
   const rows = hasMore ? rowsNewestFirst.slice(0, limit) : rowsNewestFirst;
   return { messages: rows.reverse().map(toMessage), hasMore };
 }
-
-const MESSAGE_COLUMNS = 'room, seq, ts, client_id, user_id, user_name, text, text_json';
 
 export class PostgresStore implements ChatStore {
   private readonly group: GroupCommit;
@@ -66,9 +49,19 @@ export class PostgresStore implements ChatStore {
     this.group = new GroupCommit((batch) => this.commit(batch));
   }
 
-  /** One group: the messages in one statement; the touches beside it, on another connection. */
+  /**
+   * One group: sends only in one statement, a group with changes in one
+   * transaction (batch.ts); the touches beside it, on another connection.
+   */
   private async commit(batch: CommitBatch): Promise<Committed[]> {
-    const [committed] = await Promise.all([appendBatch(this.pool, batch.messages), this.touch(batch)]);
+    const sendsOnly = batch.items.every((item) => item.kind === 'send');
+    const write = sendsOnly
+      ? appendBatch(
+          this.pool,
+          batch.items.map((item) => (item as { message: NewMessage }).message),
+        )
+      : commitMixed(this.pool, batch.items);
+    const [committed] = await Promise.all([write, this.touch(batch)]);
     return committed;
   }
 
@@ -248,6 +241,11 @@ export class PostgresStore implements ChatStore {
       const { retention } = plan;
       const overridden = [...retention.rooms.keys()];
       if (retention.default !== undefined) {
+        await client.query(
+          'DELETE FROM reactions r USING messages m WHERE r.room = m.room AND r.seq = m.seq ' +
+            'AND m.ts < $1 AND NOT (m.room = ANY($2::text[]))',
+          [retention.default, overridden],
+        );
         const trimmed = await client.query(
           'DELETE FROM messages WHERE ts < $1 AND NOT (room = ANY($2::text[]))',
           [retention.default, overridden],
@@ -255,6 +253,11 @@ export class PostgresStore implements ChatStore {
         messages += trimmed.rowCount ?? 0;
       }
       for (const [room, before] of retention.rooms) {
+        await client.query(
+          'DELETE FROM reactions r USING messages m WHERE r.room = m.room AND r.seq = m.seq ' +
+            'AND m.room = $1 AND m.ts < $2',
+          [room, before],
+        );
         const trimmed = await client.query('DELETE FROM messages WHERE room = $1 AND ts < $2', [
           room,
           before,
@@ -277,28 +280,69 @@ export class PostgresStore implements ChatStore {
     return this.group.append(message);
   }
 
+  change(change: NewChange): Promise<ChangeOutcome> {
+    return this.group.change(change);
+  }
+
   async findAck(userId: string, id: string): Promise<AckRecord | null> {
     const { rows } = await this.pool.query<AckRecord>({
       name: 'tether_ack',
-      text: 'SELECT room, client_id AS id, seq, ts FROM messages WHERE user_id = $1 AND client_id = $2',
+      text:
+        'SELECT room, client_id AS id, seq, ts FROM changes WHERE user_id = $1 AND client_id = $2 ' +
+        'UNION ALL SELECT room, client_id, seq, ts FROM messages WHERE user_id = $1 AND client_id = $2',
       values: [userId, id],
     });
     return rows[0] ?? null;
   }
 
+  async message(room: string, seq: number): Promise<Message | null> {
+    const { rows } = await this.pool.query<MessageRow>({
+      name: 'tether_message',
+      text: `${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq = $2`,
+      values: [room, seq],
+    });
+    const row = rows[0];
+    return row ? toMessage(row) : null;
+  }
+
+  async events(room: string, since: number, limit: number): Promise<RoomEvent[]> {
+    // One statement: the events and the states come from one snapshot.
+    const { rows } = await this.pool.query<MessageRow & { event_seq: number }>({
+      name: 'tether_events',
+      text:
+        `WITH e AS (SELECT seq AS event_seq, seq AS target FROM messages WHERE room = $1 AND seq > $2 ` +
+        `UNION ALL SELECT seq, target FROM changes WHERE room = $1 AND seq > $2 AND event ORDER BY 1 LIMIT $3) ` +
+        `SELECT e.event_seq, x.* FROM e JOIN LATERAL (${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq = e.target) x ON true ` +
+        'ORDER BY e.event_seq',
+      values: [room, since, limit],
+    });
+    // A message removed by retention since leaves its change out (the join finds nothing).
+    return rows.map((row): RoomEvent => {
+      const message = toMessage(row);
+      return row.event_seq === row.seq
+        ? { kind: 'message', message }
+        : { kind: 'update', seq: row.event_seq, message };
+    });
+  }
+
   async latest(room: string, limit: number): Promise<MessagePage> {
     const { rows } = await this.pool.query<MessageRow>({
       name: 'tether_latest',
-      text: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = $1 ORDER BY seq DESC LIMIT $2`,
+      text: `${SELECT_MESSAGES} WHERE m.room = $1 ORDER BY m.seq DESC LIMIT $2`,
       values: [room, limit + 1],
     });
     return page(rows, limit);
   }
 
   async after(room: string, since: number, limit: number): Promise<MessagePage> {
+    // Every message with seq > since has rev > since; older ones that changed
+    // since come from the (room, rev) index, as cheap as the seq range.
     const { rows } = await this.pool.query<MessageRow>({
       name: 'tether_after',
-      text: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq DESC LIMIT $3`,
+      text:
+        `(${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq > $2 ORDER BY m.seq DESC LIMIT $3) UNION ALL ` +
+        `(${SELECT_MESSAGES} WHERE m.room = $1 AND m.rev > $2 AND m.seq <= $2 ORDER BY m.seq DESC LIMIT $3) ` +
+        'ORDER BY seq DESC LIMIT $3',
       values: [room, since, limit + 1],
     });
     return page(rows, limit);
@@ -307,7 +351,7 @@ export class PostgresStore implements ChatStore {
   async before(room: string, before: number, limit: number): Promise<MessagePage> {
     const { rows } = await this.pool.query<MessageRow>({
       name: 'tether_before',
-      text: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
+      text: `${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`,
       values: [room, before, limit + 1],
     });
     return page(rows, limit);

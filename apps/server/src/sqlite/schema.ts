@@ -49,6 +49,38 @@ CREATE INDEX users_by_expiry ON users (expires_at);
 `,
   // 3: names are keyed with look-alikes folded (nameKey, UTS #39 skeleton).
   rekeyNames,
+  // 4: changing messages (issue 14). `rev` is the seq of the last event that
+  // changed a message, indexed per room so a resume by `rev > since` costs
+  // what `seq > since` did. Reactions have their own rows; `changes` holds
+  // the (user, id) of every change answered with an ack (the idempotency
+  // keys, forever), and marks those that were events of the room.
+  `
+ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET rev = seq;
+ALTER TABLE messages ADD COLUMN edited INTEGER;
+ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+CREATE INDEX messages_by_rev ON messages (room, rev);
+CREATE TABLE reactions (
+  room    TEXT NOT NULL,
+  seq     INTEGER NOT NULL,
+  emoji   TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  ord     INTEGER NOT NULL,
+  PRIMARY KEY (room, seq, emoji, user_id)
+) WITHOUT ROWID;
+CREATE TABLE changes (
+  user_id   TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  room      TEXT NOT NULL,
+  seq       INTEGER NOT NULL,
+  ts        INTEGER NOT NULL,
+  target    INTEGER NOT NULL,
+  event     INTEGER NOT NULL,
+  PRIMARY KEY (user_id, client_id)
+) WITHOUT ROWID;
+CREATE INDEX changes_by_event ON changes (room, seq) WHERE event = 1;
+`,
 ];
 
 /**

@@ -23,8 +23,11 @@ import type { Message, User } from '@tether/protocol';
 import type {
   AckRecord,
   AppendOutcome,
+  ChangeOutcome,
   ChatStore,
   MessagePage,
+  NewChange,
+  RoomEvent,
   NewMessage,
   NewUser,
   RoomListing,
@@ -35,39 +38,14 @@ import type {
 } from '../chat/ports.js';
 import { GroupCommit } from '../util/group-commit.js';
 import { InlineChannel, WorkerChannel, type WriteChannel } from './threads.js';
+import { MESSAGE_COLUMNS, MessageReader, type MessageRow } from './reads.js';
 import { migrate } from './schema.js';
 import { openDatabase } from './writer.js';
-
-interface MessageRow {
-  room: string;
-  seq: number;
-  ts: number;
-  client_id: string;
-  user_id: string;
-  user_name: string;
-  text: string;
-}
 
 interface UserRow {
   id: string;
   name: string;
   expires_at: number;
-}
-
-const toMessage = (row: MessageRow): Message => ({
-  room: row.room,
-  seq: row.seq,
-  ts: row.ts,
-  id: row.client_id,
-  from: { id: row.user_id, name: row.user_name },
-  text: row.text,
-});
-
-/** Rows come newest first (to apply LIMIT); pages go out ascending. */
-function page(rowsNewestFirst: MessageRow[], limit: number): MessagePage {
-  const hasMore = rowsNewestFirst.length > limit;
-  const rows = hasMore ? rowsNewestFirst.slice(0, limit) : rowsNewestFirst;
-  return { messages: rows.reverse().map(toMessage), hasMore };
 }
 
 export class SqliteStore implements ChatStore {
@@ -78,6 +56,7 @@ export class SqliteStore implements ChatStore {
   private closed = false;
 
   private readonly stmt;
+  private readonly reader: MessageReader;
 
   constructor(file: string) {
     const memory = file === ':memory:';
@@ -90,6 +69,7 @@ export class SqliteStore implements ChatStore {
     this.group = new GroupCommit((batch) => writer.write({ kind: 'commit', ...batch }));
 
     const db = this.db;
+    this.reader = new MessageReader(db);
     this.stmt = {
       userByToken: db.prepare<[string, number], UserRow>(
         'SELECT id, name, expires_at FROM users WHERE token_hash = ? AND expires_at > ?',
@@ -106,14 +86,27 @@ export class SqliteStore implements ChatStore {
       ackById: db.prepare<[string, string], AckRecord>(
         'SELECT room, client_id AS id, seq, ts FROM messages WHERE user_id = ? AND client_id = ?',
       ),
+      changeAckById: db.prepare<[string, string], AckRecord>(
+        'SELECT room, client_id AS id, seq, ts FROM changes WHERE user_id = ? AND client_id = ?',
+      ),
       latest: db.prepare<[string, number], MessageRow>(
-        'SELECT * FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?',
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?`,
       ),
       after: db.prepare<[string, number, number], MessageRow>(
-        'SELECT * FROM messages WHERE room = ? AND seq > ? ORDER BY seq DESC LIMIT ?',
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND seq > ? ORDER BY seq DESC LIMIT ?`,
+      ),
+      // Older messages changed since: found through (room, rev), as cheap as the seq range above.
+      changedBefore: db.prepare<[string, number, number, number], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages INDEXED BY messages_by_rev WHERE room = ? AND rev > ? AND seq <= ? ` +
+          'ORDER BY seq DESC LIMIT ?',
       ),
       before: db.prepare<[string, number, number], MessageRow>(
-        'SELECT * FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+      ),
+      events: db.prepare<[string, number, string, number, number], { seq: number; target: number }>(
+        'SELECT seq, seq AS target FROM messages WHERE room = ? AND seq > ? ' +
+          'UNION ALL SELECT seq, target FROM changes INDEXED BY changes_by_event WHERE room = ? AND seq > ? AND event = 1 ' +
+          'ORDER BY seq LIMIT ?',
       ),
       ping: db.prepare('SELECT 1'),
     };
@@ -192,20 +185,70 @@ export class SqliteStore implements ChatStore {
     return this.group.append(message);
   }
 
+  change(change: NewChange): Promise<ChangeOutcome> {
+    return this.group.change(change);
+  }
+
   findAck(userId: string, id: string): Promise<AckRecord | null> {
-    return this.run(() => this.stmt.ackById.get(userId, id) ?? null);
+    return this.run(
+      () => this.stmt.changeAckById.get(userId, id) ?? this.stmt.ackById.get(userId, id) ?? null,
+    );
+  }
+
+  message(room: string, seq: number): Promise<Message | null> {
+    return this.run(() => this.reader.one(room, seq));
+  }
+
+  events(room: string, since: number, limit: number): Promise<RoomEvent[]> {
+    // One read transaction, so the events and the states agree.
+    return this.run(() =>
+      this.db.transaction(() => {
+        const seqs = this.stmt.events.all(room, since, room, since, limit);
+        const states = new Map<number, Message>();
+        for (const { target } of seqs) {
+          if (!states.has(target)) {
+            const message = this.reader.one(room, target);
+            if (message) states.set(target, message);
+          }
+        }
+        const events: RoomEvent[] = [];
+        for (const { seq, target } of seqs) {
+          const message = states.get(target);
+          // A message removed by retention since: its change has nothing left to show.
+          if (!message) continue;
+          events.push(seq === target ? { kind: 'message', message } : { kind: 'update', seq, message });
+        }
+        return events;
+      })(),
+    );
   }
 
   latest(room: string, limit: number): Promise<MessagePage> {
-    return this.run(() => page(this.stmt.latest.all(room, limit + 1), limit));
+    return this.run(() => this.page(this.stmt.latest.all(room, limit + 1), limit));
   }
 
   after(room: string, since: number, limit: number): Promise<MessagePage> {
-    return this.run(() => page(this.stmt.after.all(room, since, limit + 1), limit));
+    return this.run(() =>
+      this.db.transaction(() => {
+        // Every message with seq > since has rev > since; the older ones that
+        // changed since come from the rev index, only when the newer ones left room.
+        const newer = this.stmt.after.all(room, since, limit + 1);
+        if (newer.length > limit) return this.page(newer, limit);
+        const older = this.stmt.changedBefore.all(room, since, since, limit + 1 - newer.length);
+        return this.page([...newer, ...older], limit);
+      })(),
+    );
   }
 
   before(room: string, before: number, limit: number): Promise<MessagePage> {
-    return this.run(() => page(this.stmt.before.all(room, before, limit + 1), limit));
+    return this.run(() => this.page(this.stmt.before.all(room, before, limit + 1), limit));
+  }
+
+  /** Rows come newest first (to apply LIMIT); pages go out ascending, in current state. */
+  private page(rowsNewestFirst: MessageRow[], limit: number): MessagePage {
+    const hasMore = rowsNewestFirst.length > limit;
+    const rows = hasMore ? rowsNewestFirst.slice(0, limit) : rowsNewestFirst;
+    return { messages: this.reader.messages(rows.reverse()), hasMore };
   }
 
   async check(): Promise<void> {

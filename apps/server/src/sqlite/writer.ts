@@ -11,7 +11,9 @@ import type { User } from '@tether/protocol';
 
 import { randomId } from '../util/ids.js';
 import type { AckRecord, NewMessage, NewUser, RoomState, SweepPlan, SweepResult } from '../chat/ports.js';
-import type { Committed } from '../util/group-commit.js';
+import type { BatchItem, Committed, SendCommitted } from '../util/group-commit.js';
+import { SqliteChanges, type SeqCounter } from './changes.js';
+import { MessageReader } from './reads.js';
 
 /** Opens `file` with the settings both connections need. */
 export function openDatabase(file: string): Database.Database {
@@ -21,6 +23,9 @@ export function openDatabase(file: string): Database.Database {
   // commits on power loss; an ack promises the message is on disk.
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
+  // A deleted message's text must not survive in freed space: SQLite zeroes
+  // what it frees (cells, pages) instead of leaving the bytes in the file.
+  db.pragma('secure_delete = ON');
   return db;
 }
 
@@ -28,7 +33,8 @@ export function openDatabase(file: string): Database.Database {
 export type WriteRequest =
   | {
       kind: 'commit';
-      messages: NewMessage[];
+      /** Sends and changes, in arrival order. */
+      items: BatchItem[];
       /** Token expiries pushed forward. */
       touches: [userId: string, expiresAt: number][];
       /** Empty rooms someone joined, and when. */
@@ -63,8 +69,14 @@ interface UserRow {
 
 export class SqliteWriter {
   private readonly stmt;
+  private readonly changes: SqliteChanges;
+  /**
+   * A commit deleted a message: the WAL still holds page images with its
+   * text until a TRUNCATE checkpoint empties it (see handleAll).
+   */
+  private eraseOwed = false;
   private readonly commitBatch: (
-    messages: readonly NewMessage[],
+    items: readonly BatchItem[],
     touches: readonly (readonly [string, number])[],
     roomTouches: readonly (readonly [string, number])[],
   ) => Committed[];
@@ -95,22 +107,28 @@ export class SqliteWriter {
         'DELETE FROM rooms WHERE name = ? AND seq = 0 AND touched_at < ?',
       ),
       trimRoom: db.prepare<[string, number]>('DELETE FROM messages WHERE room = ? AND ts < ?'),
+      trimReactions: db.prepare<[string, string, number]>(
+        'DELETE FROM reactions WHERE room = ? AND seq IN (SELECT seq FROM messages WHERE room = ? AND ts < ?)',
+      ),
       roomNames: db.prepare<[], { name: string }>('SELECT name FROM rooms'),
       setSeq: db.prepare<[number, string]>('UPDATE rooms SET seq = ? WHERE name = ?'),
       setEpoch: db.prepare<[string, string]>('UPDATE rooms SET epoch = ? WHERE name = ?'),
       ackById: db.prepare<[string, string], AckRecord>(
         'SELECT room, client_id AS id, seq, ts FROM messages WHERE user_id = ? AND client_id = ?',
       ),
-      insertMessage: db.prepare<[string, number, number, string, string, string, string]>(
+      insertMessage: db.prepare<
+        [string, number, number, string, string, string, string, number, number | null]
+      >(
         // A resend hits the (user, id) index: nothing is stored, and the batch looks up the first ack.
-        'INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
-          'ON CONFLICT (user_id, client_id) DO NOTHING',
+        'INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text, rev, reply_to) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, client_id) DO NOTHING',
       ),
       probe: db.prepare<[number]>('INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)'),
     };
+    this.changes = new SqliteChanges(db, new MessageReader(db));
     this.commitBatch = db.transaction(
       (
-        messages: readonly NewMessage[],
+        items: readonly BatchItem[],
         touches: readonly (readonly [string, number])[],
         roomTouches: readonly (readonly [string, number])[],
       ) => {
@@ -119,8 +137,16 @@ export class SqliteWriter {
         // Seqs are counted here and each room's row is written once per batch:
         // this and the insert that detects resends made a commit ~30 % cheaper.
         const seqs = new Map<string, number>();
+        const counter: SeqCounter = {
+          last: (room) => seqs.get(room) ?? this.stmt.room.get(room)?.seq ?? 0,
+          taken: (room, seq) => seqs.set(room, seq),
+        };
         const names = new Map<string, string>();
-        const outcomes = messages.map((m) => this.appendOne(m, seqs, names));
+        const outcomes = items.map((item): Committed => {
+          if (item.kind === 'send') return this.appendOne(item.message, seqs, names);
+          if (item.change.op.kind === 'delete') this.eraseOwed = true;
+          return this.changes.apply(item.change, counter);
+        });
         for (const [room, seq] of seqs) this.stmt.setSeq.run(seq, room);
         return outcomes;
       },
@@ -142,11 +168,32 @@ export class SqliteWriter {
         return { ok: false, error };
       }
     };
-    if (requests.length === 1) return [one(requests[0] as WriteRequest)];
+    let outcomes: WriteOutcome[];
+    if (requests.length === 1) outcomes = [one(requests[0] as WriteRequest)];
+    else {
+      try {
+        outcomes = this.db.transaction(() => requests.map(one))();
+      } catch (error) {
+        outcomes = requests.map(() => ({ ok: false, error }));
+      }
+    }
+    if (this.eraseOwed) this.eraseFromWal();
+    return outcomes;
+  }
+
+  /**
+   * After a commit that deleted a message, copies the WAL into the database
+   * and truncates it: until then its old page images still hold the text
+   * (a PASSIVE checkpoint copies them but leaves the file as it is). Deletes
+   * are rare; this costs them a checkpoint. Readers in the middle of a read
+   * make it wait (busy_timeout) or fail: then the next write tries again.
+   */
+  private eraseFromWal(): void {
     try {
-      return this.db.transaction(() => requests.map(one))();
-    } catch (error) {
-      return requests.map(() => ({ ok: false, error }));
+      const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (result?.busy === 0) this.eraseOwed = false;
+    } catch {
+      // Tried again after the next write.
     }
   }
 
@@ -159,7 +206,7 @@ export class SqliteWriter {
   handle(request: WriteRequest): WriteResult {
     switch (request.kind) {
       case 'commit':
-        return this.commitBatch(request.messages, request.touches, request.roomTouches);
+        return this.commitBatch(request.items, request.touches, request.roomTouches);
       case 'createUser':
         return this.createUser(request.input);
       case 'renameUser':
@@ -195,11 +242,25 @@ export class SqliteWriter {
     return name;
   }
 
-  private appendOne(m: NewMessage, seqs: Map<string, number>, names: Map<string, string>): Committed {
+  private appendOne(m: NewMessage, seqs: Map<string, number>, names: Map<string, string>): SendCommitted {
+    // One id space for sends and changes: a change's key answers a send too.
+    const asChange = this.changes.changeAck(m.from.id, m.id);
+    if (asChange) return asChange;
     const last = seqs.get(m.room) ?? (this.stmt.room.get(m.room) ?? this.openRoom(m.room, m.ts)).seq;
     const seq = last + 1;
     const name = this.senderName(m, names);
-    const inserted = this.stmt.insertMessage.run(m.room, seq, m.ts, m.id, m.from.id, name, m.text);
+    const replyTo = m.replyTo?.seq ?? null;
+    const inserted = this.stmt.insertMessage.run(
+      m.room,
+      seq,
+      m.ts,
+      m.id,
+      m.from.id,
+      name,
+      m.text,
+      seq,
+      replyTo,
+    );
     if (inserted.changes > 0) {
       seqs.set(m.room, seq);
       return name === m.from.name ? seq : [seq, name];
@@ -245,15 +306,19 @@ export class SqliteWriter {
       let messages = 0;
       const { retention } = plan;
       if (retention.default !== undefined) {
-        for (const { name } of this.stmt.roomNames.all()) {
-          messages += this.stmt.trimRoom.run(name, retention.rooms.get(name) ?? retention.default).changes;
-        }
+        for (const { name } of this.stmt.roomNames.all())
+          messages += this.trim(name, retention.rooms.get(name) ?? retention.default);
       } else {
-        for (const [room, before] of retention.rooms)
-          messages += this.stmt.trimRoom.run(room, before).changes;
+        for (const [room, before] of retention.rooms) messages += this.trim(room, before);
       }
       return { users, rooms, messages };
     })();
+  }
+
+  /** Deletes a room's messages older than `before`, and their reactions. */
+  private trim(room: string, before: number): number {
+    this.stmt.trimReactions.run(room, room, before);
+    return this.stmt.trimRoom.run(room, before).changes;
   }
 
   private openRoom(room: string, now: number): RoomState {

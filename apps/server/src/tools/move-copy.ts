@@ -49,8 +49,10 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[
 const INSERT_ROOMS = `INSERT INTO rooms (name, epoch, seq, touched_at)
 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])`;
 
-const INSERT_MESSAGES = `INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text, text_json)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[])`;
+// rev = seq: the move copies each message's current text, not its changes (issue 14 left the move as it was).
+const INSERT_MESSAGES = `INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text, text_json, rev)
+SELECT t.*, t.seq FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[])
+  AS t(room, seq, ts, client_id, user_id, user_name, text, text_json)`;
 
 function userValues(rows: readonly UserRow[]): unknown[] {
   return [

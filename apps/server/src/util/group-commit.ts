@@ -10,11 +10,15 @@
  * Token and room touches (not acknowledged to anyone) ride along with the
  * next group instead of a transaction of their own.
  */
-import type { AckRecord, AppendOutcome, NewMessage } from '../chat/ports.js';
+import type { AckRecord, AppendOutcome, ChangeOutcome, NewChange, NewMessage } from '../chat/ports.js';
+
+/** One write of a group: a send or a change, in the order they arrived. */
+export type BatchItem = { kind: 'send'; message: NewMessage } | { kind: 'change'; change: NewChange };
 
 /** What one group commit writes. */
 export interface CommitBatch {
-  messages: NewMessage[];
+  /** Sends and changes in arrival order: the commit numbers their events in this order. */
+  items: BatchItem[];
   /** User id → new token expiry. */
   touches: [string, number][];
   /** Empty room → when someone last joined it. */
@@ -26,11 +30,15 @@ export interface CommitBatch {
  * at the commit, when that differs from `from.name`; or the earlier ack of
  * the same (user, id).
  */
-export type Committed = number | [seq: number, name: string] | AckRecord;
+export type SendCommitted = number | [seq: number, name: string] | AckRecord;
+
+/** How one item came out: a send as above, a change as its outcome. */
+export type Committed = SendCommitted | ChangeOutcome;
 
 interface Pending {
-  message: NewMessage;
-  resolve: (outcome: AppendOutcome) => void;
+  item: BatchItem;
+  /** Answers the caller from what the commit said about its item. */
+  settle: (committed: Committed) => void;
   reject: (error: unknown) => void;
 }
 
@@ -45,13 +53,24 @@ export class GroupCommit {
   /** The last commit failed: readiness should prove a write works again. */
   lastFailed = false;
 
-  /** `commit` writes one batch in one transaction and answers one `Committed` per message, in order. */
+  /** `commit` writes one batch in one transaction and answers one `Committed` per item, in order. */
   constructor(private readonly commit: (batch: CommitBatch) => Promise<Committed[]>) {}
 
   append(message: NewMessage): Promise<AppendOutcome> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ message, resolve, reject });
+      const settle = (committed: Committed) => resolve(outcomeOf(message, committed as SendCommitted));
+      this.pending.push({ item: { kind: 'send', message }, settle, reject });
+      this.schedule();
+    });
+  }
+
+  /** A change joins the same group as the sends around it, in arrival order. */
+  change(change: NewChange): Promise<ChangeOutcome> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      const settle = (committed: Committed) => resolve(committed as ChangeOutcome);
+      this.pending.push({ item: { kind: 'change', change }, settle, reject });
       this.schedule();
     });
   }
@@ -90,7 +109,7 @@ export class GroupCommit {
     this.touches = new Map();
     this.roomTouches = new Map();
     const commit = this.commit({
-      messages: batch.map((p) => p.message),
+      items: batch.map((p) => p.item),
       touches: [...touches],
       roomTouches: [...roomTouches],
     })
@@ -99,8 +118,8 @@ export class GroupCommit {
           this.lastFailed = false;
           batch.forEach((p, i) => {
             const committed = outcomes[i];
-            if (committed === undefined) p.reject(new Error(`the commit did not answer for ${p.message.id}`));
-            else p.resolve(outcomeOf(p.message, committed));
+            if (committed === undefined) p.reject(new Error('the commit did not answer for every item'));
+            else p.settle(committed);
           });
         },
         (error: unknown) => {
@@ -128,17 +147,13 @@ export class GroupCommit {
   }
 }
 
-function outcomeOf(m: NewMessage, committed: Committed): AppendOutcome {
-  if (typeof committed === 'number') {
-    return {
-      kind: 'stored',
-      message: { room: m.room, seq: committed, ts: m.ts, id: m.id, from: m.from, text: m.text },
-    };
-  }
-  if (Array.isArray(committed)) {
-    const [seq, name] = committed;
-    const from = { id: m.from.id, name };
-    return { kind: 'stored', message: { room: m.room, seq, ts: m.ts, id: m.id, from, text: m.text } };
+function outcomeOf(m: NewMessage, committed: SendCommitted): AppendOutcome {
+  if (typeof committed === 'number' || Array.isArray(committed)) {
+    const [seq, name] = typeof committed === 'number' ? [committed, m.from.name] : committed;
+    const from = name === m.from.name ? m.from : { id: m.from.id, name };
+    // A new message was never changed: its rev is its seq.
+    const message = { room: m.room, seq, ts: m.ts, id: m.id, from, text: m.text, rev: seq };
+    return { kind: 'stored', message: m.replyTo ? { ...message, replyTo: m.replyTo } : message };
   }
   return { kind: 'duplicate', ack: committed };
 }

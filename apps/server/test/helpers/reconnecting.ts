@@ -49,6 +49,19 @@ export interface Sent {
   text: string;
 }
 
+/** An edit, delete or react as asked for. */
+export interface ChangeRequest {
+  type: 'edit' | 'delete' | 'react';
+  room: string;
+  target: number;
+  text?: string;
+  emoji?: string;
+  on?: boolean;
+}
+
+/** The same as sent, its id included. */
+export type ChangeFrame = ChangeRequest & { id: string };
+
 export interface Acked {
   room: string;
   seq: number;
@@ -87,8 +100,15 @@ export class ReconnectingClient {
   readonly readyAt: number[] = [];
   /** Every id sent, with its room and text, in send order. */
   readonly sent = new Map<string, Sent>();
-  /** id → room and seq of its first ack. */
+  /** id → room and seq of its first ack (sends and changes). */
   readonly acked = new Map<string, Acked>();
+  /** Change requests (edit, delete, react) by id, in send order, resent like sends until acked. */
+  readonly changes = new Map<string, ChangeFrame>();
+  /**
+   * Asked for each new request `keepSending` makes: a change to send instead
+   * of a new message, or undefined for a message.
+   */
+  chooseChange: ((client: ReconnectingClient) => ChangeRequest | undefined) | undefined;
   /** Frames that are not in the protocol, errors, and resends acked with another room or seq. */
   readonly problems: string[] = [];
   /** Set when a close it must not retry ended the client. */
@@ -152,6 +172,16 @@ export class ReconnectingClient {
     this.sent.set(id, sent);
     this.outbox.add(id);
     if (this.isReady()) this.raw({ type: 'send', id, ...sent });
+    return id;
+  }
+
+  /** Queues a change (edit, delete, react): sent now if ready, resent on every connection until acked. */
+  change(frame: ChangeRequest): string {
+    const id = `${this.name}-${this.nextId++}`;
+    const request = { ...frame, id };
+    this.changes.set(id, request);
+    this.outbox.add(id);
+    if (this.isReady()) this.raw(request);
     return id;
   }
 
@@ -275,7 +305,7 @@ export class ReconnectingClient {
     this.raw({ type: 'join', room, ...(resume ? { since: state.since, epoch: state.epoch } : {}) });
   }
 
-  private raw(frame: Record<string, unknown>): void {
+  private raw(frame: object): void {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
   }
 
@@ -283,7 +313,11 @@ export class ReconnectingClient {
     if (!this.isReady()) return;
     const rooms = [...this.rooms.keys()];
     if (rooms.length === 0) return;
-    while (this.outbox.size < this.window) this.send(rooms[this.nextId % rooms.length]!);
+    while (this.outbox.size < this.window) {
+      const change = this.chooseChange?.(this);
+      if (change) this.change(change);
+      else this.send(rooms[this.nextId % rooms.length]!);
+    }
   }
 
   private onFrame(text: string): void {
@@ -338,7 +372,8 @@ export class ReconnectingClient {
 
   private becameReady(): void {
     this.readyAt.push(Date.now());
-    for (const id of this.outbox) this.raw({ type: 'send', id, ...this.sent.get(id)! });
+    for (const id of this.outbox)
+      this.raw(this.changes.get(id) ?? { type: 'send', id, ...this.sent.get(id)! });
     for (const waiter of [...this.readyWaiters]) waiter.resolve();
     this.topUp();
   }

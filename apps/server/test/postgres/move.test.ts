@@ -131,7 +131,9 @@ const smallChat = (db: Database.Database): void => {
   db.prepare(
     `INSERT INTO rooms (name, epoch, seq) VALUES ('general', 'e_general', 5), ('quiet', 'e_quiet', 0)`,
   ).run();
-  const insert = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   for (let seq = 1; seq <= 5; seq++) {
     const [id, name] = seq % 2 ? ['u_a', 'alice'] : ['u_b', 'bob'];
     insert.run('general', seq, 1_764_000_000_000 + seq, `c${seq}`, id, name, `m${seq}`);
@@ -377,7 +379,7 @@ describe('what the command refuses', () => {
     const holding = {
       user: `INSERT INTO users VALUES ('u_x', 'xavier', 'xavier', 'hash-x', 1)`,
       room: `INSERT INTO rooms (name, epoch, seq) VALUES ('lobby', 'e_lobby', 0)`,
-      message: `INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text) VALUES ('lobby', 1, 1, 'c', 'u_x', 'xavier', 'hi')`,
+      message: `INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text, rev) VALUES ('lobby', 1, 1, 'c', 'u_x', 'xavier', 'hi', 1)`,
     };
     const targets = await Promise.all(
       Object.entries(holding).map(async ([what, insert]) => {
@@ -480,7 +482,9 @@ describe('what the move keeps exactly', () => {
     ];
     const names = ['Zoë', '山田太郎', 'Ωμέγα', 'alice'];
     const file = await sqliteChat((db) => {
-      const insert = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const insert = db.prepare(
+        'INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
       names.forEach((name, u) => {
         db.prepare('INSERT INTO users VALUES (?, ?, ?, ?, ?)').run(
           `u_${u}`,

@@ -96,7 +96,15 @@ describe('history', () => {
     alice.send({ type: 'history', room: 'general' });
     const page = await alice.next('history');
     expect(page.messages).toEqual([
-      { room: 'general', seq: ack.seq, ts: ack.ts, id: ack.id, from: alice.user, text: 'remember me' },
+      {
+        room: 'general',
+        seq: ack.seq,
+        ts: ack.ts,
+        id: ack.id,
+        from: alice.user,
+        text: 'remember me',
+        rev: ack.seq,
+      },
     ]);
   });
 

@@ -32,6 +32,7 @@ describe('send', () => {
       id: 'c_first',
       from: alice.user,
       text: 'hi',
+      rev: 1,
     });
     // `ts` is the server's clock in ms since the epoch (same machine here).
     const ts = first.type === 'ack' ? first.ts : 0;
@@ -58,6 +59,7 @@ describe('send', () => {
       id: ack.id,
       from: tab1.user,
       text: 'to all',
+      rev: ack.seq,
     };
     expect(await tab1.next('message')).toEqual(expected);
     expect(await tab2.next('message')).toEqual(expected);

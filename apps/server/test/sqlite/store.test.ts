@@ -230,6 +230,7 @@ describe('SqliteStore sweep', () => {
     await store.close();
     // Back to how an older server left it: version 0, no touched_at column.
     const db = new Database(file);
+    undoChanges(db);
     db.exec('DROP INDEX users_by_expiry; ALTER TABLE rooms DROP COLUMN touched_at; PRAGMA user_version = 0;');
     db.close();
     const reopened = new SqliteStore(file);
@@ -254,6 +255,7 @@ describe('SqliteStore sweep', () => {
     insert.run('u_first', 'alice', 'alice', hashToken('first-token'), 1e15);
     insert.run('u_later', '\u0430lice', '\u0430lice', hashToken('later-token'), 1e15);
     insert.run('u_bob', 'b0b', 'b0b', hashToken('bob-token'), 1e15);
+    undoChanges(db);
     db.pragma('user_version = 2');
     db.close();
 
@@ -272,6 +274,60 @@ describe('SqliteStore sweep', () => {
     const stranger = await srv.connect();
     stranger.send({ type: 'hello', v: 1, name: 'ALICE' });
     await stranger.nextError(ERROR_CODES.NAME_TAKEN);
+  });
+});
+
+/** Takes a database back to schema 3, as a server before changing messages (issue 14) left it. */
+function undoChanges(db: Database.Database): void {
+  db.exec(`
+DROP INDEX messages_by_rev;
+ALTER TABLE messages DROP COLUMN rev;
+ALTER TABLE messages DROP COLUMN edited;
+ALTER TABLE messages DROP COLUMN deleted;
+ALTER TABLE messages DROP COLUMN reply_to;
+DROP TABLE reactions;
+DROP TABLE changes;
+PRAGMA user_version = 3;`);
+}
+
+describe('SqliteStore schema 4 (changing messages)', () => {
+  it('migrates a schema 3 database: every message gets rev = seq, and resumes and changes work on it', async () => {
+    const { file, store } = await tempStore();
+    for (const id of ['m1', 'm2', 'm3']) await store.append(message(id));
+    await store.close();
+    const db = new Database(file);
+    undoChanges(db);
+    db.close();
+
+    const reopened = new SqliteStore(file);
+    onTestFinished(() => reopened.close());
+    const page = await reopened.latest('general', 10);
+    expect(page.messages.map((m) => [m.seq, m.rev])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    const alice = { id: 'u_a', name: 'alice' };
+    const changed = await reopened.change({
+      room: 'general',
+      id: 'e1',
+      from: alice,
+      target: 1,
+      op: { kind: 'edit', text: 'new' },
+      ts: 9,
+    });
+    expect(changed).toMatchObject({
+      kind: 'changed',
+      seq: 4,
+      message: { seq: 1, rev: 4, text: 'new', edited: 9 },
+    });
+    expect((await reopened.after('general', 3, 10)).messages.map((m) => [m.seq, m.rev])).toEqual([[1, 4]]);
+    const check = new Database(file, { readonly: true });
+    onTestFinished(() => {
+      check.close();
+    });
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBe(4);
   });
 });
 
