@@ -135,9 +135,10 @@ export const MessageRow = memo(function MessageRow({
           ) : (
             <div className="msg-text" data-emoji={isEmojiOnly(entry.text) || undefined}>
               <MessageText text={entry.text} />
-              {!showHeader && edited}
             </div>
           )}
+          {/* Under the bubble, not in it: the bubble holds the message's text alone. */}
+          {!showHeader && edited && <div className="msg-foot">{edited}</div>}
           {seq !== null && !deleted && <Reactions seq={seq} reactions={entry.reactions} />}
           {entry.status === 'sending' && (
             // Beside the bubble, out of the flow: the row keeps its height

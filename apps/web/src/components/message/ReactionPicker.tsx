@@ -34,17 +34,27 @@ export function ReactionPicker({
   const ref = useRef<HTMLDivElement>(null);
 
   // Below the button when it fits, else above; inside the window either way.
+  // Placed again whenever it changes size: the full picker arrives a moment
+  // after "More emoji", and is much taller than the frequent row.
   useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;
-    const at = anchor.getBoundingClientRect();
-    const { offsetWidth: width, offsetHeight: height } = el;
-    const left = Math.max(MARGIN, Math.min(at.right - width, window.innerWidth - width - MARGIN));
-    const below = at.bottom + 4;
-    const top = below + height <= window.innerHeight - MARGIN ? below : Math.max(MARGIN, at.top - height - 4);
-    el.style.left = `${left}px`;
-    el.style.top = `${top}px`;
-  }, [anchor, more]);
+    const place = () => {
+      const at = anchor.getBoundingClientRect();
+      const { offsetWidth: width, offsetHeight: height } = el;
+      const left = Math.max(MARGIN, Math.min(at.right - width, window.innerWidth - width - MARGIN));
+      const below = at.bottom + 4;
+      const top =
+        below + height <= window.innerHeight - MARGIN ? below : Math.max(MARGIN, at.top - height - 4);
+      el.style.left = `${left}px`;
+      el.style.top = `${top}px`;
+    };
+    place();
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(place);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [anchor]);
 
   useEffect(() => {
     ref.current?.querySelector('button')?.focus();
