@@ -74,7 +74,9 @@ export class MembershipSync {
           this.bus.publish({ kind: 'presence', room, userId: user.id });
           // This process applies the directory's answer the same way: a leave
           // here is announced only if no other process still holds the user.
-          this.onPresence(room, user.id);
+          // (A join here is in this process's record already; with no other
+          // process, a lookup would only confirm it.)
+          if (!present || this.directory.shared) this.onPresence(room, user.id);
         },
         (error: unknown) => {
           this.log.warn({ err: error, room }, 'could not record membership');
@@ -106,8 +108,10 @@ export class MembershipSync {
    * only a page and the count, and waits only for the writes.
    */
   settled(room: Room): Promise<void> {
+    // One process: its record is the directory, and the joiner is in it already.
+    if (!this.directory.shared) return Promise.resolve();
     const writes = this.writes.get(room.name) ?? Promise.resolve();
-    if (!this.directory.shared || room.isBig) return writes;
+    if (room.isBig) return writes;
     const queued = this.freshReads.get(room.name);
     if (queued && !queued.started) return queued.done;
     const read: FreshRead = { started: false, done: Promise.resolve() };

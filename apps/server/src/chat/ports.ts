@@ -138,7 +138,15 @@ export type ChangeOutcome =
 export type RoomEvent =
   | { kind: 'message'; message: Message }
   /** `seq` is the event's; `message` the state of the message it changed, as of then or later. */
-  | { kind: 'update'; seq: number; message: Message };
+  | { kind: 'update'; seq: number; message: Message }
+  /**
+   * A change of a message that retention removed since: nothing is left to
+   * show, and delivery moves past its seq instead of waiting for it forever.
+   */
+  | { kind: 'gone'; seq: number };
+
+/** An event as a process commits it and the bus carries it. */
+export type LiveEvent = Exclude<RoomEvent, { kind: 'gone' }>;
 
 export interface AckRecord {
   room: string;

@@ -152,6 +152,32 @@ describe('Room', () => {
     expect(peer.kinds()).toEqual(['u2:1', 'u3:1', 'm4']);
   });
 
+  it('moves past a seq the store reports gone (its message removed by retention), and takes its late update calmly', async () => {
+    let rewound = 0;
+    const r = new Room({
+      name: 'r',
+      epoch: 'e_1',
+      seq: 1,
+      members: [],
+      graceMs: 0,
+      encode: (m) => ({ byteLength: 1, message: m }) as TestFrame,
+      onLocalPresence: () => undefined,
+      fetchAfter: () => Promise.resolve<RoomEvent[]>([{ kind: 'gone', seq: 2 }]),
+      onIdle: () => undefined,
+      onRewound: () => rewound++,
+    });
+    const peer = new TestPeer();
+    r.attach(peer, alice);
+    r.release(peer, 1);
+    r.deliver(message(3));
+    r.catchUp();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(peer.kinds()).toEqual(['m3']);
+    r.deliver(update(2, 1));
+    expect(rewound).toBe(0);
+    expect(peer.kinds()).toEqual(['m3']);
+  });
+
   it('lists a local joiner at once and gives a joining connection no presence while its answer is prepared', () => {
     const r = room(0, [carol]);
     const member = new TestPeer();

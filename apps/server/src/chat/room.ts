@@ -77,8 +77,12 @@ export function seqOf(event: RoomEvent): number {
   return event.kind === 'message' ? event.message.seq : event.seq;
 }
 
+/** The key of a seq filled as `gone`: the bus may still bring the change itself, which is no rewind. */
+const GONE = 'gone';
+
 /** What names an event whatever the path it came by: a message's (sender, id), a change's target. */
 function keyOf(event: RoomEvent): string {
+  if (event.kind === 'gone') return GONE;
   return event.kind === 'message'
     ? `${event.message.from.id}/${event.message.id}`
     : `update/${event.message.seq}`;
@@ -223,7 +227,7 @@ export class Room {
     subscriber.heldEvents = null;
     if (heldEvents) for (const frame of heldEvents) peer.write(frame);
     for (const event of held) {
-      if (seqOf(event) > seq) peer.write(this.frameOf(event));
+      if (event.kind !== 'gone' && seqOf(event) > seq) peer.write(this.frameOf(event));
     }
   }
 
@@ -244,7 +248,8 @@ export class Room {
       // unless it is another event under a seq already delivered: then the
       // store handed that seq out again, and went back.
       const delivered = this.recent.get(seq);
-      if (delivered !== keyOf(event)) this.options.onRewound(this);
+      if (delivered !== keyOf(event) && delivered !== GONE && event.kind !== 'gone')
+        this.options.onRewound(this);
       return;
     }
     if (seq > this.lastSeq + 1) {
@@ -263,7 +268,7 @@ export class Room {
     }
   }
 
-  private frameOf(event: RoomEvent): Frame {
+  private frameOf(event: Exclude<RoomEvent, { kind: 'gone' }>): Frame {
     return event.kind === 'message'
       ? this.encode({ type: 'message', ...event.message })
       : this.encode({ type: 'update', room: this.name, seq: event.seq, message: event.message });
@@ -274,6 +279,7 @@ export class Room {
     this.lastSeq = seq;
     this.recent.set(seq, keyOf(event));
     this.recent.delete(seq - RECENT);
+    if (event.kind === 'gone') return;
     // Encode once, write the same bytes to every recipient.
     const frame = this.frameOf(event);
     let recipients = 0;

@@ -24,9 +24,9 @@ import type {
   FrameEncoder,
   JoinedEncoder,
   MembershipDirectory,
+  LiveEvent,
   MessagePage,
   Peer,
-  RoomEvent,
 } from './ports.js';
 import { Room, seqOf } from './room.js';
 
@@ -144,7 +144,7 @@ export class RoomRegistry implements RoomLookup {
     this.committedEvent({ kind: 'update', seq, message });
   }
 
-  private committedEvent(event: RoomEvent): void {
+  private committedEvent(event: LiveEvent): void {
     const room = this.rooms.get(event.message.room);
     const seq = seqOf(event);
     if (room) {

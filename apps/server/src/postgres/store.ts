@@ -307,17 +307,20 @@ export class PostgresStore implements ChatStore {
 
   async events(room: string, since: number, limit: number): Promise<RoomEvent[]> {
     // One statement: the events and the states come from one snapshot.
-    const { rows } = await this.pool.query<MessageRow & { event_seq: number }>({
+    const { rows } = await this.pool.query<
+      (MessageRow & { event_seq: number }) | { event_seq: number; seq: null }
+    >({
       name: 'tether_events',
       text:
         `WITH e AS (SELECT seq AS event_seq, seq AS target FROM messages WHERE room = $1 AND seq > $2 ` +
         `UNION ALL SELECT seq, target FROM changes WHERE room = $1 AND seq > $2 AND event ORDER BY 1 LIMIT $3) ` +
-        `SELECT e.event_seq, x.* FROM e JOIN LATERAL (${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq = e.target) x ON true ` +
+        `SELECT e.event_seq, x.* FROM e LEFT JOIN LATERAL (${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq = e.target) x ON true ` +
         'ORDER BY e.event_seq',
       values: [room, since, limit],
     });
-    // A message removed by retention since leaves its change out (the join finds nothing).
     return rows.map((row): RoomEvent => {
+      // A message removed by retention since: its change has nothing left to show.
+      if (row.seq === null) return { kind: 'gone', seq: row.event_seq };
       const message = toMessage(row);
       return row.event_seq === row.seq
         ? { kind: 'message', message }

@@ -215,8 +215,8 @@ export class SqliteStore implements ChatStore {
         for (const { seq, target } of seqs) {
           const message = states.get(target);
           // A message removed by retention since: its change has nothing left to show.
-          if (!message) continue;
-          events.push(seq === target ? { kind: 'message', message } : { kind: 'update', seq, message });
+          if (!message) events.push({ kind: 'gone', seq });
+          else events.push(seq === target ? { kind: 'message', message } : { kind: 'update', seq, message });
         }
         return events;
       })(),

@@ -15,7 +15,7 @@ import { ERROR_CODES } from '@tether/protocol';
 import { hashToken } from '../../src/chat/tokens.js';
 import { SCHEMA_VERSION } from '../../src/sqlite/schema.js';
 import { SqliteStore } from '../../src/sqlite/store.js';
-import type { NewMessage } from '../../src/chat/ports.js';
+import type { NewMessage, RoomEvent } from '../../src/chat/ports.js';
 import { makeTempDir, startTestServer } from '../helpers/server.js';
 
 async function tempStore(): Promise<{ file: string; store: SqliteStore }> {
@@ -328,6 +328,44 @@ describe('SqliteStore schema 4 (changing messages)', () => {
     });
     expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(SCHEMA_VERSION).toBe(4);
+  });
+});
+
+const name = (e: RoomEvent): string =>
+  e.kind === 'message'
+    ? `m${e.message.seq}`
+    : e.kind === 'update'
+      ? `u${e.seq}:${e.message.seq}`
+      : `gone${e.seq}`;
+
+describe('SqliteStore events', () => {
+  it('lists the stream after a seq: messages and updates, each with its message in its current state', async () => {
+    const { store } = await tempStore();
+    const alice = { id: 'u_a', name: 'alice' };
+    for (const id of ['m1', 'm2']) await store.append(message(id));
+    const edit = (id: string, target: number, text: string) =>
+      store.change({ room: 'general', id, from: alice, target, op: { kind: 'edit', text }, ts: 5 });
+    await edit('e1', 1, 'first edit');
+    await store.append(message('m3'));
+    await edit('e2', 1, 'second edit');
+    await store.change({ room: 'general', id: 'd1', from: alice, target: 2, op: { kind: 'delete' }, ts: 6 });
+    const events = await store.events('general', 1, 100);
+    expect(events.map(name)).toEqual(['m2', 'u3:1', 'm4', 'u5:1', 'u6:2']);
+    // Storage holds the current state only: an earlier event shows it too.
+    expect(events[1]).toMatchObject({ message: { text: 'second edit', rev: 5 } });
+    expect(events[0]).toMatchObject({ message: { deleted: true, text: '', rev: 6 } });
+    expect((await store.events('general', 4, 1)).map((e) => e.kind)).toEqual(['update']);
+    // A resume after seq 3: new message 4, and 1 and 2 changed since.
+    expect((await store.after('general', 3, 10)).messages.map((m) => [m.seq, m.rev])).toEqual([
+      [1, 5],
+      [2, 6],
+      [4, 4],
+    ]);
+    // The limit keeps the highest seqs.
+    expect(await store.after('general', 3, 2)).toMatchObject({
+      hasMore: true,
+      messages: [{ seq: 2 }, { seq: 4 }],
+    });
   });
 });
 
