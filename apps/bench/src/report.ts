@@ -224,7 +224,7 @@ export function renderMarkdown(results: Results): string {
     lines.push(
       "Every client opens its connection at the same moment; a failed attempt is retried with the client's own policy. " +
         'Check: every client joined, none failed, and for Tether the `joined` of the last client to join has `memberCount` equal to the number of clients ' +
-        '(in a room over 500 members `members` lists only the first 100).',
+        '(in a room over 500 members `members` lists only the first 20).',
       '',
     );
     lines.push(...stormTable(results.storm), '');
