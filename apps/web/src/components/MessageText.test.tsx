@@ -56,6 +56,12 @@ describe('MessageText › Markdown', () => {
     expect(container.textContent).toContain('&amp;');
   });
 
+  it('keeps __dunder__ names as typed (bold is **bold**)', () => {
+    const { container } = render(<MessageText text="__proto__ was here, and __init__ **too**" />);
+    expect(container.textContent).toBe('__proto__ was here, and __init__ too');
+    expect(container.querySelectorAll('strong')).toHaveLength(1);
+  });
+
   it('keeps line breaks', () => {
     expect(html('*a*\nb')).toContain('<em>a</em><br>b');
   });

@@ -10,6 +10,7 @@ import { alice, bob, joinedFrame, message } from '../test/frames';
 import { applyChange, resumePoint, toggleReaction, updateReceived } from './changes';
 import { mergeMessages, NO_MESSAGES } from './messages';
 import { ackReceived, joinedReceived, messageReceived, roomAdded, roomSelected } from './reducers';
+import { messageViews } from './selectors';
 import { initialChatState } from './store';
 import type { ChatState, OutboxItem } from './types';
 
@@ -201,5 +202,20 @@ describe('changes of ours', () => {
       ackReceived(state, { type: 'ack', room: 'general', id: 'c_r', seq: 4, ts: 1 }, alice),
     );
     expect(held(state, 4)).toMatchObject({ text: 'yes', replyTo });
+  });
+});
+
+describe('the timeline after an update', () => {
+  it('keeps the view object of every message the update did not change (only its row re-renders)', () => {
+    let state = joinedWith();
+    const views = () =>
+      messageViews(state.messages.byRoom.get('general'), state.outbox.items, 'general', alice);
+    const before = views();
+    state = apply(state, updateReceived(state, update(4, { ...message('general', 2), text: 'new', rev: 4 })));
+    const after = views();
+    expect(after[0]).toBe(before[0]);
+    expect(after[1]).not.toBe(before[1]);
+    expect(after[1]).toMatchObject({ text: 'new' });
+    expect(after[2]).toBe(before[2]);
   });
 });

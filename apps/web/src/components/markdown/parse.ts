@@ -60,6 +60,12 @@ function inlines(tokens: readonly Token[]): Inline[] {
       case 'strong_open':
       case 'em_open':
       case 's_open': {
+        // `__x__` stays as typed: in a chat of engineers it is `__proto__`
+        // or `__init__` far more often than bold (`**bold**` is bold).
+        if (token.markup === '__') {
+          stack.push({ node: { t: 's', c: [{ t: 'text', v: '__' }] }, close: 'literal' });
+          break;
+        }
         const t = token.type === 'strong_open' ? 'strong' : token.type === 'em_open' ? 'em' : 's';
         const node: InlineFrame['node'] = { t, c: [] };
         out().push(node);
@@ -83,8 +89,13 @@ function inlines(tokens: readonly Token[]): Inline[] {
       case 'em_close':
       case 's_close': {
         const frame = stack.pop();
-        // A link left as text: its children go where it would have been.
-        if (frame && token.type === 'link_close' && frame.node.t !== 'link') out().push(...frame.node.c);
+        if (frame?.close === 'literal') {
+          // Its delimiters and children as text, where it would have been.
+          out().push(...frame.node.c, { t: 'text', v: token.markup });
+        } else if (frame && token.type === 'link_close' && frame.node.t !== 'link') {
+          // A link left as text: its children go where it would have been.
+          out().push(...frame.node.c);
+        }
         break;
       }
       default:
