@@ -118,6 +118,40 @@ describe('message actions', () => {
     expect(document.querySelector('.msg-actions')).toHaveAttribute('data-open');
   });
 
+  it('opens the actions on a long press with a finger, not a short one', async () => {
+    await renderList([entry({ text: 'mine', from: alice, seq: 7 })]);
+    const message = document.querySelector<HTMLElement>('.msg');
+    if (!message) throw new Error('no message');
+    // jsdom's pointer events carry no pointerType: a touch is made by hand.
+    const touch = (type: string) => {
+      const event = new MouseEvent(type, { bubbles: true });
+      Object.defineProperty(event, 'pointerType', { value: 'touch' });
+      act(() => {
+        message.dispatchEvent(event);
+      });
+    };
+    vi.useFakeTimers();
+    try {
+      touch('pointerdown');
+      touch('pointerup');
+      act(() => {
+        vi.advanceTimersByTime(600);
+      });
+      expect(message).not.toHaveAttribute('data-menu');
+      touch('pointerdown');
+      act(() => {
+        vi.advanceTimersByTime(600);
+      });
+      expect(message).toHaveAttribute('data-menu');
+      expect(screen.getByRole('button', { name: 'Message actions' })).toHaveAttribute(
+        'aria-expanded',
+        'true',
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('shows "(edited)" after the time of an edited message', async () => {
     await renderList([entry({ text: 'fixed', from: bob, seq: 1, edited: Date.UTC(2025, 0, 15, 13) })]);
     const meta = document.querySelector('.msg-meta');
