@@ -338,17 +338,36 @@ export class PostgresStore implements ChatStore {
   }
 
   async after(room: string, since: number, limit: number): Promise<MessagePage> {
-    // Every message with seq > since has rev > since; older ones that changed
-    // since come from the (room, rev) index, as cheap as the seq range.
-    const { rows } = await this.pool.query<MessageRow>({
+    // Every message with seq > since has rev > since: the newest come from
+    // the seq range. Only when they leave room, the older ones that changed
+    // since: their seqs through the (room, rev) index, then those rows. Asked
+    // in one statement for the top seqs of both, the planner walked the
+    // primary key back through the whole room looking for the few old
+    // messages that changed (measured at 1.3 s in a room of 100,000).
+    // (Not one transaction: a change committed between the two reads shows
+    // the newer state, which a resume may; joined.seq covers its rev.)
+    const newer = await this.pool.query<MessageRow>({
       name: 'tether_after',
-      text:
-        `(${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq > $2 ORDER BY m.seq DESC LIMIT $3) UNION ALL ` +
-        `(${SELECT_MESSAGES} WHERE m.room = $1 AND m.rev > $2 AND m.seq <= $2 ORDER BY m.seq DESC LIMIT $3) ` +
-        'ORDER BY seq DESC LIMIT $3',
+      text: `${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq > $2 ORDER BY m.seq DESC LIMIT $3`,
       values: [room, since, limit + 1],
     });
-    return page(rows, limit);
+    if (newer.rows.length > limit) return page(newer.rows, limit);
+    const changed = await this.pool.query<{ seq: number }>({
+      name: 'tether_changed_since',
+      text: 'SELECT seq FROM messages WHERE room = $1 AND rev > $2 AND seq <= $2',
+      values: [room, since],
+    });
+    const wanted = changed.rows
+      .map((row) => row.seq)
+      .sort((x, y) => y - x)
+      .slice(0, limit + 1 - newer.rows.length);
+    if (wanted.length === 0) return page(newer.rows, limit);
+    const older = await this.pool.query<MessageRow>({
+      name: 'tether_messages_at',
+      text: `${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq = ANY($2::bigint[]) ORDER BY m.seq DESC`,
+      values: [room, wanted],
+    });
+    return page([...newer.rows, ...older.rows], limit);
   }
 
   async before(room: string, before: number, limit: number): Promise<MessagePage> {
