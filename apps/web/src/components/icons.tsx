@@ -1,7 +1,8 @@
 /** Inline icons (no icon font, no requests). Decorative: always aria-hidden. */
 import type { ReactNode } from 'react';
 
-function Icon({ children, size = 20 }: { children: ReactNode; size?: number }) {
+/** One icon's frame; the shapes go inside. Shared with the actions' icons (message/actionIcons.tsx). */
+export function Icon({ children, size = 20 }: { children: ReactNode; size?: number }) {
   return (
     <svg
       className="icon"

@@ -1,25 +1,5 @@
 /** The icons of a message's actions: in the tools chunk with them (tools.ts). Decorative: always aria-hidden. */
-import type { ReactNode } from 'react';
-
-function Icon({ children, size }: { children: ReactNode; size: number }) {
-  return (
-    <svg
-      className="icon"
-      width={size}
-      height={size}
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth="2"
-      strokeLinecap="round"
-      strokeLinejoin="round"
-      aria-hidden="true"
-      focusable="false"
-    >
-      {children}
-    </svg>
-  );
-}
+import { Icon } from '../icons';
 
 export const EditIcon = ({ size = 16 }: { size?: number }) => (
   <Icon size={size}>
