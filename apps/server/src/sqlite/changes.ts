@@ -5,7 +5,8 @@
  * the check and the write: the target's existence, its author, a tombstone,
  * the emoji limit, whether anything changes at all.
  */
-import { ERROR_CODES, LIMITS } from '@tether/protocol';
+// A subpath, not the package: see reads.ts (this module runs in the writer thread).
+import { ERROR_CODES, LIMITS } from '@tether/protocol/constants';
 import type Database from 'better-sqlite3';
 
 import type { AckRecord, ChangeOutcome, NewChange } from '../chat/ports.js';

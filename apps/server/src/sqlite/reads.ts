@@ -4,7 +4,11 @@
  * store's reads and by the writer, which answers a change with the state it
  * just made, inside the same transaction.
  */
-import { LIMITS, replySnippet, type Message, type Reaction } from '@tether/protocol';
+// Subpaths, not the package: the writer thread loads this module, and the
+// whole package (schemas, the TypeBox compiler) would delay its first write.
+import type { Message, Reaction } from '@tether/protocol';
+import { LIMITS } from '@tether/protocol/constants';
+import { replySnippet } from '@tether/protocol/rules';
 import type Database from 'better-sqlite3';
 
 export interface MessageRow {
