@@ -107,6 +107,22 @@ export class SqliteSource {
     };
   }
 
+  /**
+   * What this version of the move does not copy yet: messages changed since
+   * they were sent (edited, deleted, replies, a rev past their seq),
+   * reactions, and the (user, id) keys of changes. All zero for a chat that
+   * never used them.
+   */
+  changes(): { changed: number; reactions: number; keys: number } {
+    return this.db
+      .prepare<[], { changed: number; reactions: number; keys: number }>(
+        'SELECT (SELECT count(*) FROM messages WHERE rev > seq OR edited IS NOT NULL OR deleted <> 0 ' +
+          'OR reply_to IS NOT NULL) AS changed, (SELECT count(*) FROM reactions) AS reactions, ' +
+          '(SELECT count(*) FROM changes) AS keys',
+      )
+      .get() as { changed: number; reactions: number; keys: number };
+  }
+
   /** Starts the read transaction every later read shares (one snapshot). */
   begin(): void {
     this.db.exec('BEGIN');

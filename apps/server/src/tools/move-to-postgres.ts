@@ -65,6 +65,17 @@ export async function main(argv: readonly string[], cwd: string): Promise<number
       fail(`could not prepare postgres at ${target}: ${messageOf(error)}`);
       return 1;
     }
+    // Copying only the text of a changed message would lose its edits,
+    // reactions and replies, and let a resent change apply twice: refuse.
+    const changes = source.changes();
+    if (changes.changed + changes.reactions + changes.keys > 0) {
+      fail(
+        `refused: ${args.from} holds changed messages (${changes.changed} edited, deleted or replies, ` +
+          `${changes.reactions} reactions, ${changes.keys} change keys), which this version's move does ` +
+          'not copy yet; nothing was written',
+      );
+      return 1;
+    }
     say(`moving ${args.from} (SQLite schema ${source.foundVersion}) to ${target}`);
     let mismatches: string[] = [];
     try {

@@ -538,6 +538,25 @@ describe('what the move keeps exactly', () => {
     ]);
   });
 
+  it('refuses a chat whose messages were changed (edits, reactions), which it cannot copy yet, writing nothing', async () => {
+    const file = await sqliteChat((db) => {
+      smallChat(db);
+      // Message 5 edited by event 6, and a reaction on message 4.
+      db.prepare(`UPDATE rooms SET seq = 6 WHERE name = 'general'`).run();
+      db.prepare(`UPDATE messages SET rev = 6, edited = 1764000000006, text = 'm5!' WHERE seq = 5`).run();
+      db.prepare(`INSERT INTO reactions VALUES ('general', 4, '👍', 'u_a', 1)`).run();
+    });
+    const url = await freshSchema(cluster.url);
+    const run = await runMove(['--from', file, '--to', url]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(
+      /^move-to-postgres: refused: .* holds changed messages \(1 edited, deleted or replies, 1 reactions, 0 change keys\)/,
+    );
+    expect(run.stderr).toMatch(/nothing was written/);
+    expect(await query(url, 'SELECT count(*)::int AS n FROM messages')).toEqual([{ n: 0 }]);
+  });
+
   it('moves a database made by an older Tether (schema 1), bringing it up to date first', async () => {
     const file = await sqliteChat(smallChat, 1);
     const url = await freshSchema(cluster.url);
