@@ -7,6 +7,7 @@ import { parseCoreTimes } from './metrics/proc.js';
 import { renderMarkdown } from './report.js';
 import type { FanoutPhase, IngestPhase, IngestRow, PostgresResults, Results } from './results.js';
 import type { ServerId } from './servers/types.js';
+import { testResults } from './results.fixture.js';
 
 const latency = (p99: number) => ({ count: 100, p50: p99 / 2, p90: p99, p99, max: p99, mean: p99 / 2 });
 
@@ -58,30 +59,7 @@ function postgres(more: Partial<PostgresResults> = {}): PostgresResults {
 }
 
 function results(more: Partial<Results> = {}): Results {
-  return {
-    mode: 'full',
-    machine: {
-      cpu: 'test',
-      cores: 2,
-      node: 'v20',
-      os: 'Linux',
-      memoryGiB: 1,
-      date: '2026-01-01',
-      loadAverage: [0, 0, 0],
-    },
-    loadAverageAfter: [0, 0, 0],
-    settings: {},
-    notes: [],
-    errors: [],
-    fanout: [],
-    ingest: [],
-    storm: [],
-    resume: [],
-    postgres: undefined,
-    profiles: [],
-    durationSeconds: 1,
-    ...more,
-  };
+  return testResults(more);
 }
 
 const judge = (r: Results) => evaluateGoals(r, POSTGRES_GOALS);

@@ -5,6 +5,7 @@ import { evaluateGoals, renderGoals } from './goals.js';
 import { renderMarkdown, resumeTable, stormTable } from './report.js';
 import type { FanoutPhase, FanoutRow, ResumeRow, Results, StormRow } from './results.js';
 import type { RestartKind, ServerId } from './servers/types.js';
+import { testResults } from './results.fixture.js';
 
 const latency = (p99: number) => ({ count: 100, p50: p99 / 2, p90: p99, p99, max: p99, mean: p99 / 2 });
 
@@ -106,30 +107,7 @@ function resume(
 }
 
 function results(fanout: FanoutRow[], more: Partial<Results> = {}): Results {
-  return {
-    mode: 'full',
-    machine: {
-      cpu: 'test',
-      cores: 2,
-      node: 'v20',
-      os: 'Linux',
-      memoryGiB: 1,
-      date: '2026-01-01',
-      loadAverage: [0, 0, 0],
-    },
-    loadAverageAfter: [0, 0, 0],
-    settings: {},
-    notes: [],
-    errors: [],
-    fanout,
-    ingest: [],
-    storm: [],
-    resume: [],
-    postgres: undefined,
-    profiles: [],
-    durationSeconds: 1,
-    ...more,
-  };
+  return testResults({ fanout, ...more });
 }
 
 const saturationRatio: GoalRow = {
