@@ -3,6 +3,11 @@
  * join one room, send, acks). It parses JSON only where a metric needs it
  * (a welcome's token, a resumed join's page); everything else is classified
  * by a byte or two.
+ *
+ * A Tether client sends its join right behind its hello, as the web client
+ * does (apps/web net/ChatClient.ts, `#openSession`): the protocol answers a
+ * connection's requests in order, so a connect costs one round trip. A join
+ * refused with the hello (`not_authenticated`) goes out again on welcome.
  */
 import {
   PATHS,
@@ -77,6 +82,8 @@ export class ChatClient implements WsHandler {
   /** The name in use: `options.name`, or another if that one was taken. */
   private name: string;
   private joinAckId = 0;
+  /** Tether: the join went out on this connection (behind the hello) and was not refused with it. */
+  private joinSent = false;
   private readonly sendAcks = new Map<number, string>();
 
   constructor(
@@ -97,6 +104,7 @@ export class ChatClient implements WsHandler {
 
   connect(): void {
     this.joined = false;
+    this.joinSent = false;
     this.sendAcks.clear();
     const { host, port, dialect, connectTimeoutMs } = this.options;
     this.ws = new LeanWs({ host, port, path: PATHS[dialect], connectTimeoutMs }, this);
@@ -122,6 +130,7 @@ export class ChatClient implements WsHandler {
     switch (this.options.dialect) {
       case 'tether':
         ws.sendText(helloFrame(this.name, this.token));
+        this.join();
         return;
       case 'naive':
         this.events.connected(this);
@@ -133,6 +142,7 @@ export class ChatClient implements WsHandler {
   }
 
   private join(): void {
+    this.joinSent = true;
     this.joinAckId = this.nextAckId++;
     const resume = this.options.trackCursor && (this.cursor > 0 || this.epoch !== undefined);
     (this.ws as LeanWs).sendText(
@@ -174,7 +184,7 @@ export class ChatClient implements WsHandler {
         const welcome = JSON.parse(buf.toString('utf8', start, end)) as { token?: string };
         this.token = welcome.token;
         this.events.connected(this);
-        this.join();
+        if (!this.joinSent) this.join();
         return;
       }
       case 'joined':
@@ -219,6 +229,11 @@ export class ChatClient implements WsHandler {
       return;
     }
     const error = JSON.parse(buf.toString('utf8', start, end)) as { code?: string; id?: string };
+    if (!this.joined && error.code === 'not_authenticated') {
+      // The join behind a refused hello: the welcome sends it again.
+      this.joinSent = false;
+      return;
+    }
     if (!this.joined && error.code === 'invalid_token') {
       // The server forgot us (a fresh database): start over as a new user.
       this.token = undefined;

@@ -125,7 +125,7 @@ export class ChatClient {
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
       canConnect: () => this.#session.helloName() !== null,
       handlers: {
-        open: () => this.#sendHello(),
+        open: () => this.#openSession(),
         frame: (frame) => this.#onFrame(frame),
         close: () => this.#onConnectionLost(),
         status: (status) => this.store.setState((s) => ({ connection: { ...s.connection, status } })),
@@ -351,9 +351,29 @@ export class ChatClient {
     return this.#socket.phase === 'ready';
   }
 
-  #sendHello(): void {
+  #sendHello(): boolean {
     const hello = this.#session.hello();
-    if (hello && this.#socket.send(hello)) this.#socket.startHandshakeTimer();
+    if (!hello || !this.#socket.send(hello)) return false;
+    this.#socket.startHandshakeTimer();
+    return true;
+  }
+
+  /**
+   * A new connection: hello, and right behind it the join (resume) of every
+   * room, without waiting for `welcome`. The server answers a connection's
+   * requests in order (docs/protocol.md, "Order of requests and answers"), so
+   * the joins see the session, and a reconnect costs one round trip instead
+   * of two. A join refused because the hello was (`not_authenticated`) goes
+   * out again after the welcome (Joins.refused, FrameDispatcher).
+   */
+  #openSession(): void {
+    if (!this.#sendHello()) return;
+    if (this.store.getState().rooms.order.length === 0) {
+      // A new session starts in the default room.
+      this.#update((s) => roomAdded(s, DEFAULT_ROOM));
+      this.#update((s) => roomSelected(s, DEFAULT_ROOM));
+    }
+    for (const room of this.store.getState().rooms.order) this.#joins.send(room);
   }
 
   /** The socket the joins and sends went out on is gone: on the next one they all go out again. */

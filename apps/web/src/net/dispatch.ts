@@ -14,9 +14,7 @@ import {
   joinedReceived,
   messageReceived,
   presenceReceived,
-  roomAdded,
   roomFailed,
-  roomSelected,
 } from '../state/reducers';
 import { updateReceived } from '../state/changes';
 import { renamedReceived } from '../state/renames';
@@ -108,12 +106,11 @@ export class FrameDispatcher {
     socket.ready(welcome.heartbeat);
     session.welcomed(welcome);
 
-    if (store.getState().rooms.order.length === 0) {
-      this.#update((s) => roomAdded(s, DEFAULT_ROOM));
-      this.#update((s) => roomSelected(s, DEFAULT_ROOM));
-    }
     const { rooms } = store.getState();
-    for (const room of rooms.order) joins.send(room);
+    // The joins went out with the hello (ChatClient.#openSession), the default
+    // room's for a new session included; these are the rest: refused with
+    // it, or added while the hello was on its way.
+    for (const room of rooms.order) if (!joins.has(room)) joins.send(room);
     outbox.failOrphans((room) => rooms.byName.has(room));
     // An older server announces no limits; the pump then paces by its fallback.
     outbox.start(welcome.limits);

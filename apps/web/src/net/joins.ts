@@ -80,9 +80,15 @@ export class Joins {
    * its way (a join is the first request of a room on a connection) and
    * refused for now (`rate_limited`, `internal`), which is then sent again
    * after a pause (the server's `retryAfterMs`, when it said one). Any other
-   * error is the caller's to handle.
+   * error is the caller's to handle. A join sent behind a hello that was
+   * refused (`not_authenticated`) is forgotten: the welcome sends it again.
    */
   refused(room: string, refusal: Refusal): boolean {
+    if (refusal.code === ERROR_CODES.NOT_AUTHENTICATED && this.#sent.has(room)) {
+      // Sent behind a hello that was refused: the welcome sends it again.
+      this.#sent.delete(room);
+      return true;
+    }
     // `internal`: the server's storage failed; the protocol says to join again.
     const notNow = refusal.code === ERROR_CODES.RATE_LIMITED || refusal.code === ERROR_CODES.INTERNAL;
     if (!this.joining(room) || !notNow) return false;

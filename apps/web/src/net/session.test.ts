@@ -8,7 +8,7 @@ import { STORAGE_KEYS } from '../state/persistence';
 import { setupClient } from '../test/clientHarness';
 import type { ClientHarness } from '../test/clientHarness';
 import { FAKE_NOW, MemoryStorage, fakeTimersEachTest } from '../test/fakes';
-import { alice, range, welcomeFrame } from '../test/frames';
+import { RECONNECT_WAIT, alice, range, welcomeFrame } from '../test/frames';
 import { CLIENT_RECONNECT_CLOSE } from './socket';
 import { loadNameRules } from './text';
 
@@ -45,7 +45,11 @@ describe('ChatClient', () => {
       expect(h.state.connection.status).toEqual({ kind: 'connecting', attempt: 0 });
       expect(h.state.session.pendingName).toBe('alice');
       h.socket.open();
-      expect(h.socket.frames()).toEqual([{ type: 'hello', v: 1, name: 'alice' }]);
+      // The default room's join goes out right behind the hello, before the welcome.
+      expect(h.socket.frames()).toEqual([
+        { type: 'hello', v: 1, name: 'alice' },
+        { type: 'join', room: 'general' },
+      ]);
       h.socket.deliver(welcomeFrame());
       expect(h.state.session).toEqual({
         user: alice,
@@ -65,6 +69,44 @@ describe('ChatClient', () => {
       expect(h.socket.framesOf('join')).toEqual([{ type: 'join', room: 'general' }]);
       expect(h.state.rooms.order).toEqual(['general']);
       expect(h.state.rooms.current).toBe('general');
+    });
+
+    it('resumes every room right behind the hello, and sends no join twice after the welcome', () => {
+      const h = reloadedAfterSignIn();
+      expect(h.socket.frames().map((frame) => frame.type)).toEqual(['hello', 'join']);
+      h.socket.deliver(welcomeFrame());
+      expect(h.socket.framesOf('join')).toEqual([{ type: 'join', room: 'general' }]);
+    });
+
+    it('joins again after the welcome when the hello its joins were pipelined behind was refused', () => {
+      const h = setupClient({ storage: new MemoryStorage() });
+      h.signIn();
+      h.client.join('random');
+      h.socket.serverClose(1006);
+      vi.advanceTimersByTime(RECONNECT_WAIT);
+      const socket = h.socket;
+      socket.open();
+      expect(socket.frames().map((frame) => frame.type)).toEqual(['hello', 'join', 'join']);
+      // The token was forgotten: the hello is refused, and so are the joins behind it.
+      socket.deliver({ type: 'error', code: 'invalid_token', message: 'expired', request: 'hello' });
+      for (const room of ['general', 'random']) {
+        socket.deliver({
+          type: 'error',
+          code: 'not_authenticated',
+          message: 'say hello first',
+          request: 'join',
+          room,
+        });
+      }
+      expect(h.state.rooms.byName.get('random')?.error).toBeNull();
+      h.client.setName('alice');
+      socket.deliver(welcomeFrame());
+      expect(
+        socket
+          .framesOf('join')
+          .slice(2)
+          .map((frame) => frame.room),
+      ).toEqual(['general', 'random']);
     });
 
     it('refuses an invalid name locally without connecting', () => {
