@@ -219,3 +219,47 @@ describe('the timeline after an update', () => {
     expect(after[2]).toBe(before[2]);
   });
 });
+
+describe('a reply quotes its original as it is now', () => {
+  const reply = (seq: number, to: Message, text = 'quoted as sent'): Message => ({
+    ...message('general', seq),
+    text: 'a reply',
+    replyTo: { seq: to.seq, from: to.from, text },
+  });
+
+  it('an edit of the original reaches the quote of every reply held; other rows keep their objects', () => {
+    const original = message('general', 2);
+    let state = joinedWith([message('general', 1), original, reply(3, original, original.text)]);
+    const before = state;
+    const edited = { ...original, text: 'fixed typo', rev: 4, edited: 9 };
+    state = apply(state, updateReceived(state, update(4, edited)));
+    expect(held(state, 3)?.replyTo).toEqual({ seq: 2, from: original.from, text: 'fixed typo' });
+    expect(held(state, 1)).toBe(held(before, 1));
+  });
+
+  it('a delete of the original leaves the reply quoting nothing ("" as the server sends)', () => {
+    const original = message('general', 2);
+    let state = joinedWith([original, reply(3, original, original.text)]);
+    const tombstone: Message = { ...original, text: '', deleted: true, rev: 4 };
+    state = apply(state, updateReceived(state, update(4, tombstone)));
+    expect(held(state, 3)?.replyTo?.text).toBe('');
+  });
+
+  it('a live reply taken just before its original changed quotes the original as held', () => {
+    const original = message('general', 2);
+    let state = joinedWith([message('general', 1), original]);
+    const edited = { ...original, text: 'edited first', rev: 3, edited: 9 };
+    state = apply(state, updateReceived(state, update(3, edited)));
+    const live = { type: 'message' as const, ...reply(4, original, original.text) };
+    state = apply(state, messageReceived(state, live, alice.id));
+    expect(held(state, 4)?.replyTo?.text).toBe('edited first');
+  });
+
+  it('an older page that brings the original requotes the replies held; a quote of an original not held stays', () => {
+    const original = { ...message('general', 2), text: 'x'.repeat(150) };
+    let held1 = mergeMessages(NO_MESSAGES, [reply(3, original, 'stale'), reply(4, message('general', 1))]);
+    held1 = mergeMessages(held1, [original]);
+    expect(held1[3]?.replyTo?.text).toBe('x'.repeat(100));
+    expect(held1[4]?.replyTo?.text).toBe('quoted as sent');
+  });
+});

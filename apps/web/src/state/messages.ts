@@ -3,7 +3,8 @@
  * Keying by seq is what makes every merge idempotent: a resume, a history page,
  * an ack and the echoed `message` of the same send all land on the same key.
  */
-import type { Message } from '@tether/protocol';
+import type { Message, ReplyRef } from '@tether/protocol';
+import { replySnippet } from '@tether/protocol/rules';
 
 export type RoomMessages = Readonly<Record<number, Message>>;
 
@@ -23,16 +24,49 @@ export function revOf(message: Message): number {
  * messages as they are now). Returns `held` itself when nothing is new, so
  * subscribers that compare references do not re-render; a message replaced
  * is a new object, the others keep theirs (one row re-renders, not the list).
+ *
+ * A reply's `replyTo` is derived from the message it answers (its author and
+ * the start of its text, `""` once deleted): where that message is held, the
+ * reply shows it as it is now. So an edit or a delete of a message reaches
+ * the replies to it (only their rows re-render), and a reply that was taken
+ * just before its original changed does not keep the older text.
  */
 export function mergeMessages(held: RoomMessages, incoming: readonly Message[]): RoomMessages {
   let next: Record<number, Message> | null = null;
+  // Whether a held message changed or an older one arrived: replies held may quote it.
+  let requote = false;
   for (const message of incoming) {
     const current = next?.[message.seq] ?? held[message.seq];
     if (current !== undefined && revOf(current) >= revOf(message)) continue;
     next ??= { ...held };
     next[message.seq] = message;
+    // A live message is the newest and nothing quotes it yet; a page, a
+    // resume or a message before one held may be quoted by replies held.
+    if (current !== undefined || incoming.length > 1 || held[message.seq + 1] !== undefined) requote = true;
   }
-  return next ?? held;
+  if (next === null) return held;
+  if (requote) {
+    for (const message of Object.values(next)) requoted(next, message);
+  } else {
+    for (const message of incoming) if (next[message.seq] === message) requoted(next, message);
+  }
+  return next;
+}
+
+/** What a reply to `target` quotes of it (docs/protocol.md, "Message, extended"). */
+function quoteOf(target: Message): ReplyRef {
+  return { seq: target.seq, from: target.from, text: target.deleted ? '' : replySnippet(target.text) };
+}
+
+/** Replaces `message` in `messages` when it is a reply whose quote differs from its held original. */
+function requoted(messages: Record<number, Message>, message: Message): void {
+  const ref = message.replyTo;
+  if (!ref) return;
+  const target = messages[ref.seq];
+  if (!target) return;
+  const quote = quoteOf(target);
+  if (quote.text === ref.text && quote.from.id === ref.from.id && quote.from.name === ref.from.name) return;
+  messages[message.seq] = { ...message, replyTo: quote };
 }
 
 /** The messages in ascending seq. */
