@@ -11,8 +11,9 @@ import { resolve } from 'node:path';
 export const USAGE = `usage: move-to-postgres --from <sqlite file> --to <postgres url>
 
 Copies a Tether SQLite database (users, tokens, names, rooms, seqs, epochs,
-messages, idempotency keys) into an empty PostgreSQL database, then checks
-the counts and a checksum per room. Stop the SQLite server first; start the
+messages with their edits, deletes and replies, reactions, the idempotency
+keys of sends and changes) into an empty PostgreSQL database, then checks
+the counts and checksums per room. Stop the SQLite server first; start the
 PostgreSQL servers after.
 
   --from <file>  the SQLite database (DATABASE_PATH of the old server)

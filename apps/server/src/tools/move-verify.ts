@@ -1,26 +1,34 @@
 /**
  * The check after a move: both databases read back in full and compared as
- * the servers will see them. Counts of users, rooms and messages; a checksum
- * of every user (id, name, name key, token hash, expiry); per room its epoch,
- * seq, message count and a checksum: SHA-256 over every message's (seq, ts,
- * client id, sender id, sender name, text) in seq order, computed here in the
- * same way from the rows each database gives back (PostgreSQL's JSON-stored
- * texts decoded first), so a value either side stored differently shows.
+ * the servers will see them. Counts of users, rooms, messages, reactions and
+ * change keys; a checksum of every user (id, name, name key, token hash,
+ * expiry) and of every change key (user, id, and the ack it answers: room,
+ * seq, ts, target, whether it was an event); per room its epoch, seq,
+ * message and reaction counts and two checksums: SHA-256 over every
+ * message's (seq, ts, client id, sender id, sender name, text, rev, edit
+ * time, tombstone, reply) in seq order, and over every reaction's (seq,
+ * emoji, user, ord) in key order. Each is computed here in the same way from
+ * the rows each database gives back (PostgreSQL's JSON-stored texts decoded
+ * first, SQLite's 0/1 read as booleans), so a value either side stored
+ * differently shows.
  */
 import { createHash, type Hash } from 'node:crypto';
 
 import type pg from 'pg';
 
-import { BATCH, fmt, type Counts } from './move-copy.js';
-import type { MessageRow, RoomRow, SqliteSource, UserRow } from './move-source.js';
-import { FIRST_MESSAGE } from './move-source.js';
+import { BATCH, COUNTED, fmt, type Counts } from './move-copy.js';
+import type { ChangeRow, MessageRow, ReactionRow, RoomRow, SqliteSource, UserRow } from './move-source.js';
+import { FIRST_CHANGE, FIRST_MESSAGE, FIRST_REACTION } from './move-source.js';
 import { targetNameKey } from './move-values.js';
 
 export interface RoomSide {
   epoch: string;
   seq: number;
   messages: number;
+  /** Of its messages. */
   checksum: string;
+  reactions: number;
+  reactionsChecksum: string;
 }
 
 export interface RoomCheck {
@@ -33,6 +41,7 @@ export interface RoomCheck {
 export interface Side {
   counts: Counts;
   usersChecksum: string;
+  changesChecksum: string;
   rooms: Map<string, RoomSide>;
 }
 
@@ -44,15 +53,50 @@ export interface VerifyReport {
   mismatches: string[];
 }
 
-/** A room's checksum while its messages stream by. */
+/** A room's checksums while its messages, then its reactions, stream by. */
 class RoomDigest {
   private readonly hash: Hash = createHash('sha256');
+  private readonly reactionHash: Hash = createHash('sha256');
   messages = 0;
+  reactions = 0;
 
   add(m: MessageRow): void {
     // JSON keeps the fields apart whatever they hold.
-    this.hash.update(`${JSON.stringify([m.seq, m.ts, m.client_id, m.user_id, m.user_name, m.text])}\n`);
+    const changed = [m.rev, m.edited, Boolean(m.deleted), m.reply_to];
+    this.hash.update(
+      `${JSON.stringify([m.seq, m.ts, m.client_id, m.user_id, m.user_name, m.text, ...changed])}\n`,
+    );
     this.messages += 1;
+  }
+
+  addReaction(r: ReactionRow): void {
+    this.reactionHash.update(`${JSON.stringify([r.seq, r.emoji, r.user_id, r.ord])}\n`);
+    this.reactions += 1;
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+
+  reactionsDigest(): string {
+    return this.reactionHash.digest('hex');
+  }
+}
+
+const userLine = (u: UserRow): string =>
+  `${JSON.stringify([u.id, u.name, targetNameKey(u.name_key), u.token_hash, u.expires_at])}\n`;
+
+const changeLine = (c: ChangeRow): string =>
+  `${JSON.stringify([c.user_id, c.client_id, c.room, c.seq, c.ts, c.target, Boolean(c.event)])}\n`;
+
+/** A checksum of rows as they stream by, and how many. */
+class Tally {
+  private readonly hash: Hash = createHash('sha256');
+  count = 0;
+
+  add(line: string): void {
+    this.hash.update(line);
+    this.count += 1;
   }
 
   digest(): string {
@@ -60,29 +104,33 @@ class RoomDigest {
   }
 }
 
-const userLine = (u: UserRow): string =>
-  `${JSON.stringify([u.id, u.name, targetNameKey(u.name_key), u.token_hash, u.expires_at])}\n`;
-
-function side(users: Hash, userCount: number, rooms: RoomRow[], digests: Map<string, RoomDigest>): Side {
+function side(users: Tally, changes: Tally, rooms: RoomRow[], digests: Map<string, RoomDigest>): Side {
   const byRoom = new Map<string, RoomSide>();
   let messages = 0;
+  let reactions = 0;
   for (const room of rooms) {
     const digest = digests.get(room.name) ?? new RoomDigest();
     messages += digest.messages;
+    reactions += digest.reactions;
     byRoom.set(room.name, {
       epoch: room.epoch,
       seq: room.seq,
       messages: digest.messages,
       checksum: digest.digest(),
+      reactions: digest.reactions,
+      reactionsChecksum: digest.reactionsDigest(),
     });
   }
-  // Messages of a room that has no row would be a broken database; count them so the totals show it.
+  // Rows of a room that has no row would be a broken database; count them so the totals show it.
   for (const [name, digest] of digests) {
-    if (!byRoom.has(name)) messages += digest.messages;
+    if (byRoom.has(name)) continue;
+    messages += digest.messages;
+    reactions += digest.reactions;
   }
   return {
-    counts: { users: userCount, rooms: rooms.length, messages },
-    usersChecksum: users.digest('hex'),
+    counts: { users: users.count, rooms: rooms.length, messages, reactions, changes: changes.count },
+    usersChecksum: users.digest(),
+    changesChecksum: changes.digest(),
     rooms: byRoom,
   };
 }
@@ -91,11 +139,9 @@ function side(users: Hash, userCount: number, rooms: RoomRow[], digests: Map<str
 export function readSqliteSide(source: SqliteSource): Side {
   source.begin();
   try {
-    const users = createHash('sha256');
-    let userCount = 0;
+    const users = new Tally();
     for (let batch = source.users('', BATCH); batch.length > 0;) {
-      for (const u of batch) users.update(userLine(u));
-      userCount += batch.length;
+      for (const u of batch) users.add(userLine(u));
       batch = batch.length < BATCH ? [] : source.users((batch[batch.length - 1] as UserRow).id, BATCH);
     }
     const rooms: RoomRow[] = [];
@@ -109,7 +155,17 @@ export function readSqliteSide(source: SqliteSource): Side {
       const last = batch[batch.length - 1] as MessageRow;
       batch = batch.length < BATCH ? [] : source.messages({ room: last.room, seq: last.seq }, BATCH);
     }
-    return side(users, userCount, rooms, digests);
+    for (let batch = source.reactions(FIRST_REACTION, BATCH); batch.length > 0;) {
+      for (const r of batch) digestOf(digests, r.room).addReaction(r);
+      const last = batch[batch.length - 1] as ReactionRow;
+      batch = batch.length < BATCH ? [] : source.reactions(last, BATCH);
+    }
+    const changes = new Tally();
+    for (let batch = source.changes(FIRST_CHANGE, BATCH); batch.length > 0;) {
+      for (const c of batch) changes.add(changeLine(c));
+      batch = batch.length < BATCH ? [] : source.changes(batch[batch.length - 1] as ChangeRow, BATCH);
+    }
+    return side(users, changes, rooms, digests);
   } finally {
     source.end();
   }
@@ -135,15 +191,13 @@ interface PgMessageRow extends MessageRow {
  * read-only snapshot (verifyMove).
  */
 async function readPostgresSide(client: pg.PoolClient): Promise<Side> {
-  const users = createHash('sha256');
-  let userCount = 0;
+  const users = new Tally();
   await fetchAll(
     client,
     'SELECT id, name, name_key, token_hash, expires_at FROM users ORDER BY id COLLATE "C"',
     (row) => {
       // The key is stored mapped already; mapping again changes nothing.
-      users.update(userLine(row as UserRow));
-      userCount += 1;
+      users.add(userLine(row as UserRow));
     },
   );
   const rooms: RoomRow[] = [];
@@ -153,13 +207,32 @@ async function readPostgresSide(client: pg.PoolClient): Promise<Side> {
   const digests = new Map<string, RoomDigest>();
   await fetchAll(
     client,
-    'SELECT room, seq, ts, client_id, user_id, user_name, text, text_json FROM messages ORDER BY room, seq',
+    'SELECT room, seq, ts, client_id, user_id, user_name, text, text_json, rev, edited, deleted, reply_to ' +
+      'FROM messages ORDER BY room, seq',
     (row) => {
       const m = row as PgMessageRow;
       digestOf(digests, m.room).add(m.text_json ? { ...m, text: JSON.parse(m.text) as string } : m);
     },
   );
-  return side(users, userCount, rooms, digests);
+  // Every reaction, of a tombstone or of no message too: the copy writes none of those, so any shows.
+  await fetchAll(
+    client,
+    'SELECT room, seq, emoji, user_id, ord FROM reactions ORDER BY room, seq, emoji COLLATE "C", user_id COLLATE "C"',
+    (row) => {
+      const r = row as ReactionRow;
+      digestOf(digests, r.room).addReaction(r);
+    },
+  );
+  const changes = new Tally();
+  await fetchAll(
+    client,
+    'SELECT user_id, client_id, room, seq, ts, target, event FROM changes ' +
+      'ORDER BY user_id COLLATE "C", client_id COLLATE "C"',
+    (row) => {
+      changes.add(changeLine(row as ChangeRow));
+    },
+  );
+  return side(users, changes, rooms, digests);
 }
 
 /** Calls `each` with every row of `select`; the caller knows the rows' shape from its SELECT. */
@@ -180,13 +253,20 @@ async function fetchAll(
 /** Compares the two sides; every difference is one line of `mismatches`. */
 export function compare(sqlite: Side, postgres: Side): VerifyReport {
   const mismatches: string[] = [];
-  for (const what of ['users', 'rooms', 'messages'] as const) {
+  for (const what of COUNTED) {
     if (sqlite.counts[what] !== postgres.counts[what]) {
-      mismatches.push(`${what}: ${sqlite.counts[what]} in SQLite, ${postgres.counts[what]} in PostgreSQL`);
+      mismatches.push(
+        `${LABEL[what]}: ${sqlite.counts[what]} in SQLite, ${postgres.counts[what]} in PostgreSQL`,
+      );
     }
   }
   if (sqlite.usersChecksum !== postgres.usersChecksum) {
     mismatches.push('users: the checksum differs (a name, key, token hash or expiry was not copied exactly)');
+  }
+  if (sqlite.changesChecksum !== postgres.changesChecksum) {
+    mismatches.push(
+      'change keys: the checksum differs (a key or the ack a resend gets back was not copied exactly)',
+    );
   }
   const names = [...new Set([...sqlite.rooms.keys(), ...postgres.rooms.keys()])].sort();
   const rooms: RoomCheck[] = names.map((room) => {
@@ -200,6 +280,8 @@ export function compare(sqlite: Side, postgres: Side): VerifyReport {
       if (a.seq !== b.seq) problems.push(`seq ${a.seq} became ${b.seq}`);
       if (a.messages !== b.messages) problems.push(`${a.messages} messages became ${b.messages}`);
       if (a.checksum !== b.checksum) problems.push('the checksum of its messages differs');
+      if (a.reactions !== b.reactions) problems.push(`${a.reactions} reactions became ${b.reactions}`);
+      if (a.reactionsChecksum !== b.reactionsChecksum) problems.push('the checksum of its reactions differs');
     }
     for (const problem of problems) mismatches.push(`room ${room}: ${problem}`);
     return { room, sqlite: a, postgres: b, ok: problems.length === 0 };
@@ -236,6 +318,15 @@ export async function verifyMove(source: SqliteSource, pool: pg.Pool): Promise<V
   }
 }
 
+/** How the counts are named in the report. */
+const LABEL: Record<(typeof COUNTED)[number], string> = {
+  users: 'users',
+  rooms: 'rooms',
+  messages: 'messages',
+  reactions: 'reactions',
+  changes: 'change keys',
+};
+
 /** Rooms listed one by one in the summary; beyond this only those that differ. */
 const ROOMS_SHOWN = 50;
 
@@ -243,17 +334,19 @@ const ROOMS_SHOWN = 50;
 export function formatReport(report: VerifyReport): string[] {
   const short = (checksum: string | undefined) => (checksum === undefined ? '-' : checksum.slice(0, 16));
   const table: string[][] = [['', 'SQLite', 'PostgreSQL', '']];
-  for (const what of ['users', 'rooms', 'messages'] as const) {
+  for (const what of COUNTED) {
     const a = report.sqlite.counts[what];
     const b = report.postgres.counts[what];
-    table.push([what, fmt(a), fmt(b), a === b ? 'ok' : 'DIFFERS']);
+    table.push([LABEL[what], fmt(a), fmt(b), a === b ? 'ok' : 'DIFFERS']);
   }
   const [ua, ub] = [report.sqlite.usersChecksum, report.postgres.usersChecksum];
   table.push(['users checksum', short(ua), short(ub), ua === ub ? 'ok' : 'DIFFERS']);
+  const [ca, cb] = [report.sqlite.changesChecksum, report.postgres.changesChecksum];
+  table.push(['change keys checksum', short(ca), short(cb), ca === cb ? 'ok' : 'DIFFERS']);
   const lines = columns(table);
   lines.push('');
   const rooms: string[][] = [
-    ['room', 'epoch', 'seq', 'messages', 'sha256 (SQLite)', 'sha256 (PostgreSQL)', ''],
+    ['room', 'epoch', 'seq', 'messages', 'reactions', 'sha256 (SQLite)', 'sha256 (PostgreSQL)', ''],
   ];
   const shown = report.rooms.length <= ROOMS_SHOWN ? report.rooms : report.rooms.filter((r) => !r.ok);
   for (const r of shown) {
@@ -266,6 +359,7 @@ export function formatReport(report: VerifyReport): string[] {
       pair(a?.epoch, b?.epoch),
       pair(a === undefined ? undefined : fmt(a.seq), b === undefined ? undefined : fmt(b.seq)),
       pair(a === undefined ? undefined : fmt(a.messages), b === undefined ? undefined : fmt(b.messages)),
+      pair(a === undefined ? undefined : fmt(a.reactions), b === undefined ? undefined : fmt(b.reactions)),
       short(a?.checksum),
       short(b?.checksum),
       r.ok ? 'ok' : 'DIFFERS',

@@ -9,30 +9,39 @@
  * command moves it, run as an operator runs it. Two PostgreSQL server
  * processes (one Redis between them) then take the old address, behind a
  * round-robin proxy, and the same clients come back with their tokens and
- * (since, epoch). The others: a target that holds anything is refused and
- * left as it was; bad arguments; an unreachable PostgreSQL; U+0000 and
- * non-ASCII byte for byte; a checksum that differs is reported.
+ * (since, epoch). Then a chat whose messages were changed (issue 14: edits,
+ * deletes, reactions, replies) made through a real SQLite server, moved,
+ * and served from PostgreSQL: the same history, the same resumes from every
+ * `since`, resent changes answered as duplicates, new changes numbered on
+ * from the room's seq, no deleted text anywhere in PostgreSQL. The others: a
+ * target that holds anything is refused and left as it was; bad arguments;
+ * an unreachable PostgreSQL; U+0000 and non-ASCII byte for byte; a checksum
+ * that differs is reported.
  *
  * MOVE_KILLS (default 3) and MOVE_SEED (default: random, printed) make a
  * failing run repeatable.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type { Message, ServerMessageOf } from '@tether/protocol';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
+import type { ChatStore } from '../../src/chat/ports.js';
 import { hashToken } from '../../src/chat/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { migrate } from '../../src/postgres/schema.js';
+import { PostgresStore } from '../../src/postgres/store.js';
 import { MIGRATIONS } from '../../src/sqlite/schema.js';
+import { SqliteStore } from '../../src/sqlite/store.js';
 import { parseMoveArgs } from '../../src/tools/move-args.js';
 import { openSource } from '../../src/tools/move-source.js';
 import { copyAll } from '../../src/tools/move-copy.js';
@@ -43,13 +52,13 @@ import {
   type VerifyReport,
 } from '../../src/tools/move-verify.js';
 import { launchServer, NO_RATE_LIMIT, SERVER_DIR } from '../helpers/child.js';
-import { readRoom, TestClient } from '../helpers/client.js';
+import { newId, readRoom, TestClient } from '../helpers/client.js';
 import { waitFor } from '../helpers/metrics.js';
 import { freshSchema, query, startCluster, type PostgresCluster } from '../helpers/postgres.js';
 import { prng } from '../helpers/random.js';
 import { ReconnectingClient } from '../helpers/reconnecting.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis.js';
-import { OPEN_BUDGETS } from '../helpers/server.js';
+import { OPEN_BUDGETS, startTestServer } from '../helpers/server.js';
 
 const KILLS = Number(process.env.MOVE_KILLS ?? 3);
 const SEED = Number(process.env.MOVE_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -105,7 +114,12 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** A SQLite file made directly, at schema `version` (an older Tether's), filled by `fill`. */
+/**
+ * A SQLite file made directly, at schema `version` (an older Tether's),
+ * filled by `fill`. Messages inserted without a rev get their seq, as a
+ * server writes a message never changed (the column's default, 0, is only
+ * there for the migration that added it).
+ */
 async function sqliteChat(
   fill: (db: Database.Database) => void,
   version = MIGRATIONS.length,
@@ -120,6 +134,7 @@ async function sqliteChat(
   }
   db.pragma(`user_version = ${version}`);
   fill(db);
+  if (version >= 4) db.exec('UPDATE messages SET rev = seq WHERE rev = 0');
   db.close();
   return file;
 }
@@ -138,6 +153,35 @@ const smallChat = (db: Database.Database): void => {
     const [id, name] = seq % 2 ? ['u_a', 'alice'] : ['u_b', 'bob'];
     insert.run('general', seq, 1_764_000_000_000 + seq, `c${seq}`, id, name, `m${seq}`);
   }
+};
+
+/**
+ * smallChat, then changed as a server changes it (the rows its writer
+ * leaves): message 5 edited by event 6 (and an edit to the same text, a
+ * no-op answered with rev 6), bob's 👍 on message 4 by event 7, message 3
+ * deleted by event 8, message 9 a reply to that tombstone.
+ */
+const changedChat = (db: Database.Database): void => {
+  smallChat(db);
+  const t = 1_764_000_000_000;
+  db.prepare(`UPDATE rooms SET seq = 9 WHERE name = 'general'`).run();
+  db.prepare(`UPDATE messages SET rev = 6, edited = ?, text = 'm5!' WHERE room = 'general' AND seq = 5`).run(
+    t + 6,
+  );
+  db.prepare(`UPDATE messages SET rev = 7 WHERE room = 'general' AND seq = 4`).run();
+  db.prepare(`INSERT INTO reactions VALUES ('general', 4, '👍', 'u_b', 7)`).run();
+  db.prepare(
+    `UPDATE messages SET rev = 8, deleted = 1, text = '', edited = NULL WHERE room = 'general' AND seq = 3`,
+  ).run();
+  db.prepare(
+    'INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text, rev, reply_to) ' +
+      `VALUES ('general', 9, ?, 'c9', 'u_b', 'bob', 'm9', 9, 3)`,
+  ).run(t + 9);
+  const key = db.prepare('INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?)');
+  key.run('u_a', 'e6', 'general', 6, t + 6, 5, 1);
+  key.run('u_a', 'e6again', 'general', 6, t + 60, 5, 0);
+  key.run('u_b', 'r7', 'general', 7, t + 7, 4, 1);
+  key.run('u_a', 'd8', 'general', 8, t + 8, 3, 1);
 };
 
 /** A PostgreSQL server process of the chat (in this process), on `url`, with the run's Redis. */
@@ -364,22 +408,284 @@ describe('moving a SQLite chat to PostgreSQL', () => {
   );
 });
 
-/** Every row of the three tables, to show a refused move changed nothing. */
+type Answer = ServerMessageOf<'ack'> | ServerMessageOf<'error'>;
+
+/** Sends a request (with its own id, or a new one) and resolves with its ack; anything else fails. */
+async function acked(client: TestClient, frame: Record<string, unknown>): Promise<ServerMessageOf<'ack'>> {
+  const id = typeof frame.id === 'string' ? frame.id : newId();
+  client.send({ ...frame, id });
+  const answer = await client.nextWhere<Answer>(
+    (f) => (f.type === 'ack' || f.type === 'error') && f.id === id,
+  );
+  if (answer.type !== 'ack') throw new Error(`${JSON.stringify(frame)} answered ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/** What clients see of a room: its whole history, and a resume (join with `since`) from every seq up to its last. */
+interface RoomView {
+  latest: number;
+  messages: Message[];
+  resumes: { since: number; seq: number; epoch: string; messages: Message[]; hasMore: boolean }[];
+}
+
+async function viewRoom(wsUrl: string, room: string, resumer: TestClient): Promise<RoomView> {
+  const { latest, messages } = await readRoom(wsUrl, room);
+  const { epoch } = await resumer.join(room);
+  const resumes: RoomView['resumes'] = [];
+  for (let since = 0; since <= latest; since++) {
+    // Joining a room the connection is in answers joined again: a resume each time.
+    const joined = await resumer.join(room, { since, epoch });
+    resumes.push({
+      since,
+      seq: joined.seq,
+      epoch: joined.epoch,
+      messages: joined.messages,
+      hasMore: joined.hasMore,
+    });
+  }
+  return { latest, messages, resumes };
+}
+
+/**
+ * What a server reads from its store for a room, from every `since`: the
+ * events (messages and updates) that fill a gap in live delivery, and the
+ * resume page (cut at 3 messages, so `hasMore` and the cut show too).
+ */
+async function storeView(store: ChatStore, rooms: ReadonlyMap<string, number>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  for (const [room, latest] of rooms) {
+    for (let since = 0; since <= latest; since++) {
+      seen.push({
+        room,
+        since,
+        events: await store.events(room, since, 1000),
+        after: await store.after(room, since, 3),
+      });
+    }
+  }
+  return seen;
+}
+
+/** The files under `dir` whose bytes hold `needle` (files that vanish meanwhile are skipped), and how many were read. */
+async function filesHolding(dir: string, needle: Buffer): Promise<{ read: number; holding: string[] }> {
+  const holding: string[] = [];
+  let read = 0;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch {
+      continue;
+    }
+    read += 1;
+    if (bytes.includes(needle)) holding.push(path);
+  }
+  return { read, holding };
+}
+
+describe('moving a chat whose messages were changed', () => {
+  it(
+    'keeps edits, tombstones, replies, reactions and change keys: PostgreSQL answers resumes, resends and new changes as SQLite did',
+    { timeout: 120_000 },
+    async () => {
+      const secret = `deleted-${randomBytes(8).toString('hex')}`;
+      const srv = await startTestServer({ ...NO_RATE_LIMIT });
+      const alice = await srv.user('alice');
+      const bob = await srv.user('bob');
+      const ROOM_NAMES = ['general', 'side'];
+      for (const c of [alice, bob]) for (const room of ROOM_NAMES) await c.join(room);
+      // Every request answered with an ack on SQLite, to be sent again on PostgreSQL.
+      const requests: {
+        who: 'alice' | 'bob';
+        frame: Record<string, unknown>;
+        ack: ServerMessageOf<'ack'>;
+      }[] = [];
+      const ask = async (who: 'alice' | 'bob', frame: Record<string, unknown>) => {
+        const withId = { ...frame, id: newId() };
+        const ack = await acked(who === 'alice' ? alice : bob, withId);
+        requests.push({ who, frame: withId, ack });
+        return ack;
+      };
+      const send = (room: string, text: string, replyTo?: number) => ({
+        type: 'send',
+        room,
+        text,
+        ...(replyTo === undefined ? {} : { replyTo }),
+      });
+      const edit = (target: number, text: string) => ({ type: 'edit', room: 'general', target, text });
+      const del = (target: number) => ({ type: 'delete', room: 'general', target });
+      const react = (room: string, target: number, emoji: string, on = true) => ({
+        type: 'react',
+        room,
+        target,
+        emoji,
+        on,
+      });
+
+      // The seq each takes in general, in comments.
+      const hello = await ask('alice', send('general', 'hello')); // 1
+      const hidden = await ask('alice', send('general', `${secret}: soon deleted`)); // 2
+      const bobs = await ask('bob', send('general', "bob's first")); // 3
+      await ask('bob', react('general', hidden.seq, '👍')); // 4, dropped with the delete
+      await ask('bob', send('general', 'a reply to what will be deleted', hidden.seq)); // 5
+      const edited = await ask('alice', edit(hello.seq, 'hello, edited')); // 6
+      const deleted = await ask('alice', del(hidden.seq)); // 7
+      await ask('alice', react('general', bobs.seq, '🎉')); // 8
+      await ask('bob', react('general', bobs.seq, '🎉')); // 9
+      await ask('bob', react('general', bobs.seq, '👍')); // 10
+      await ask('bob', react('general', bobs.seq, '👍', false)); // 11
+      const sameText = await ask('alice', edit(hello.seq, 'hello, edited')); // no event: rev 6
+      const again = await ask('alice', del(hidden.seq)); // no event: rev 7
+      await ask('bob', send('general', 're: hello', hello.seq)); // 12
+      const nul = await ask('alice', edit(hello.seq, 'hello\u0000again')); // 13, U+0000 in an edited text
+      await ask('alice', send('general', 'last')); // 14
+      const note = await ask('bob', send('side', 'side note')); // side 1
+      await ask('alice', react('side', note.seq, '❤️')); // side 2
+      expect([edited.seq, deleted.seq, sameText.seq, again.seq, nul.seq]).toEqual([6, 7, 6, 7, 13]);
+
+      const resumer = await srv.user('resumer');
+      const onSqlite = new Map<string, RoomView>();
+      for (const room of ROOM_NAMES) onSqlite.set(room, await viewRoom(srv.wsUrl, room, resumer));
+      const latest = new Map([...onSqlite].map(([room, view]) => [room, view.latest]));
+      expect(latest).toEqual(
+        new Map([
+          ['general', 14],
+          ['side', 2],
+        ]),
+      );
+      await srv.stop();
+      const file = srv.databasePath;
+      const sqliteStore = new SqliteStore(file);
+      const fromSqlite = await storeView(sqliteStore, latest).finally(() => sqliteStore.close());
+
+      const url = await freshSchema(cluster.url);
+      const moved = await runMove(['--from', file, '--to', url]);
+      expect(moved.stderr).toBe('');
+      expect(moved.code).toBe(0);
+      expect(moved.stdout).toMatch(
+        / messages \(1 edited, 1 deleted, 2 replies\), 3 reactions, 11 change keys$/m,
+      );
+      expect(moved.stdout).toMatch(/^reactions +3 +3 +ok$/m);
+      expect(moved.stdout).toMatch(/^change keys +11 +11 +ok$/m);
+      expect(moved.stdout).toMatch(/^change keys checksum .* ok$/m);
+      expect(moved.stdout).toMatch(/moved and verified/);
+
+      // The deleted text is in no row of PostgreSQL, and was never written there: no data file and no WAL segment holds it.
+      for (const table of ['users', 'rooms', 'messages', 'reactions', 'changes']) {
+        expect(
+          await query(url, `SELECT count(*)::int AS n FROM ${table} t WHERE t::text LIKE $1`, [
+            `%${secret}%`,
+          ]),
+          table,
+        ).toEqual([{ n: 0 }]);
+      }
+      expect(
+        await query(
+          url,
+          'SELECT text, text_json, edited, deleted, rev::int AS rev, ' +
+            '(SELECT count(*)::int FROM reactions r WHERE r.room = m.room AND r.seq = m.seq) AS reactions ' +
+            `FROM messages m WHERE room = 'general' AND seq = $1`,
+          [hidden.seq],
+        ),
+      ).toEqual([
+        { text: '', text_json: false, edited: null, deleted: true, rev: deleted.seq, reactions: 0 },
+      ]);
+      await query(url, 'CHECKPOINT');
+      const scan = await filesHolding(cluster.dataDir, Buffer.from(secret));
+      expect(scan.read).toBeGreaterThan(0);
+      expect(scan.holding).toEqual([]);
+
+      // What the store gives a server, from every since: the same events and resume pages.
+      const pgStore = new PostgresStore(new pg.Pool({ connectionString: url, max: 2 }));
+      expect(await storeView(pgStore, latest).finally(() => pgStore.close())).toEqual(fromSqlite);
+
+      // What clients see: the same history, the same resume from every since.
+      const server = await postgresServer(url, `c${randomBytes(4).toString('hex')}:`);
+      const back = await TestClient.connect(server.wsUrl);
+      onTestFinished(() => back.terminate());
+      await back.hello('resumer', resumer.token);
+      for (const room of ROOM_NAMES) {
+        expect(await viewRoom(server.wsUrl, room, back), room).toEqual(onSqlite.get(room));
+      }
+
+      // Every request sent again with its id gets its first ack back, and changes nothing.
+      const on = {
+        alice: await TestClient.connect(server.wsUrl),
+        bob: await TestClient.connect(server.wsUrl),
+      };
+      for (const [name, c] of Object.entries(on)) {
+        onTestFinished(() => c.terminate());
+        await c.hello(name, (name === 'alice' ? alice : bob).token);
+        for (const room of ROOM_NAMES) await c.join(room);
+      }
+      for (const { who, frame, ack } of requests) {
+        expect(await acked(on[who], frame), JSON.stringify(frame)).toEqual(ack);
+      }
+      // Whatever the request says now: an old edit's id with another text, or as a delete.
+      const firstEdit = requests.find((r) => r.frame.type === 'edit')!;
+      expect(await acked(on.alice, { ...firstEdit.frame, text: 'not applied' })).toEqual(firstEdit.ack);
+      expect(await acked(on.alice, { ...del(hello.seq), id: firstEdit.frame.id })).toEqual(firstEdit.ack);
+      await on.bob.expectNoFrame('update');
+      await on.bob.expectNoFrame('message');
+      const after = await readRoom(server.wsUrl, 'general');
+      expect(after).toEqual({ latest: 14, messages: onSqlite.get('general')!.messages });
+      expect(after.messages[0]).toMatchObject({ seq: hello.seq, rev: nul.seq, text: 'hello\u0000again' });
+
+      // New changes take the room's next seqs, as if the SQLite server had gone on.
+      const next = await acked(on.alice, { ...edit(hello.seq, 'hello from PostgreSQL') });
+      expect(next.seq).toBe(15);
+      const update = await on.bob.nextWhere<ServerMessageOf<'update'>>(
+        (f) => f.type === 'update' && f.seq === next.seq,
+      );
+      expect(update.message).toMatchObject({
+        seq: hello.seq,
+        rev: next.seq,
+        text: 'hello from PostgreSQL',
+        edited: next.ts,
+      });
+      expect((await acked(on.bob, react('general', bobs.seq, '👍'))).seq).toBe(16);
+      expect((await on.alice.say('general', 'after the move')).seq).toBe(17);
+      expect((await acked(on.alice, react('side', note.seq, '🎉'))).seq).toBe(3);
+      const resumed = await back.join('general', {
+        since: 14,
+        epoch: onSqlite.get('general')!.resumes[0]!.epoch,
+      });
+      expect(resumed.seq).toBe(17);
+      expect(resumed.messages.map((m) => [m.seq, m.rev])).toEqual([
+        [hello.seq, 15],
+        [bobs.seq, 16],
+        [17, 17],
+      ]);
+      expect(resumed.messages[1]!.reactions).toEqual([
+        { emoji: '🎉', count: 2, users: [alice.user!.id, bob.user!.id] },
+        { emoji: '👍', count: 1, users: [bob.user!.id] },
+      ]);
+    },
+  );
+});
+
+/** Every row of the five tables, to show a refused move changed nothing. */
 async function snapshot(url: string): Promise<unknown[][]> {
   return Promise.all([
     query(url, 'SELECT * FROM users ORDER BY id'),
     query(url, 'SELECT * FROM rooms ORDER BY name'),
     query(url, 'SELECT * FROM messages ORDER BY room, seq'),
+    query(url, 'SELECT * FROM reactions ORDER BY room, seq, emoji, user_id'),
+    query(url, 'SELECT * FROM changes ORDER BY user_id, client_id'),
   ]);
 }
 
 describe('what the command refuses', () => {
-  it('refuses a target that holds any user, room or message, and leaves it as it was', async () => {
+  it('refuses a target that holds any user, room, message, reaction or change key, and leaves it as it was', async () => {
     const file = await sqliteChat(smallChat);
     const holding = {
       user: `INSERT INTO users VALUES ('u_x', 'xavier', 'xavier', 'hash-x', 1)`,
       room: `INSERT INTO rooms (name, epoch, seq) VALUES ('lobby', 'e_lobby', 0)`,
       message: `INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text, rev) VALUES ('lobby', 1, 1, 'c', 'u_x', 'xavier', 'hi', 1)`,
+      reaction: `INSERT INTO reactions VALUES ('lobby', 1, '👍', 'u_x', 2)`,
+      'change key': `INSERT INTO changes VALUES ('u_x', 'c2', 'lobby', 2, 2, 1, true)`,
     };
     const targets = await Promise.all(
       Object.entries(holding).map(async ([what, insert]) => {
@@ -538,23 +844,187 @@ describe('what the move keeps exactly', () => {
     ]);
   });
 
-  it('refuses a chat whose messages were changed (edits, reactions), which it cannot copy yet, writing nothing', async () => {
+  it('moves changed messages as they are: current text (U+0000 too), rev, edit time, tombstone, reply, reactions, change keys', async () => {
     const file = await sqliteChat((db) => {
-      smallChat(db);
-      // Message 5 edited by event 6, and a reaction on message 4.
-      db.prepare(`UPDATE rooms SET seq = 6 WHERE name = 'general'`).run();
-      db.prepare(`UPDATE messages SET rev = 6, edited = 1764000000006, text = 'm5!' WHERE seq = 5`).run();
-      db.prepare(`INSERT INTO reactions VALUES ('general', 4, '👍', 'u_a', 1)`).run();
+      changedChat(db);
+      // Message 1 edited by event 10 to a text holding U+0000 (PostgreSQL stores its JSON literal).
+      db.prepare(
+        `UPDATE messages SET text = 'm1' || char(0) || '!', edited = 1764000000010, rev = 10 WHERE room = 'general' AND seq = 1`,
+      ).run();
+      db.prepare(`UPDATE rooms SET seq = 10 WHERE name = 'general'`).run();
+      db.prepare(`INSERT INTO changes VALUES ('u_a', 'e10', 'general', 10, 1764000000010, 1, 1)`).run();
+      // A tombstone that kept its text, edit time and a reaction (no server leaves one): moved erased.
+      db.prepare(`INSERT INTO rooms (name, epoch, seq) VALUES ('odd', 'e_odd', 3)`).run();
+      db.prepare(
+        'INSERT INTO messages (room, seq, ts, client_id, user_id, user_name, text, rev, edited, deleted) ' +
+          `VALUES ('odd', 1, 1, 'o1', 'u_a', 'alice', 'LEFTOVER', 3, 2, 1)`,
+      ).run();
+      db.prepare(`INSERT INTO reactions VALUES ('odd', 1, '👍', 'u_b', 2), ('odd', 7, '👍', 'u_b', 2)`).run();
     });
     const url = await freshSchema(cluster.url);
     const run = await runMove(['--from', file, '--to', url]);
-    expect(run.code).toBe(1);
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(
-      /^move-to-postgres: refused: .* holds changed messages \(1 edited, deleted or replies, 1 reactions, 0 change keys\)/,
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      / 7 messages \(2 edited, 2 deleted, 1 replies\), 1 reactions, 5 change keys$/m,
     );
-    expect(run.stderr).toMatch(/nothing was written/);
-    expect(await query(url, 'SELECT count(*)::int AS n FROM messages')).toEqual([{ n: 0 }]);
+
+    expect(
+      await query(
+        url,
+        'SELECT room, seq::int AS seq, text, text_json, rev::int AS rev, edited::float8 AS edited, deleted, ' +
+          'reply_to::int AS reply_to FROM messages ORDER BY room, seq',
+      ),
+    ).toEqual([
+      ...[
+        [1, '"m1\\u0000!"', true, 10, 1_764_000_000_010, false, null],
+        [2, 'm2', false, 2, null, false, null],
+        [3, '', false, 8, null, true, null],
+        [4, 'm4', false, 7, null, false, null],
+        [5, 'm5!', false, 6, 1_764_000_000_006, false, null],
+        [9, 'm9', false, 9, null, false, 3],
+      ].map(([seq, text, text_json, rev, edited, deleted, reply_to]) => ({
+        room: 'general',
+        seq,
+        text,
+        text_json,
+        rev,
+        edited,
+        deleted,
+        reply_to,
+      })),
+      {
+        room: 'odd',
+        seq: 1,
+        text: '',
+        text_json: false,
+        rev: 3,
+        edited: null,
+        deleted: true,
+        reply_to: null,
+      },
+    ]);
+    expect(
+      await query(url, 'SELECT room, seq::int AS seq, emoji, user_id, ord::int AS ord FROM reactions'),
+    ).toEqual([{ room: 'general', seq: 4, emoji: '👍', user_id: 'u_b', ord: 7 }]);
+    expect(
+      await query(
+        url,
+        'SELECT user_id, client_id, room, seq::int AS seq, ts::float8 AS ts, target::int AS target, event ' +
+          'FROM changes ORDER BY user_id, client_id',
+      ),
+    ).toEqual([
+      {
+        user_id: 'u_a',
+        client_id: 'd8',
+        room: 'general',
+        seq: 8,
+        ts: 1_764_000_000_008,
+        target: 3,
+        event: true,
+      },
+      {
+        user_id: 'u_a',
+        client_id: 'e10',
+        room: 'general',
+        seq: 10,
+        ts: 1_764_000_000_010,
+        target: 1,
+        event: true,
+      },
+      {
+        user_id: 'u_a',
+        client_id: 'e6',
+        room: 'general',
+        seq: 6,
+        ts: 1_764_000_000_006,
+        target: 5,
+        event: true,
+      },
+      {
+        user_id: 'u_a',
+        client_id: 'e6again',
+        room: 'general',
+        seq: 6,
+        ts: 1_764_000_000_060,
+        target: 5,
+        event: false,
+      },
+      {
+        user_id: 'u_b',
+        client_id: 'r7',
+        room: 'general',
+        seq: 7,
+        ts: 1_764_000_000_007,
+        target: 4,
+        event: true,
+      },
+    ]);
+
+    // As a server shows it, and a resume from 5 finds the messages changed since, old ones too.
+    const server = await postgresServer(url, `d${randomBytes(4).toString('hex')}:`);
+    const reader = await TestClient.connect(server.wsUrl);
+    onTestFinished(() => reader.terminate());
+    await reader.hello('reader');
+    const joined = await reader.join('general', { since: 5, epoch: 'e_general' });
+    expect(joined.seq).toBe(10);
+    const alice = { id: 'u_a', name: 'alice' };
+    const bob = { id: 'u_b', name: 'bob' };
+    expect(joined.messages).toEqual([
+      {
+        room: 'general',
+        seq: 1,
+        ts: 1_764_000_000_001,
+        id: 'c1',
+        from: alice,
+        text: 'm1\u0000!',
+        rev: 10,
+        edited: 1_764_000_000_010,
+      },
+      {
+        room: 'general',
+        seq: 3,
+        ts: 1_764_000_000_003,
+        id: 'c3',
+        from: alice,
+        text: '',
+        rev: 8,
+        deleted: true,
+      },
+      {
+        room: 'general',
+        seq: 4,
+        ts: 1_764_000_000_004,
+        id: 'c4',
+        from: bob,
+        text: 'm4',
+        rev: 7,
+        reactions: [{ emoji: '👍', count: 1, users: ['u_b'] }],
+      },
+      {
+        room: 'general',
+        seq: 5,
+        ts: 1_764_000_000_005,
+        id: 'c5',
+        from: alice,
+        text: 'm5!',
+        rev: 6,
+        edited: 1_764_000_000_006,
+      },
+      {
+        room: 'general',
+        seq: 9,
+        ts: 1_764_000_000_009,
+        id: 'c9',
+        from: bob,
+        text: 'm9',
+        rev: 9,
+        replyTo: { seq: 3, from: alice, text: '' },
+      },
+    ]);
+    expect((await reader.join('odd')).messages).toEqual([
+      { room: 'odd', seq: 1, ts: 1, id: 'o1', from: alice, text: '', rev: 3, deleted: true },
+    ]);
   });
 
   it('moves a database made by an older Tether (schema 1), bringing it up to date first', async () => {
@@ -573,7 +1043,7 @@ describe('what the move keeps exactly', () => {
   });
 
   it('finds a row that differs between the copy and its check, and commits nothing then', async () => {
-    const file = await sqliteChat(smallChat);
+    const file = await sqliteChat(changedChat);
     const url = await freshSchema(cluster.url);
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     await migrate(pool);
@@ -583,10 +1053,16 @@ describe('what the move keeps exactly', () => {
         `UPDATE messages SET text = 'm2!' WHERE room = 'general' AND seq = 2`,
         `UPDATE rooms SET epoch = 'e_other' WHERE name = 'quiet'`,
         `UPDATE users SET token_hash = 'stolen' WHERE id = 'u_b'`,
+        `UPDATE reactions SET ord = 70 WHERE room = 'general'`,
+        `DELETE FROM changes WHERE client_id = 'r7'`,
+        `UPDATE changes SET seq = 7 WHERE client_id = 'e6again'`,
       ];
       const expected = [
+        'change keys: 4 in SQLite, 3 in PostgreSQL',
         'users: the checksum differs (a name, key, token hash or expiry was not copied exactly)',
+        'change keys: the checksum differs (a key or the ack a resend gets back was not copied exactly)',
         'room general: the checksum of its messages differs',
+        'room general: the checksum of its reactions differs',
         'room quiet: epoch e_quiet became e_other',
       ];
       // Corrupted inside the move's transaction, between the copy and the check.
@@ -606,8 +1082,10 @@ describe('what the move keeps exactly', () => {
       const table = formatReport(report!).join('\n');
       expect(table).toMatch(/^general .* DIFFERS$/m);
       expect(table).toMatch(/^quiet +e_quiet → e_other .* DIFFERS$/m);
-      expect(table).toMatch(/^messages +5 +5 +ok$/m);
-      expect(await snapshot(url)).toEqual([[], [], []]);
+      expect(table).toMatch(/^messages +6 +6 +ok$/m);
+      expect(table).toMatch(/^reactions +1 +1 +ok$/m);
+      expect(table).toMatch(/^change keys +4 +3 +DIFFERS$/m);
+      expect(await snapshot(url)).toEqual([[], [], [], [], []]);
 
       // The check on its own, after a move that committed and a change since.
       expect(
