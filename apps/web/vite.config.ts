@@ -1,5 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig } from 'vite';
+import type { Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 
 /**
@@ -39,12 +40,49 @@ function serverProxy(port: number) {
 // Server routes a navigation must reach, never the cached app shell.
 const serverRoutes = [/^\/ws(?:\/|$)/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/api(?:\/|$)/];
 
+/**
+ * Vite sends every `import()` through `__vitePreload`, a helper of about 1 kB
+ * (400 B gzipped) in the first load. With `modulePreload` off (see `build`
+ * below) all it still does is link a lazy chunk's own CSS (vitejs/vite#18551)
+ * and dispatch `vite:preloadError`, which nothing here listens to; this app
+ * has one stylesheet, which index.html links. So a plain call takes its
+ * place. The build fails if a second stylesheet appears (the helper would be
+ * needed again), or if the helper is in a chunk anyway (a Vite that names it
+ * otherwise: this plugin no longer applies).
+ */
+function plainDynamicImports(): Plugin {
+  const helper = '\0vite/preload-helper.js';
+  return {
+    name: 'tether:plain-dynamic-imports',
+    apply: 'build',
+    enforce: 'pre',
+    resolveId: (id) => (id === helper ? helper : null),
+    load: (id) => (id === helper ? 'export const __vitePreload = (load) => load();' : null),
+    generateBundle(_options, bundle) {
+      const sheets = Object.keys(bundle).filter((name) => name.endsWith('.css'));
+      if (sheets.length > 1) {
+        this.error(
+          `the build has ${sheets.length} stylesheets (${sheets.join(', ')}): a lazy chunk's own CSS needs Vite's preload helper, remove plainDynamicImports`,
+        );
+      }
+      for (const file of Object.values(bundle)) {
+        if (file.type === 'chunk' && file.code.includes('vite:preloadError')) {
+          this.error(
+            `${file.fileName} holds Vite's preload helper: plainDynamicImports no longer replaces it`,
+          );
+        }
+      }
+    },
+  };
+}
+
 export default defineConfig(({ command }) => {
   // Only `vite` and `vite preview` (both 'serve') talk to the server: a build
   // neither needs nor checks PORT.
   const proxy = command === 'serve' ? serverProxy(serverPort(process.env.PORT)) : undefined;
   return {
     plugins: [
+      plainDynamicImports(),
       react(),
       VitePWA({
         strategies: 'generateSW',
@@ -98,6 +136,12 @@ export default defineConfig(({ command }) => {
     // Maps are built for whoever debugs the bundle, but no file points at
     // them, and the server serves them only when SERVE_SOURCE_MAPS says so.
     build: {
+      // No `<link rel="modulepreload">` and no polyfill for it (about 300 B
+      // gzipped in the first load): everything the first load runs is one
+      // chunk (below), and the chunks loaded on demand import nothing but
+      // it, so there is nothing to fetch ahead. (A chunk loaded on demand
+      // that shared a chunk with another would fetch it once it runs.)
+      modulePreload: false,
       sourcemap: 'hidden',
       rolldownOptions: {
         output: {
@@ -106,7 +150,9 @@ export default defineConfig(({ command }) => {
             // on demand (the Markdown parser, the emoji picker, the message
             // tools) share React, the strings and linkify with it, and Rolldown
             // would otherwise cut those out into small chunks of their own, a
-            // request each and about 1.5 KB more gzipped in all.
+            // request each and about 1.5 KB more gzipped in all. (Its chunk
+            // optimisation merges them back too, but only while no module has
+            // a top-level await: see main.tsx.)
             groups: [{ name: 'index', tags: ['$initial'] }],
           },
         },

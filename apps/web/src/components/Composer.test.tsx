@@ -121,7 +121,8 @@ describe('Composer', () => {
       renderWithLocale(
         <Composer room="general" onSend={vi.fn(ok)} replyTo={replyTo} onCancelReply={onCancelReply} />,
       );
-      expect(screen.getByText('Replying to bob')).toBeInTheDocument();
+      // From the message tools' chunk, which is here before a reply can start.
+      expect(await screen.findByText('Replying to bob')).toBeInTheDocument();
       expect(screen.getByRole('textbox', { name: 'Message' })).toHaveFocus();
       await user.keyboard('{Escape}');
       expect(onCancelReply).toHaveBeenCalledTimes(1);

@@ -1,15 +1,15 @@
 import { LIMITS } from '@tether/protocol/constants';
 import { codePointLength } from '@tether/protocol/rules';
-import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import { Suspense, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, SubmitEvent } from 'react';
 
 import type { ReplyRef } from '@tether/protocol';
 
 import { useI18n } from '../i18n';
 import type { SendResult } from '../net/ChatClient';
-import { displayName } from './bidi';
 import { loadDraft, saveDraft } from './drafts';
-import { CloseIcon, ReplyIcon, SendIcon } from './icons';
+import { SendIcon } from './icons';
+import { ReplyPreview } from './message/tools';
 
 export interface ComposerProps {
   room: string;
@@ -146,27 +146,15 @@ export function Composer({
         </p>
       )}
       {replyTo && (
-        <div className="composer-reply">
-          <ReplyIcon size={14} />
-          <span className="composer-reply-text">
-            <bdi className="composer-reply-name">{t.replyingTo(displayName(replyTo.from.name))}</bdi>
-            <span className="composer-reply-snippet">
-              {replyTo.text === '' ? t.messageDeleted : replyTo.text}
-            </span>
-          </span>
-          <button
-            type="button"
-            className="icon-button composer-reply-cancel"
-            aria-label={t.cancelReply}
-            title={t.cancelReply}
-            onClick={() => {
+        <Suspense fallback={null}>
+          <ReplyPreview
+            replyTo={replyTo}
+            onCancel={() => {
               onCancelReply?.();
               ref.current?.focus();
             }}
-          >
-            <CloseIcon size={16} />
-          </button>
-        </div>
+          />
+        </Suspense>
       )}
       <div className="composer-box" data-over={over > 0 || undefined}>
         <textarea

@@ -23,8 +23,10 @@ describe('UserPanel', () => {
     const { props, rerender } = renderPanel({ onRenameStart });
     await userEvent.click(screen.getByRole('button', { name: 'Change name' }));
     expect(onRenameStart).toHaveBeenCalled();
-    const input = screen.getByRole('textbox', { name: 'New name' });
+    // The form is a chunk of its own: it opens once that is here, the name selected.
+    const input = await screen.findByRole('textbox', { name: 'New name' });
     expect(input).toHaveValue('alice');
+    expect(input).toHaveFocus();
     await userEvent.clear(input);
     await userEvent.type(input, ' alicia {Enter}');
     expect(props.onRename).toHaveBeenCalledWith('alicia');
@@ -39,7 +41,7 @@ describe('UserPanel', () => {
   it('says a rename was over budget and when to try again, keeping the name typed', async () => {
     const { props, rerender } = renderPanel();
     await userEvent.click(screen.getByRole('button', { name: 'Change name' }));
-    const input = screen.getByRole('textbox', { name: 'New name' });
+    const input = await screen.findByRole('textbox', { name: 'New name' });
     await userEvent.clear(input);
     await userEvent.type(input, 'alicia{Enter}');
     rerender(<UserPanel {...props} error="rate_limited" errorWaitMs={150_000} refusedName="alicia" />);
@@ -53,12 +55,13 @@ describe('UserPanel', () => {
   it('says a name is taken, and closes on Escape or Cancel without asking', async () => {
     const { props, rerender } = renderPanel();
     await userEvent.click(screen.getByRole('button', { name: 'Change name' }));
-    await userEvent.type(screen.getByRole('textbox', { name: 'New name' }), 'x{Enter}');
+    await userEvent.type(await screen.findByRole('textbox', { name: 'New name' }), 'x{Enter}');
     rerender(<UserPanel {...props} error="name_taken" refusedName="alicex" />);
     expect(screen.getByRole('alert')).toHaveTextContent('“\u2068alicex\u2069” is already taken');
     await userEvent.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(screen.queryByRole('textbox')).toBeNull();
     await userEvent.click(screen.getByRole('button', { name: 'Change name' }));
+    expect(await screen.findByRole('textbox', { name: 'New name' })).toHaveFocus();
     await userEvent.keyboard('{Escape}');
     expect(screen.queryByRole('textbox')).toBeNull();
     expect(screen.getByRole('button', { name: 'Change name' })).toHaveFocus();

@@ -1,13 +1,12 @@
 import type { User } from '@tether/protocol';
-import { useEffect, useId, useRef, useState } from 'react';
-import type { SubmitEvent } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 import { useI18n } from '../i18n';
 import type { NameError } from '../state/types';
 import { Avatar } from './Avatar';
 import { displayName, isolatedName } from './bidi';
-import { waitMinutes } from './format';
 import { LogOutIcon, PencilIcon } from './icons';
+import type { RenameForm } from './RenameForm';
 
 export interface UserPanelProps {
   user: User;
@@ -26,6 +25,24 @@ export interface UserPanelProps {
   refusedName?: string | null;
 }
 
+type Form = typeof RenameForm;
+
+/** The form is a chunk of its own; a failed fetch is tried again on the next click. */
+let loadingForm: Promise<Form> | null = null;
+function loadForm(): Promise<Form> {
+  loadingForm ??= import('./RenameForm').then(
+    (module) => module.RenameForm,
+    (error: unknown) => {
+      loadingForm = null;
+      throw error;
+    },
+  );
+  return loadingForm;
+}
+function preloadForm(): void {
+  loadForm().catch(() => undefined);
+}
+
 /** Who is signed in, a way to change that name, and the way out. */
 export function UserPanel({
   user,
@@ -38,104 +55,58 @@ export function UserPanel({
   refusedName = null,
 }: UserPanelProps) {
   const { t } = useI18n();
-  const [editing, setEditing] = useState(false);
-  const [draft, setDraft] = useState('');
+  // The form, once its chunk is here, and the name it opens with; null: closed.
+  const [open, setOpen] = useState<{ Form: Form; initialName: string } | null>(null);
   const [asked, setAsked] = useState<string | null>(null);
-  const inputRef = useRef<HTMLInputElement>(null);
   const editButton = useRef<HTMLButtonElement>(null);
   // Closed by the person (Cancel, Escape, a name saved): focus goes back to the button that opened it.
   const [refocus, setRefocus] = useState(false);
-  const errorId = useId();
 
   // The rename went through: the user now holds the name asked for.
-  if (editing && asked !== null && !pending && error === null && user.name === asked) {
+  if (open && asked !== null && !pending && error === null && user.name === asked) {
     setRefocus(true);
-    setEditing(false);
+    setOpen(null);
     setAsked(null);
   }
 
   useEffect(() => {
-    if (!editing) {
-      if (refocus) editButton.current?.focus();
-      return;
-    }
-    inputRef.current?.focus();
-    inputRef.current?.select();
-  }, [editing, error, refocus]);
+    if (!open && refocus) editButton.current?.focus();
+  }, [open, refocus]);
 
   const close = () => {
     setRefocus(true);
-    setEditing(false);
+    setOpen(null);
   };
 
-  const open = () => {
-    setDraft(error !== null && refusedName !== null ? refusedName : user.name);
-    setAsked(null);
-    setRefocus(false);
-    setEditing(true);
+  const start = () => {
+    const initialName = error !== null && refusedName !== null ? refusedName : user.name;
     onRenameStart?.();
+    loadForm().then(
+      (Form) => {
+        setAsked(null);
+        setRefocus(false);
+        setOpen({ Form, initialName });
+      },
+      // Offline before the chunk was cached: the button works once it can be fetched.
+      (reason: unknown) => console.warn('tether: the rename form could not be loaded', reason),
+    );
   };
 
-  const submit = (e: SubmitEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const name = draft.trim();
-    if (name === '' || name === user.name) {
-      close();
-      return;
-    }
-    setAsked(name);
-    onRename?.(name);
-  };
-
-  const message =
-    error === 'name_taken'
-      ? t.nameTaken(isolatedName(refusedName ?? draft.trim()))
-      : error === 'invalid_name'
-        ? t.nameInvalid
-        : error === 'rate_limited'
-          ? t.renameRateLimited(waitMinutes(errorWaitMs))
-          : null;
-  // A refusal is shown under the form it answers; one from another tab's
-  // attempt is not this panel's business until it is opened.
-  const showError = editing && !pending && message !== null;
-
-  if (editing) {
+  if (open) {
     return (
-      <form className="user-panel user-panel-edit" onSubmit={submit} noValidate>
-        <input
-          ref={inputRef}
-          className="text-input"
-          aria-label={t.newName}
-          autoComplete="nickname"
-          autoCapitalize="off"
-          spellCheck={false}
-          maxLength={64}
-          value={draft}
-          onChange={(e) => setDraft(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') {
-              e.stopPropagation();
-              close();
-            }
-          }}
-          aria-invalid={showError}
-          aria-describedby={showError ? errorId : undefined}
-        />
-        {showError && (
-          <p id={errorId} className="field-error" role="alert">
-            {message}
-          </p>
-        )}
-        <div className="user-panel-actions">
-          <button type="button" className="button button-ghost" onClick={close}>
-            {t.cancel}
-          </button>
-          <button type="submit" className="button button-primary" aria-busy={pending}>
-            {pending && <span className="spinner" aria-hidden="true" />}
-            {pending ? t.savingName : t.saveName}
-          </button>
-        </div>
-      </form>
+      <open.Form
+        initialName={open.initialName}
+        currentName={user.name}
+        pending={pending}
+        error={error}
+        errorWaitMs={errorWaitMs}
+        refusedName={refusedName}
+        onSubmit={(name) => {
+          setAsked(name);
+          onRename?.(name);
+        }}
+        onClose={close}
+      />
     );
   }
 
@@ -153,7 +124,10 @@ export function UserPanel({
           className="icon-button"
           aria-label={t.changeName}
           title={t.changeName}
-          onClick={open}
+          // Fetched on the way to a click, so the form opens at once.
+          onPointerEnter={preloadForm}
+          onFocus={preloadForm}
+          onClick={start}
         >
           <PencilIcon />
         </button>
