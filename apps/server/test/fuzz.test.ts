@@ -1059,30 +1059,27 @@ describe('changes under reconnects (fast-check)', () => {
     ).toBe(true);
   });
 
-  // A server bug this property found (it takes such a request as acked, and
-  // counts it under "known bug"): a resend refused not_in_room (the client
-  // left the room since) while the request it repeats, sent before the leave,
-  // is still being committed. The first request is stored; the client, told
-  // not_in_room, takes it as refused and never learns otherwise, though
-  // docs/protocol.md › Rules says "resending it with the same id settles it".
-  // Every refusal looks for the id's ack (WriteHandlers.refuse), but a
-  // request not committed yet has none. Same for changes. Here appends and
-  // changes wait at a gate (a commit slower than a reconnect) so the order is
-  // fixed. The first test shows the scenario runs as described; the second
-  // is the bug: remove its `.fails` once fixed.
+  // A server bug this property found: a resend refused not_in_room (the
+  // client left the room since) while the request it repeats, sent before
+  // the leave, was still being committed. The first request was stored; the
+  // client, told not_in_room, took it as refused and never learned
+  // otherwise, though docs/protocol.md › Rules says "resending it with the
+  // same id settles it". Every refusal looks for the id's ack
+  // (WriteHandlers.refuse), and a request not committed yet had none; now the
+  // refusal waits for a commit of the same id this process has on its way.
+  // Same for changes. Here appends and changes wait at a gate (a commit
+  // slower than a reconnect) so the order is fixed. The first test shows the
+  // scenario runs as described; the second holds the fix.
   for (const kind of ['send', 'react'] as const) {
     it(`a ${kind} resent while its first commits: the first is stored, the resend answered once`, async () => {
       const { stored, answers } = await resendWhileCommitting(kind);
       expect(stored).not.toBeNull();
       expect(answers).toHaveLength(1);
     });
-    it.fails(
-      `a ${kind} resent while its first commits is answered its ack, not not_in_room (known bug)`,
-      async () => {
-        const { stored, answers } = await resendWhileCommitting(kind);
-        expect(answers).toEqual([{ type: 'ack', ...stored }]);
-      },
-    );
+    it(`a ${kind} resent while its first commits is answered its ack, not not_in_room`, async () => {
+      const { stored, answers } = await resendWhileCommitting(kind);
+      expect(answers).toEqual([{ type: 'ack', ...stored }]);
+    });
   }
 });
 

@@ -51,7 +51,27 @@ const REFUSED: Record<ChangeRefusal, string> = {
 };
 
 export class WriteHandlers {
+  /**
+   * This process's sends and changes on their way to the store, by user and
+   * id. A refusal answers a resend with the first ack of its id; a resend
+   * can come while its first is still committing (the connection dropped
+   * before the ack, the client left the room since), so the refusal waits
+   * for that commit before it looks.
+   */
+  private readonly writing = new Map<string, Promise<unknown>>();
+
   constructor(private readonly deps: WriteDeps) {}
+
+  /** `write` is the store call of (user, id): a refusal of the same id waits for it. */
+  private tracked<T>(userId: string, id: string, write: Promise<T>): Promise<T> {
+    const key = requestKey(userId, id);
+    this.writing.set(key, write);
+    const done = (): void => {
+      if (this.writing.get(key) === write) this.writing.delete(key);
+    };
+    write.then(done, done);
+    return write;
+  }
 
   /**
    * An accepted send does not hold the session queue while it commits: a
@@ -79,33 +99,35 @@ export class WriteHandlers {
       return refuse(() => session.rateLimited({ ...ctx, retryAfterMs }, 'too many messages; slow down'));
     }
     const append = (replyTo: ReplyRef | undefined): void => {
-      store
-        .append({
+      this.tracked(
+        user.id,
+        message.id,
+        store.append({
           room: message.room,
           id: message.id,
           from: user,
           text: message.text,
           ts: clock.now(),
           replyTo,
-        })
-        .then(
-          (outcome) => {
-            if (outcome.kind === 'duplicate') {
-              bucket.refund();
-              session.reply({ type: 'ack', ...outcome.ack });
-              return;
-            }
-            const stored = outcome.message;
-            metrics.storeSeconds.observe((performance.now() - started) / 1000);
-            metrics.messagesIn.inc();
-            // The sender's ack goes before the message itself on its connection.
-            session.reply({ type: 'ack', room: stored.room, id: stored.id, seq: stored.seq, ts: stored.ts });
-            const fanout = performance.now();
-            this.deps.rooms.committed(stored);
-            metrics.fanoutSeconds.observe((performance.now() - fanout) / 1000);
-          },
-          (error: unknown) => refusals.storeFailed(session, error, ctx),
-        );
+        }),
+      ).then(
+        (outcome) => {
+          if (outcome.kind === 'duplicate') {
+            bucket.refund();
+            session.reply({ type: 'ack', ...outcome.ack });
+            return;
+          }
+          const stored = outcome.message;
+          metrics.storeSeconds.observe((performance.now() - started) / 1000);
+          metrics.messagesIn.inc();
+          // The sender's ack goes before the message itself on its connection.
+          session.reply({ type: 'ack', room: stored.room, id: stored.id, seq: stored.seq, ts: stored.ts });
+          const fanout = performance.now();
+          this.deps.rooms.committed(stored);
+          metrics.fanoutSeconds.observe((performance.now() - fanout) / 1000);
+        },
+        (error: unknown) => refusals.storeFailed(session, error, ctx),
+      );
     };
     if (message.replyTo === undefined) {
       append(undefined);
@@ -158,7 +180,9 @@ export class WriteHandlers {
    */
   refuse(session: Session, id: string, ctx: ErrorContext, reject: () => void): Promise<void> {
     const user = session.user as User;
-    return this.deps.store.findAck(user.id, id).then(
+    const find = () => this.deps.store.findAck(user.id, id);
+    const first = this.writing.get(requestKey(user.id, id));
+    return (first ? first.then(find, find) : find()).then(
       (ack) => {
         if (ack) session.reply({ type: 'ack', ...ack });
         else reject();
@@ -194,35 +218,38 @@ export class WriteHandlers {
         session.rateLimited({ ...ctx, retryAfterMs }, 'too many messages and changes; slow down'),
       );
     }
-    store
-      .change({ room: message.room, id: message.id, from: user, target: message.target, op, ts: clock.now() })
-      .then(
-        (outcome) => {
-          switch (outcome.kind) {
-            case 'duplicate':
-              bucket.refund();
-              session.reply({ type: 'ack', ...outcome.ack });
-              return;
-            case 'unchanged':
-              session.reply({ type: 'ack', ...outcome.ack });
-              return;
-            case 'refused':
-              session.error(outcome.code, REFUSED[outcome.code], ctx);
-              return;
-            case 'changed':
-              // The sender's ack goes before the update on its connection.
-              session.reply({
-                type: 'ack',
-                room: message.room,
-                id: message.id,
-                seq: outcome.seq,
-                ts: outcome.ts,
-              });
-              this.deps.rooms.changed(outcome.seq, outcome.message);
-              return;
-          }
-        },
-        (error: unknown) => refusals.storeFailed(session, error, ctx),
-      );
+    const change = { room: message.room, id: message.id, from: user, target: message.target, op };
+    this.tracked(user.id, message.id, store.change({ ...change, ts: clock.now() })).then(
+      (outcome) => {
+        switch (outcome.kind) {
+          case 'duplicate':
+            bucket.refund();
+            session.reply({ type: 'ack', ...outcome.ack });
+            return;
+          case 'unchanged':
+            session.reply({ type: 'ack', ...outcome.ack });
+            return;
+          case 'refused':
+            session.error(outcome.code, REFUSED[outcome.code], ctx);
+            return;
+          case 'changed':
+            // The sender's ack goes before the update on its connection.
+            session.reply({
+              type: 'ack',
+              room: message.room,
+              id: message.id,
+              seq: outcome.seq,
+              ts: outcome.ts,
+            });
+            this.deps.rooms.changed(outcome.seq, outcome.message);
+            return;
+        }
+      },
+      (error: unknown) => refusals.storeFailed(session, error, ctx),
+    );
   }
+}
+
+function requestKey(userId: string, id: string): string {
+  return `${userId}\n${id}`;
 }

@@ -670,16 +670,11 @@ export class FuzzClient implements ModelClient {
       }
       case 'error': {
         if (m.id !== undefined && this.frames.has(m.id)) {
-          const concurrent = this.answered(conn, m.id, false);
-          // "racing": another copy of it may have been committing meanwhile,
-          // the case of the known bug (see runChanges) if that copy is stored.
-          const known = concurrent && m.code === ERROR_CODES.NOT_IN_ROOM;
-          if (this.acked.has(m.id)) {
-            if (known) this.coverage.add('known bug: not_in_room for an id acked meanwhile');
-            else this.violate(`${m.id}, acked before, answered ${m.code}: ${text.slice(0, 200)}`);
-          }
+          this.answered(conn, m.id, false);
+          if (this.acked.has(m.id))
+            this.violate(`${m.id}, acked before, answered ${m.code}: ${text.slice(0, 200)}`);
           const codes = this.errors.get(m.id) ?? [];
-          codes.push(known ? `${m.code} (racing)` : m.code);
+          codes.push(m.code);
           this.errors.set(m.id, codes);
           return;
         }
@@ -918,24 +913,15 @@ export async function runChanges(
     violations.push(...reader.problems);
     if (reader.done.size < CHANGE_ROOMS.length) violations.push('the history read never finished');
 
-    // A refused request is not stored. Known exception, a server bug pinned
-    // by the "(known bug)" tests at the end of fuzz.test.ts: a resend answered not_in_room (the client left the room
-    // since) while the request it repeats, sent before the leave, is still
-    // being committed (on a connection that dropped, or on this one). That
-    // request is stored; the model takes it as acked.
+    // A refused request is not stored. (A resend refused while the request
+    // it repeats was still committing once broke this: see the resend tests
+    // at the end of fuzz.test.ts.)
     for (const c of clients) {
       for (const [id, codes] of c.errors) {
         if (c.acked.has(id)) continue;
         const ack = await sqlite.findAck(c.userId ?? '', id);
         if (!ack) continue;
-        // (Other refusals of it may be right: a target that was no message yet.)
-        if (codes.includes(`${ERROR_CODES.NOT_IN_ROOM} (racing)`)) {
-          coverage.add('known bug: a resend refused not_in_room, its first stored');
-          c.acked.set(id, { room: ack.room, seq: ack.seq, ts: ack.ts });
-        } else
-          violations.push(
-            `${c.name}: ${id} refused ${codes.join(',')}, yet stored at ${ack.room}:${ack.seq}`,
-          );
+        violations.push(`${c.name}: ${id} refused ${codes.join(',')}, yet stored at ${ack.room}:${ack.seq}`);
       }
     }
     verifyChanges(clients, reader, coverage, violations);
