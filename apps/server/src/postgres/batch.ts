@@ -147,7 +147,9 @@ async function fillStates(
   const states = new Map<string, Message>();
   if (pending.length > 0) {
     const { rows } = await client.query<MessageRow>(
-      `${SELECT_MESSAGES} WHERE (m.room, m.seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`,
+      // Each by primary key (see SELECT_MESSAGES on why LATERAL … LIMIT 1).
+      `SELECT x.* FROM unnest($1::text[], $2::bigint[]) AS t(room, seq) ` +
+        `CROSS JOIN LATERAL (${SELECT_MESSAGES} WHERE m.room = t.room AND m.seq = t.seq LIMIT 1) x`,
       [pending.map((c) => c.room), pending.map((c) => c.target)],
     );
     for (const row of rows) states.set(`${row.room}/${row.seq}`, toMessage(row));

@@ -32,7 +32,7 @@ import { randomId } from '../util/ids.js';
 import { appendBatch } from './append.js';
 import { commitMixed } from './batch.js';
 import { isUniqueViolation } from './connection.js';
-import { SELECT_MESSAGES, toMessage, type MessageRow } from './reads.js';
+import { READS, toMessage, type MessageRow } from './reads.js';
 
 /** Rows come newest first (to apply LIMIT); pages go out ascending. */
 function page(rowsNewestFirst: MessageRow[], limit: number): MessagePage {
@@ -298,7 +298,7 @@ export class PostgresStore implements ChatStore {
   async message(room: string, seq: number): Promise<Message | null> {
     const { rows } = await this.pool.query<MessageRow>({
       name: 'tether_message',
-      text: `${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq = $2`,
+      text: READS.tether_message,
       values: [room, seq],
     });
     const row = rows[0];
@@ -306,16 +306,11 @@ export class PostgresStore implements ChatStore {
   }
 
   async events(room: string, since: number, limit: number): Promise<RoomEvent[]> {
-    // One statement: the events and the states come from one snapshot.
     const { rows } = await this.pool.query<
       (MessageRow & { event_seq: number }) | { event_seq: number; seq: null }
     >({
       name: 'tether_events',
-      text:
-        `WITH e AS (SELECT seq AS event_seq, seq AS target FROM messages WHERE room = $1 AND seq > $2 ` +
-        `UNION ALL SELECT seq, target FROM changes WHERE room = $1 AND seq > $2 AND event ORDER BY 1 LIMIT $3) ` +
-        `SELECT e.event_seq, x.* FROM e LEFT JOIN LATERAL (${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq = e.target) x ON true ` +
-        'ORDER BY e.event_seq',
+      text: READS.tether_events,
       values: [room, since, limit],
     });
     return rows.map((row): RoomEvent => {
@@ -331,7 +326,7 @@ export class PostgresStore implements ChatStore {
   async latest(room: string, limit: number): Promise<MessagePage> {
     const { rows } = await this.pool.query<MessageRow>({
       name: 'tether_latest',
-      text: `${SELECT_MESSAGES} WHERE m.room = $1 ORDER BY m.seq DESC LIMIT $2`,
+      text: READS.tether_latest,
       values: [room, limit + 1],
     });
     return page(rows, limit);
@@ -348,13 +343,13 @@ export class PostgresStore implements ChatStore {
     // the newer state, which a resume may; joined.seq covers its rev.)
     const newer = await this.pool.query<MessageRow>({
       name: 'tether_after',
-      text: `${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq > $2 ORDER BY m.seq DESC LIMIT $3`,
+      text: READS.tether_after,
       values: [room, since, limit + 1],
     });
     if (newer.rows.length > limit) return page(newer.rows, limit);
     const changed = await this.pool.query<{ seq: number }>({
       name: 'tether_changed_since',
-      text: 'SELECT seq FROM messages WHERE room = $1 AND rev > $2 AND seq <= $2',
+      text: READS.tether_changed_since,
       values: [room, since],
     });
     const wanted = changed.rows
@@ -364,7 +359,7 @@ export class PostgresStore implements ChatStore {
     if (wanted.length === 0) return page(newer.rows, limit);
     const older = await this.pool.query<MessageRow>({
       name: 'tether_messages_at',
-      text: `${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq = ANY($2::bigint[]) ORDER BY m.seq DESC`,
+      text: READS.tether_messages_at,
       values: [room, wanted],
     });
     return page([...newer.rows, ...older.rows], limit);
@@ -373,7 +368,7 @@ export class PostgresStore implements ChatStore {
   async before(room: string, before: number, limit: number): Promise<MessagePage> {
     const { rows } = await this.pool.query<MessageRow>({
       name: 'tether_before',
-      text: `${SELECT_MESSAGES} WHERE m.room = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`,
+      text: READS.tether_before,
       values: [room, before, limit + 1],
     });
     return page(rows, limit);
