@@ -891,17 +891,7 @@ describe('ChatService under random traffic (fast-check)', () => {
 
   it('never throws from receive or end, whatever arrives', () => {
     const store = new SqliteStore(':memory:');
-    const chat = new ChatService({
-      store,
-      bus: new LocalBus(),
-      membership: new LocalMembership(),
-      encode: encodeFrame,
-      encodeJoined: encodeJoinedFrame,
-      clock: { now: () => Date.now(), monotonic: () => performance.now() },
-      log: pino({ level: 'silent' }),
-      metrics,
-      settings: fuzzSettings({ presenceGraceMs: 0 }),
-    });
+    const chat = realTimeChat(store);
     try {
       fc.assert(
         fc.property(
@@ -1099,17 +1089,7 @@ async function resendWhileCommitting(
     if (holding && (method === 'append' || method === 'change')) await gate;
     return call();
   });
-  const chat = new ChatService({
-    store,
-    bus: new LocalBus(),
-    membership: new LocalMembership(),
-    encode: encodeFrame,
-    encodeJoined: encodeJoinedFrame,
-    clock: { now: () => Date.now(), monotonic: () => performance.now() },
-    log: pino({ level: 'silent' }),
-    metrics,
-    settings: fuzzSettings({ presenceGraceMs: 0 }),
-  });
+  const chat = realTimeChat(store);
   try {
     const first = new Recorder(chat);
     first.send({ type: 'hello', v: 1, name: 'alice' });
@@ -1139,6 +1119,21 @@ async function resendWhileCommitting(
     await chat.shutdown();
     await store.close();
   }
+}
+
+/** A chat on `store` on the real clocks, in one process, silent. */
+function realTimeChat(store: ChatStore): ChatService {
+  return new ChatService({
+    store,
+    bus: new LocalBus(),
+    membership: new LocalMembership(),
+    encode: encodeFrame,
+    encodeJoined: encodeJoinedFrame,
+    clock: { now: () => Date.now(), monotonic: () => performance.now() },
+    log: pino({ level: 'silent' }),
+    metrics,
+    settings: fuzzSettings({ presenceGraceMs: 0 }),
+  });
 }
 
 /** A connection that says what it is told to and keeps every frame it gets. */
