@@ -5,13 +5,16 @@
  *
  * The plans matter because every statement is prepared once per connection
  * and its plan kept: one made while the tables were small (a fresh
- * database, the first minutes of a benchmark), or a generic one that
- * guesses 10 rows for a batch, must still do work in proportion to what it
- * answers, not to the room or the table. Each statement is run here under
- * `EXPLAIN ANALYZE` on a room of 20,000 messages never analyzed, with the
+ * database, the first minutes of a benchmark), a generic one that guesses
+ * 10 rows for a batch, or one made from statistics taken before a room grew,
+ * must still do work in proportion to what it answers, not to the room or
+ * the table. Each statement is run here under `EXPLAIN ANALYZE` on a room of
+ * 20,200 events, never analyzed or analyzed before it existed, with the
  * generic plan and with a custom one, and the rows its plan handled are
- * counted: well under the room's 21,800 however the plan is made. (Before, a `latest` of 50 joined each row to a copy of the whole
- * room, and the batch's resend check read the whole messages table.)
+ * counted. (Before: a `latest` of 50 handled 2.27 million rows, joining each
+ * to a copy of the whole room; a batch of 200 read the whole messages table
+ * for its resend check; a resume of 100 rows walked the room once per row
+ * through the (room, rev) index.)
  */
 import type { User } from '@tether/protocol';
 import pg from 'pg';
@@ -19,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { AppendOutcome, NewMessage } from '../../src/chat/ports.js';
 import { APPEND } from '../../src/postgres/append.js';
+import { APPLY_CHANGES } from '../../src/postgres/changes-sql.js';
 import { READS } from '../../src/postgres/reads.js';
 import { migrate } from '../../src/postgres/schema.js';
 import { PostgresStore } from '../../src/postgres/store.js';
@@ -183,68 +187,137 @@ function rowsHandled(node: PlanNode): number {
   );
 }
 
-const literal = (values: readonly (string | number | boolean | null)[]): string =>
-  `'{${values.map((v) => (v === null ? 'NULL' : `"${String(v)}"`)).join(',')}}'`;
-
-describe('postgres store: plans on tables autovacuum has not analyzed yet', () => {
-  it('does work in proportion to the answer, not to the room, with generic and custom plans', async () => {
-    const db = await newDatabase();
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      for (const table of ['messages', 'changes', 'users', 'rooms', 'reactions'])
-        await client.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
-      // Prepared while the tables are empty, as a server prepares them at its first joins.
-      const batch = (from: number, size: number, rooms: number): string =>
-        [
-          literal(Array.from({ length: size }, (_, i) => `room${(from + i) % rooms}`)),
-          literal(Array.from({ length: size }, (_, i) => `p${from + i}`)),
-          literal(Array.from({ length: size }, (_, i) => `u${(from + i) % 20}`)),
-          literal(Array.from({ length: size }, (_, i) => `user${(from + i) % 20}`)),
-          literal(Array.from({ length: size }, (_, i) => from + i)),
-          literal(Array.from({ length: size }, (_, i) => `message ${from + i}`)),
-          literal(Array.from({ length: size }, () => false)),
-          literal(Array.from({ length: size }, () => null)),
-        ].join(', ');
-      // [name, statement, arguments, rows answered, at most this many rows handled]
-      const statements: [string, string, string, number, number][] = [
-        ['append', APPEND, batch(1_000_000, 200, 10), 200, 8_000],
-        ['append to 200 rooms', APPEND, batch(2_000_000, 200, 200), 200, 8_000],
-        ['message', READS.tether_message, "'room0', 19000", 1, 100],
-        ['events', READS.tether_events, "'room0', 19500, 500", 500, 20_000],
-        ['latest', READS.tether_latest, "'room0', 51", 51, 2_000],
-        ['after', READS.tether_after, "'room0', 19500, 501", 501, 20_000],
-        // The messages changed since the last 100 seqs: none, found among those 100.
-        ['changed since', READS.tether_changed_since, "'room0', 21700", 0, 400],
-        ['messages at', READS.tether_messages_at, "'room0', '{1,5000,10000,19999}'", 4, 200],
-      ];
-      for (const [i, [, sql]] of statements.entries()) await client.query(`PREPARE s${i} AS ${sql}`);
-      await client.query(`INSERT INTO users (id, name, name_key, token_hash, expires_at)
-        SELECT 'u' || i, 'user' || i, 'user' || i, 't' || i, 0 FROM generate_series(0, 19) i`);
-      // 21,800 messages in room0 (1,800 in each other room), through the statement itself.
-      for (let n = 0; n < 38_000; n += 1000) {
-        await client.query(`EXECUTE s0(${batch(n, 1000, n < 20_000 ? 1 : 10)})`);
-      }
-      const room0 = await client.query<{ seq: string }>("SELECT seq FROM rooms WHERE name = 'room0'");
-      expect(Number(room0.rows[0]?.seq)).toBe(21_800);
-
-      for (const mode of ['force_generic_plan', 'force_custom_plan']) {
-        await client.query(`SET plan_cache_mode = ${mode}`);
-        for (const [i, [name, , args, answer, bound]] of statements.entries()) {
-          await client.query('BEGIN');
-          const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-            `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE s${i}(${args})`,
-          );
-          await client.query('ROLLBACK');
-          const plan = rows[0]?.['QUERY PLAN'][0].Plan;
-          if (!plan) throw new Error(`no plan for ${name}`);
-          expect.soft(plan['Actual Rows'], `${name}, ${mode}`).toBe(answer);
-          expect.soft(rowsHandled(plan), `${name}, ${mode}: rows handled`).toBeLessThan(bound);
-        }
-      }
-    } finally {
+/**
+ * A database with room0 of 20,000 messages then 200 edits of older ones (seq
+ * 20,200), and 2,000 messages in each of room1…room9, 2,000 users and 5,000
+ * keys of changes; autovacuum off. With
+ * `analyzeFirst`, the statistics are taken before room0 exists (as when a
+ * room grows between two autovacuum runs): PostgreSQL then takes room0 for
+ * a room of one row.
+ */
+async function plansDatabase(
+  analyzeFirst: boolean,
+): Promise<{ client: pg.Client; close: () => Promise<void> }> {
+  const db = await newDatabase();
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  for (const table of ['messages', 'changes', 'users', 'rooms', 'reactions'])
+    await client.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
+  // 2,000 users and 5,000 keys of changes that were no events: tables too big to read per message.
+  await client.query(`INSERT INTO users (id, name, name_key, token_hash, expires_at)
+    SELECT 'u' || i, 'user' || i, 'user' || i, 't' || i, 0 FROM generate_series(0, 1999) i`);
+  await client.query(`INSERT INTO changes (user_id, client_id, room, seq, ts, target, event)
+    SELECT 'u' || (i % 2000), 'k' || i, 'room1', 1, 0, 1, false FROM generate_series(1, 5000) i`);
+  for (let n = 0; n < 18_000; n += 1000)
+    await client.query(
+      APPEND,
+      batch(n, 1000, (i) => `room${1 + (i % 9)}`),
+    );
+  if (analyzeFirst) await client.query('ANALYZE');
+  for (let n = 18_000; n < 38_000; n += 1000)
+    await client.query(
+      APPEND,
+      batch(n, 1000, () => 'room0'),
+    );
+  // 200 edits by their authors (message seq s of room0 is n = 17,999 + s), of 200 different messages.
+  const targets = Array.from({ length: 200 }, (_, k) => 1 + ((k * 97) % 20_000));
+  const each = <T>(f: (target: number, k: number) => T): T[] => targets.map(f);
+  await client.query(APPLY_CHANGES, [
+    each(() => 'room0'),
+    each((_, k) => `e${k}`),
+    each((s) => `u${(17_999 + s) % 20}`),
+    each(() => 1),
+    targets,
+    each(() => 'edit'),
+    each((_, k) => `edited ${k}`),
+    each(() => false),
+    each(() => null),
+    each(() => null),
+    20,
+  ]);
+  return {
+    client,
+    close: async () => {
       await client.end();
       await db.close();
-    }
-  });
+    },
+  };
+}
+
+type Value = string | number | boolean | null;
+
+/** The arguments of APPEND for `size` messages from message `from` on. */
+function batch(from: number, size: number, room: (n: number) => string): Value[][] {
+  const ns = Array.from({ length: size }, (_, i) => from + i);
+  return [
+    ns.map(room),
+    ns.map((n) => `p${n}`),
+    ns.map((n) => `u${n % 20}`),
+    ns.map((n) => `user${n % 20}`),
+    ns.map((n) => n),
+    ns.map((n) => `message ${n}`),
+    ns.map(() => false),
+    ns.map(() => null),
+  ];
+}
+
+/** The same as literals, for EXECUTE. */
+const literals = (args: Value[][]): string =>
+  args
+    .map((values) => `'{${values.map((v) => (v === null ? 'NULL' : `"${String(v)}"`)).join(',')}}'`)
+    .join(', ');
+
+describe('postgres store: plans without statistics, or with statistics older than the room', () => {
+  for (const analyzeFirst of [false, true]) {
+    it(`does work in proportion to the answer, not to the room (${analyzeFirst ? 'analyzed before the room grew' : 'never analyzed'}; generic and custom plans)`, async () => {
+      const { client, close } = await plansDatabase(analyzeFirst);
+      try {
+        // How many messages a resume from `since` holds (rev past it), at most RESUME_LIMIT + 1.
+        const resume = async (since: number): Promise<number> => {
+          const { rows } = await client.query<{ n: string }>(
+            "SELECT count(*) AS n FROM messages WHERE room = 'room0' AND rev > $1",
+            [since],
+          );
+          return Math.min(501, Number(rows[0]?.n));
+        };
+        // [name, statement, arguments, rows answered, at most this many rows handled]
+        const statements: [string, string, string, number, number][] = [
+          ['append', APPEND, literals(batch(1_000_000, 200, (n) => `room${n % 10}`)), 200, 8_000],
+          [
+            'append to 200 rooms',
+            APPEND,
+            literals(batch(2_000_000, 200, (n) => `new${n % 200}`)),
+            200,
+            8_000,
+          ],
+          ['message', READS.tether_message, "'room0', 19000", 1, 100],
+          ['events', READS.tether_events, "'room0', 19700, 500", 500, 20_000],
+          ['latest', READS.tether_latest, "'room0', 51", 51, 2_000],
+          // A long resume: the newest 501; the changed older ones not even looked for.
+          ['after 2,300 back', READS.tether_after, "'room0', 17900, 501", await resume(17_900), 20_000],
+          // Short ones: the last events are edits; then 50 new messages and 200 edits.
+          ['after 150 back', READS.tether_after, "'room0', 20050, 501", await resume(20_050), 6_000],
+          ['after 250 back', READS.tether_after, "'room0', 19950, 501", await resume(19_950), 10_000],
+        ];
+        expect(statements.map((s) => s[3]).slice(-3)).toEqual([501, 150, 250]);
+        for (const [i, [, sql]] of statements.entries()) await client.query(`PREPARE s${i} AS ${sql}`);
+        for (const mode of ['force_generic_plan', 'force_custom_plan']) {
+          await client.query(`SET plan_cache_mode = ${mode}`);
+          for (const [i, [name, , args, answer, bound]] of statements.entries()) {
+            await client.query('BEGIN');
+            const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+              `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE s${i}(${args})`,
+            );
+            await client.query('ROLLBACK');
+            const plan = rows[0]?.['QUERY PLAN'][0].Plan;
+            if (!plan) throw new Error(`no plan for ${name}`);
+            expect.soft(plan['Actual Rows'], `${name}, ${mode}`).toBe(answer);
+            expect.soft(rowsHandled(plan), `${name}, ${mode}: rows handled`).toBeLessThan(bound);
+          }
+        }
+      } finally {
+        await close();
+      }
+    });
+  }
 });
