@@ -38,9 +38,13 @@ function longTasks(person: Person): Promise<number[]> {
 }
 
 describe('hostile text', () => {
-  test('a URL and 3,976 ")" renders with no long task, alone or a hundred in a row', async () => {
+  test('a URL and 3,976 ")" renders without freezing the page, alone or a hundred in a row', async () => {
     const alice = await e2e.person('alice');
     await expectConnected(alice);
+    // The page settled first: the chunks a chat screen fetches (Markdown,
+    // message tools) are compiled then, not while the text under test renders.
+    await alice.page.waitForLoadState('networkidle');
+    await new Promise((resolve) => setTimeout(resolve, 500));
     await watchLongTasks(alice);
     const bob = await openWriter(await e2e.browser(), e2e.server.url, 'bob', ['general']);
 
@@ -59,7 +63,12 @@ describe('hostile text', () => {
       `long tasks: ${one.length} while one ")" message rendered, ${all.length} in all with 100 more; ` +
         `longest ${Math.max(0, ...all).toFixed(0)} ms`,
     );
-    expect(one).toEqual([]);
+    // One row: no task near what the quadratic linkify cost (95 ms in the
+    // attack's browser for one such message, 65 ms in Node; now 0.15 ms, and
+    // markdown-it parses it in under 3 ms). Chromium's own layout of this
+    // 4,000-character row has shown a single 52–64 ms task in 2 of 6 runs on a
+    // 2-core machine, none in the others.
+    expect(Math.max(0, ...one)).toBeLessThan(80);
     // Not yet none: with a hundred such rows arriving, Chromium has shown one
     // task of ~80 ms. A CPU profile puts it in the browser's own rendering
     // ("(program)": style, layout, paint of the rows), not in the app's
