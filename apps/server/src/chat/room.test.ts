@@ -141,6 +141,81 @@ describe('Room', () => {
     expect(rewound).toBe(1);
   });
 
+  describe('a late event under a seq the room keeps no record of', () => {
+    /** A room that delivered 1..last; the store answers `atLast` for the event at `last`. */
+    function delivered(
+      last: number,
+      atLast: RoomEvent[],
+    ): { r: Room; asked: number[][]; rewound: () => number } {
+      let rewound = 0;
+      const asked: number[][] = [];
+      const r = new Room({
+        name: 'r',
+        epoch: 'e_1',
+        seq: 0,
+        members: [],
+        graceMs: 0,
+        encode: (m) => ({ byteLength: 1, message: m }) as TestFrame,
+        onLocalPresence: () => undefined,
+        fetchAfter: (_room, since, limit) => {
+          asked.push([since, limit]);
+          return Promise.resolve(atLast);
+        },
+        onIdle: () => undefined,
+        onRewound: () => rewound++,
+      });
+      for (let seq = 1; seq <= last; seq++) r.deliver(message(seq));
+      return { r, asked, rewound: () => rewound };
+    }
+
+    it('is a late copy when the store still holds what the room delivered last: no new epoch', async () => {
+      const { r, asked, rewound } = delivered(600, [message(600)]);
+      // Seq 5 is far outside the remembered window: the bus lagged behind a gap fill.
+      r.deliver(message(5));
+      r.deliver(message(6));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(asked).toEqual([[599, 1]]);
+      expect(rewound()).toBe(0);
+    });
+
+    it('is a store that went back when the store no longer holds the last delivered seq', async () => {
+      const { r, rewound } = delivered(600, []);
+      r.deliver({ kind: 'message', message: { ...stored(5), id: 'c_other' } });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rewound()).toBe(1);
+    });
+
+    it('is a store that went back when another event holds the last delivered seq', async () => {
+      const { r, rewound } = delivered(600, [{ kind: 'message', message: { ...stored(600), id: 'c_new' } }]);
+      r.deliver({ kind: 'message', message: { ...stored(5), id: 'c_other' } });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rewound()).toBe(1);
+    });
+
+    it('is a late copy of an event committed just before the room was opened here', async () => {
+      let rewound = 0;
+      const r = new Room({
+        name: 'r',
+        epoch: 'e_1',
+        seq: 10,
+        members: [],
+        graceMs: 0,
+        encode: (m) => ({ byteLength: 1, message: m }) as TestFrame,
+        onLocalPresence: () => undefined,
+        fetchAfter: (_room, since) => Promise.resolve(since === 9 ? [message(10)] : []),
+        onIdle: () => undefined,
+        onRewound: () => rewound++,
+      });
+      const peer = new TestPeer();
+      r.attach(peer, alice);
+      r.release(peer, 10);
+      r.deliver(message(10));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rewound).toBe(0);
+      expect(peer.seqs()).toEqual([]);
+    });
+  });
+
   it('fills a gap of updates from the store', async () => {
     const r = room(1, [], () => Promise.resolve([update(2, 1), update(3, 1)]));
     const peer = new TestPeer();

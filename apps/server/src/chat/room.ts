@@ -54,8 +54,8 @@ export interface RoomOptions {
   encode: FrameEncoder;
   /** A user became (or stopped being) a member through this process's connections. */
   onLocalPresence: (room: Room, user: User, present: boolean) => void;
-  /** Events after `since`, to fill a gap the bus left. */
-  fetchAfter: (room: string, since: number) => Promise<RoomEvent[]>;
+  /** At most `limit` events after `since`: to fill a gap the bus left, or to check a late one. */
+  fetchAfter: (room: string, since: number, limit: number) => Promise<RoomEvent[]>;
   /** Called when the room has neither connections nor local members left. */
   onIdle: (room: Room) => void;
   /** A message came with a seq already delivered as another message: the store went back. */
@@ -68,7 +68,7 @@ const GAP_WAIT_MS = 200;
 /**
  * Delivered events remembered by seq, to tell a late duplicate (it comes
  * within the gap wait) from another event under an old seq (a store that
- * went back).
+ * went back). An older one is checked against the store (checkLate).
  */
 const RECENT = 256;
 
@@ -112,6 +112,8 @@ export class Room {
   /** The last RECENT delivered seqs and their (sender, id). */
   private readonly recent = new Map<number, string>();
   private gapTimer: NodeJS.Timeout | undefined;
+  /** A late event is being checked against the store (see checkLate). */
+  private checking = false;
   private disposed = false;
 
   constructor(private readonly options: RoomOptions) {
@@ -247,9 +249,10 @@ export class Room {
       // Seen already (a gap filled from the store before the bus brought it),
       // unless it is another event under a seq already delivered: then the
       // store handed that seq out again, and went back.
+      if (event.kind === 'gone') return;
       const delivered = this.recent.get(seq);
-      if (delivered !== keyOf(event) && delivered !== GONE && event.kind !== 'gone')
-        this.options.onRewound(this);
+      if (delivered === undefined) this.checkLate();
+      else if (delivered !== keyOf(event) && delivered !== GONE) this.options.onRewound(this);
       return;
     }
     if (seq > this.lastSeq + 1) {
@@ -266,6 +269,37 @@ export class Room {
       clearTimeout(this.gapTimer);
       this.gapTimer = undefined;
     }
+  }
+
+  /**
+   * An event under a seq this room keeps no record of: older than the RECENT
+   * window, or committed before the room was opened here. Most likely a late
+   * copy (the bus lagged behind a gap fill, or the room opened between a
+   * commit and its copy), which must not start a new epoch for everyone; but
+   * a store restored from far back hands out such seqs again. The store
+   * tells which: if it still holds what this room delivered last, under the
+   * same seq, nothing went back. One check at a time per room.
+   */
+  private checkLate(): void {
+    if (this.checking) return;
+    this.checking = true;
+    const seq = this.lastSeq;
+    const expected = this.recent.get(seq);
+    this.options.fetchAfter(this.name, seq - 1, 1).then(
+      ([found]) => {
+        this.checking = false;
+        if (this.disposed) return;
+        const held =
+          found !== undefined &&
+          seqOf(found) === seq &&
+          (expected === undefined || expected === GONE || found.kind === 'gone' || keyOf(found) === expected);
+        if (!held) this.options.onRewound(this);
+      },
+      () => {
+        // The store did not answer: the next such event asks again.
+        this.checking = false;
+      },
+    );
   }
 
   private frameOf(event: Exclude<RoomEvent, { kind: 'gone' }>): Frame {
@@ -301,7 +335,7 @@ export class Room {
   /** Fetches and delivers what was committed after the last delivered seq. */
   catchUp(): void {
     if (this.disposed) return;
-    this.options.fetchAfter(this.name, this.lastSeq).then(
+    this.options.fetchAfter(this.name, this.lastSeq, LIMITS.RESUME_LIMIT).then(
       (events) => {
         for (const event of events) this.deliver(event);
         // What is still early waits for the next round.

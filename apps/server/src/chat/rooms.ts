@@ -111,7 +111,7 @@ export class RoomRegistry implements RoomLookup {
               graceMs: settings.presenceGraceMs,
               encode,
               onLocalPresence: (r, user, present) => this.members.recordLocal(r, user, present),
-              fetchAfter: (room, since) => store.events(room, since, LIMITS.RESUME_LIMIT),
+              fetchAfter: (room, since, limit) => store.events(room, since, limit),
               onIdle: (idle) => {
                 if (this.rooms.get(idle.name) === idle) this.rooms.delete(idle.name);
                 idle.dispose();
