@@ -61,14 +61,22 @@ export const LIMITS = {
   /**
    * A room with more members than this is big: its `joined` carries the first
    * page of members and the count, and presence reaches its members as a
-   * `roster` count at most once per ROSTER_INTERVAL_MS instead of a frame per
-   * join or leave.
+   * `roster` count (at most one every ROSTER_INTERVAL_MS, and more seldom in
+   * rooms of thousands) instead of a frame per join or leave.
    */
   SMALL_ROOM_MAX_MEMBERS: 500,
   /** A big room is small again at this many members or fewer (so it does not flip at the edge). */
   SMALL_AGAIN_MEMBERS: 400,
   /** Least time between two `roster` frames of one room. */
   ROSTER_INTERVAL_MS: 1000,
+  /**
+   * And at least this much per member: a `roster` is one frame to every
+   * member, so a room's counts cost at most 1,000 frames a second whatever
+   * its size (5,000 members: a count every 5 s).
+   */
+  ROSTER_INTERVAL_PER_MEMBER_MS: 1,
+  /** Longest time a changed count waits for its `roster`. */
+  ROSTER_MAX_INTERVAL_MS: 10_000,
   /** At most this many `typing` relays a second in one big room; the rest are dropped silently. */
   BIG_ROOM_TYPING_PER_SEC: 10,
   /** Abuse thresholds: beyond these within ABUSE_WINDOW_MS, close 1008. */

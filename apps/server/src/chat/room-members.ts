@@ -8,7 +8,7 @@
  * - A small room (up to SMALL_ROOM_MAX_MEMBERS) announces each change as a
  *   `presence` frame to every connection, as rooms always have.
  * - A big room announces only its count, as a `roster` frame at most once
- *   every ROSTER_INTERVAL_MS: in a room of thousands a frame to everyone per
+ *   every rosterIntervalMs: in a room of thousands a frame to everyone per
  *   join would make filling it cost O(N²). Clients page the list with
  *   `members`.
  * A room becomes big past SMALL_ROOM_MAX_MEMBERS and small again at
@@ -20,6 +20,19 @@ import { LIMITS, type User } from '@tether/protocol';
 import { MemberList, type EncodedPage } from './member-list.js';
 import type { NamePage } from './name-order.js';
 import type { Frame, FrameEncoder } from './ports.js';
+
+/**
+ * Least time between two `roster` frames of a room of `count` members: a
+ * second, and a millisecond per member beyond that (at most 10 s). Each
+ * `roster` is one frame to every member; in a connect storm into a room of
+ * 5,000, one a second cost as many write calls as the storm's handshakes.
+ */
+export function rosterIntervalMs(count: number): number {
+  return Math.min(
+    LIMITS.ROSTER_MAX_INTERVAL_MS,
+    Math.max(LIMITS.ROSTER_INTERVAL_MS, count * LIMITS.ROSTER_INTERVAL_PER_MEMBER_MS),
+  );
+}
 
 /** Writes a frame to every connection of the room that is not joining, but those of `skipUserId`. */
 export type Broadcast = (frame: Frame, skipUserId?: string) => void;
@@ -116,13 +129,21 @@ export class RoomMembers {
     else this.broadcast(this.encode({ type: 'presence', room: this.room, user, state }), user.id);
   }
 
-  /** At most one `roster` per ROSTER_INTERVAL_MS, carrying the count when it is sent. */
+  /**
+   * At most one `roster` per rosterIntervalMs of the count it carries: a
+   * room that grew while its timer ran waits the longer interval of its size
+   * when the timer fires.
+   */
   private scheduleRoster(): void {
     if (this.rosterTimer) return;
-    const wait = Math.max(0, this.lastRosterAt + LIMITS.ROSTER_INTERVAL_MS - performance.now());
+    const wait = Math.max(0, this.lastRosterAt + rosterIntervalMs(this.list.size) - performance.now());
     this.rosterTimer = setTimeout(() => {
       this.rosterTimer = undefined;
       if (!this.big || this.list.size === this.lastRosterCount) return;
+      if (performance.now() < this.lastRosterAt + rosterIntervalMs(this.list.size)) {
+        this.scheduleRoster();
+        return;
+      }
       this.lastRosterAt = performance.now();
       this.lastRosterCount = this.list.size;
       this.broadcast(this.encode({ type: 'roster', room: this.room, count: this.list.size }));
