@@ -112,6 +112,12 @@ export const RECONNECT = {
   TRY_AGAIN_LATER_MIN_MS: 5000,
   /** After a restart hint, retry at its pace for at most this long, then back off as usual. */
   RESTART_PACE_MAX_MS: 30_000,
+  /**
+   * After a restart hint, an attempt that was refused (it came before the new
+   * process was ready) tries again after this, doubling with each refusal
+   * (±50 %, at most the hint's spread), instead of drawing a new spread.
+   */
+  RESTART_RETRY_STEP_MS: 250,
   /** While waiting to reconnect, ask GET /readyz at most this often. */
   READY_PROBE_INTERVAL_MS: 1000,
 } as const;

@@ -9,6 +9,7 @@ import {
   isWellFormed,
   encodeRestartHint,
   parseRestartHint,
+  restartRetryDelay,
   trimWhiteSpace,
 } from './rules.js';
 
@@ -165,5 +166,30 @@ describe('restart hint', () => {
     ['broken JSON', '{"restart":true,'],
   ])('refuses %s: the client backs off as usual', (_, reason) => {
     expect(parseRestartHint(reason)).toBeNull();
+  });
+});
+
+describe('waits after a restart hint', () => {
+  const hint = { restart: true, retryInMs: 500, spreadMs: 1000 } as const;
+
+  test('spread the first attempt over [retryInMs, retryInMs + spreadMs]', () => {
+    expect(restartRetryDelay(hint, 0, () => 0)).toBe(500);
+    expect(restartRetryDelay(hint, 0, () => 0.999)).toBeCloseTo(1499, 0);
+  });
+
+  test('try again soon after a refusal, doubling, never longer than the spread', () => {
+    // 250 ms ±50 %, then 500, then capped at the spread (1 s) ±50 %.
+    expect([0, 0.5, 0.999].map((r) => restartRetryDelay(hint, 1, () => r))).toEqual([
+      125,
+      250,
+      expect.closeTo(375, 0),
+    ]);
+    expect(restartRetryDelay(hint, 2, () => 0.5)).toBe(500);
+    expect(restartRetryDelay(hint, 3, () => 0.5)).toBe(1000);
+    expect(restartRetryDelay(hint, 9, () => 0.5)).toBe(1000);
+    // A 10 s spread: a refusal does not cost another 0.5–10.5 s.
+    expect(restartRetryDelay({ ...hint, spreadMs: 10_000 }, 1, () => 0.999)).toBeLessThan(400);
+    // A hint without spread still waits a step.
+    expect(restartRetryDelay({ ...hint, spreadMs: 0 }, 1, () => 0.5)).toBe(250);
   });
 });

@@ -2,7 +2,7 @@
  * Field rules of protocol v1 that have their own error codes. Shared by the
  * server (which enforces them) and clients (which check before sending).
  */
-import { ERROR_CODES, LIMITS } from './constants.js';
+import { ERROR_CODES, LIMITS, RECONNECT } from './constants.js';
 
 /** Room names: lowercase ASCII letters, digits, `_` and `-`, 1–32 long. */
 export const ROOM_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -161,6 +161,20 @@ export function parseRestartHint(reason: string): RestartHint | null {
     typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_HINT_MS;
   if (restart !== true || !ms(retryInMs) || !ms(spreadMs)) return null;
   return { restart: true, retryInMs, spreadMs };
+}
+
+/**
+ * The wait before the `retry`-th attempt (0 for the first) that follows a
+ * restart hint. The first lands in `[retryInMs, retryInMs + spreadMs]`: that
+ * spreads thousands of clients over the spread. A refused attempt came before
+ * the new process was ready: it tries again soon, RESTART_RETRY_STEP_MS ×
+ * 2^(retry−1) ±50 % (at most the spread), rather than drawing a whole new
+ * spread (with a 10 s spread, up to 10.5 s more for one that came early).
+ */
+export function restartRetryDelay(hint: RestartHint, retry: number, random: () => number): number {
+  if (retry <= 0) return hint.retryInMs + random() * hint.spreadMs;
+  const step = RECONNECT.RESTART_RETRY_STEP_MS;
+  return Math.min(Math.max(hint.spreadMs, step), step * 2 ** (retry - 1)) * (0.5 + random());
 }
 
 /** The close reason a server sends with 1001 when it stops to be restarted. */

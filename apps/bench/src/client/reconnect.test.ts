@@ -22,7 +22,7 @@ const goingAway = (reason: string) => ({ code: 1001, reason, opened: true });
 const refused = { code: 1006, reason: '', opened: false };
 
 describe('the protocol policy (Tether)', () => {
-  it('after a restart hint, waits retryInMs + random × spreadMs for every attempt until welcomed', () => {
+  it('after a restart hint, waits retryInMs + random × spreadMs, then a short doubling step after each refusal, until welcomed', () => {
     const randoms = [0, 0.25, 0.5, 0.999_999];
     const policy = new ProtocolReconnect(true, sequence(...randoms));
     const first = policy.closed(goingAway(HINT), 0);
@@ -35,8 +35,12 @@ describe('the protocol policy (Tether)', () => {
       expect(wait.probeReady).toBe(false);
       delays.push(wait.delayMs);
     }
-    for (const d of delays) {
-      expect(d).toBeGreaterThanOrEqual(500);
+    // 250 ms ±50 % after the first refusal, 500 after the second, then at
+    // most the spread (1 s) ±50 %: never a new spread on top, never the ladder.
+    expect(delays.slice(0, 3)).toEqual([500, 250 * 0.75, 500 * 1]);
+    expect(delays[3]).toBeCloseTo(1500, 0);
+    for (const d of delays.slice(1)) {
+      expect(d).toBeGreaterThanOrEqual(125);
       expect(d).toBeLessThan(1500);
     }
     expect(policy.attempts).toBe(0);

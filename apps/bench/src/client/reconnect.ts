@@ -6,9 +6,10 @@
  *   n-th attempt in a row, a random time in [0, min(10 s, 0.5 s × 2^(n-1))];
  *   the count resets once a connection stayed up 10 s; a 1013 waits at least
  *   5 s; 1002, 1003, 1008 and 1009 are not retried. After a 1001 whose reason
- *   is a restart hint (`parseRestartHint`), every attempt waits `retryInMs` +
- *   random × `spreadMs` instead, until a connection is welcomed, for at most
- *   RECONNECT.RESTART_PACE_MAX_MS; then the ladder again. A wait of the ladder
+ *   is a restart hint (`parseRestartHint`), the first attempt waits
+ *   `retryInMs` + random × `spreadMs` instead, and one after a refusal a short
+ *   doubling step (`restartRetryDelay`), until a connection is welcomed, for
+ *   at most RECONNECT.RESTART_PACE_MAX_MS; then the ladder again. A wait of the ladder
  *   longer than RECONNECT.READY_PROBE_INTERVAL_MS probes `GET /readyz` (see
  *   `waitThenRetry`); a wait paced by a hint does not, so the spread holds.
  * - socketio: socket.io-client 4's Manager with its defaults
@@ -23,7 +24,7 @@
  * Pure apart from the clock and the random source, which are parameters.
  */
 import { CLOSE_CODES, FATAL_CLOSE_CODES, RECONNECT } from '@tether/protocol/constants';
-import { parseRestartHint, type RestartHint } from '@tether/protocol/rules';
+import { parseRestartHint, restartRetryDelay, type RestartHint } from '@tether/protocol/rules';
 
 import type { DialectName } from './dialect.js';
 
@@ -66,7 +67,7 @@ export class ProtocolReconnect implements ReconnectPolicy {
   /** Attempts since the last connection that stayed up RESET_AFTER_MS. */
   attempts = 0;
   private upSince: number | undefined;
-  private pace: { hint: RestartHint; until: number } | undefined;
+  private pace: { hint: RestartHint; until: number; tries: number } | undefined;
 
   constructor(
     /** Read restart hints and probe /readyz (tether); naive does neither. */
@@ -86,11 +87,11 @@ export class ProtocolReconnect implements ReconnectPolicy {
     if (FATAL_CLOSE_CODES.includes(close.code)) return undefined;
     if (this.tether && close.code === CLOSE_CODES.GOING_AWAY) {
       const hint = parseRestartHint(close.reason);
-      if (hint) this.pace = { hint, until: now + RECONNECT.RESTART_PACE_MAX_MS };
+      if (hint) this.pace = { hint, until: now + RECONNECT.RESTART_PACE_MAX_MS, tries: 0 };
     }
     if (this.pace && now < this.pace.until) {
-      const { retryInMs, spreadMs } = this.pace.hint;
-      return { delayMs: retryInMs + this.random() * spreadMs, probeReady: false, paced: true };
+      const delayMs = restartRetryDelay(this.pace.hint, this.pace.tries++, this.random);
+      return { delayMs, probeReady: false, paced: true };
     }
     this.pace = undefined;
     this.attempts++;

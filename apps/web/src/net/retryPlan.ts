@@ -5,15 +5,16 @@
  * - the backoff ladder with full jitter, for a drop without a goodbye;
  * - at least 5 s after a 1013 (server full), not cut short by `online` or
  *   `visible` either: every client of a busy server sees those too;
- * - the restart hint's pace after a 1001 that carries one: each attempt waits
- *   `retryInMs + random × spreadMs`, until a connection is welcomed or
+ * - the restart hint's pace after a 1001 that carries one: the first attempt
+ *   waits `retryInMs + random × spreadMs`, one after a refusal a short step
+ *   (`restartRetryDelay`), until a connection is welcomed or
  *   RESTART_PACE_MAX_MS have passed, then the ladder again.
  *
  * Pure bookkeeping over an injected clock and random source: the socket owns
  * the timers.
  */
 import { CLOSE_CODES, RECONNECT } from '@tether/protocol/constants';
-import { parseRestartHint } from '@tether/protocol/rules';
+import { parseRestartHint, restartRetryDelay } from '@tether/protocol/rules';
 import type { RestartHint } from '@tether/protocol/rules';
 
 import { reconnectDelay } from './backoff';
@@ -26,8 +27,8 @@ export class RetryPlan {
   #attempt = 0;
   /** After a 1013, no automatic attempt before this time. */
   #notBefore = 0;
-  /** The restart hint being followed, and until when. */
-  #pace: { hint: RestartHint; until: number } | null = null;
+  /** The restart hint being followed, until when, and the attempts made under it. */
+  #pace: { hint: RestartHint; until: number; tries: number } | null = null;
 
   constructor(clock: Clock, random: () => number) {
     this.#clock = clock;
@@ -86,13 +87,12 @@ export class RetryPlan {
     if (code === CLOSE_CODES.GOING_AWAY) {
       const hint = parseRestartHint(reason);
       // A second hint (the new process stopping too) starts a window of its own.
-      if (hint) this.#pace = { hint, until: now + RECONNECT.RESTART_PACE_MAX_MS };
+      if (hint) this.#pace = { hint, until: now + RECONNECT.RESTART_PACE_MAX_MS, tries: 0 };
     }
     if (this.restarting && this.#pace) {
-      const { retryInMs, spreadMs } = this.#pace.hint;
       // Attempts keep counting: a server still gone when the window ends is
       // then backed off from where the count stands, not from the bottom.
-      return Math.floor(retryInMs + this.#random() * spreadMs);
+      return Math.floor(restartRetryDelay(this.#pace.hint, this.#pace.tries++, this.#random));
     }
     const delay = reconnectDelay(this.#attempt, code, this.#random);
     if (code === CLOSE_CODES.TRY_AGAIN_LATER) this.#notBefore = now + delay;
