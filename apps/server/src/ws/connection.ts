@@ -39,17 +39,15 @@ class FlushScheduler {
   }
 }
 
-/** How long presence and typing may wait for company. */
-const SOON_MS = 25;
-
 /** Frames written during one turn of the event loop go out together on the next. */
 const scheduler = new FlushScheduler((run) => setImmediate(run));
 /**
- * Connections whose queue holds only frames that may wait (presence, typing)
- * are flushed every SOON_MS: a burst of joins in a big room then costs each
- * socket one write per interval instead of one per turn of the event loop.
+ * Connections whose queue holds only frames that may wait (presence, roster,
+ * typing) are flushed every PRESENCE_HOLD_MS (or with the next message): a
+ * burst of joins then costs each socket one write per interval instead of
+ * one per turn of the event loop.
  */
-const soonScheduler = new FlushScheduler((run) => setTimeout(run, SOON_MS));
+const soonScheduler = new FlushScheduler((run) => setTimeout(run, LIMITS.PRESENCE_HOLD_MS));
 
 /**
  * What the gateway does with a connection's events: one object for all

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
+  LIMITS,
   parseServerMessage,
   PROTOCOL_VERSION,
   type ErrorCode,
@@ -27,6 +28,13 @@ import WebSocket from 'ws';
  * commits take hundreds of ms. Tests that mean "at once" say so themselves.
  */
 export const DEFAULT_WAIT_MS = 5000;
+
+/**
+ * How long a check that some presence, roster or typing frame does NOT come
+ * must watch: the server may hold those PRESENCE_HOLD_MS, and a shorter
+ * check would pass whatever the server did.
+ */
+export const HOLD_WINDOW_MS = LIMITS.PRESENCE_HOLD_MS + 300;
 
 export interface CloseInfo {
   code: number;

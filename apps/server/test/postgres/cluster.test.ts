@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { spawnServer, type ChildServer } from '../helpers/child.js';
-import { TestClient, isAck, isMessage, newId } from '../helpers/client.js';
+import { HOLD_WINDOW_MS, TestClient, isAck, isMessage, newId } from '../helpers/client.js';
 import { freshSchema, startCluster, type PostgresCluster } from '../helpers/postgres.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis.js';
 import { startTestServer, type TestServer, OPEN_BUDGETS } from '../helpers/server.js';
@@ -204,7 +204,7 @@ describe('postgres + redis: several processes serve one chat', () => {
     await alice.next('presence', 3000);
     bob.send({ type: 'typing', room: 'general' });
     expect(await alice.next('typing', 3000)).toMatchObject({ room: 'general', user: { name: 'bob' } });
-    await bob.expectNoFrame('typing', 300);
+    await bob.expectNoFrame('typing', HOLD_WINDOW_MS);
   });
 
   it('counts members of every node in `rooms`', async () => {

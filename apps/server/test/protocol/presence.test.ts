@@ -2,6 +2,7 @@
 import { ERROR_CODES, type ServerMessage } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
+import { HOLD_WINDOW_MS } from '../helpers/client.js';
 import { startOneProcess, startTestServer } from '../helpers/server.js';
 
 describe('presence', () => {
@@ -19,7 +20,7 @@ describe('presence', () => {
       user: bob.user,
       state: 'joined',
     });
-    await bob.expectNoFrame('presence', 300);
+    await bob.expectNoFrame('presence', HOLD_WINDOW_MS);
     await carol.expectNoFrame('presence', 0);
   });
 
@@ -32,12 +33,12 @@ describe('presence', () => {
     await bob1.join('general');
     expect(await alice.next('presence')).toMatchObject({ user: bob1.user, state: 'joined' });
     await bob2.join('general');
-    await alice.expectNoFrame('presence', 300);
+    await alice.expectNoFrame('presence', HOLD_WINDOW_MS);
     // Bob's connections hear nothing about Bob.
     await bob1.expectNoFrame('presence', 0);
     bob1.send({ type: 'leave', room: 'general' });
     await bob1.next('left');
-    await alice.expectNoFrame('presence', 300);
+    await alice.expectNoFrame('presence', HOLD_WINDOW_MS);
     bob2.send({ type: 'leave', room: 'general' });
     await bob2.next('left');
     expect(await alice.next('presence', 3000)).toEqual({
@@ -116,7 +117,7 @@ describe('presence', () => {
     await alice.next('presence');
     bob.terminate();
     await bob.closed();
-    await alice.expectNoFrame('presence', 200);
+    await alice.expectNoFrame('presence', HOLD_WINDOW_MS);
     const carol = await srv.user('carol');
     const joined = await carol.join('general');
     expect(joined.members).toEqual(expect.arrayContaining([alice.user, bob.user, carol.user]));
@@ -225,7 +226,7 @@ describe('typing', () => {
     const expected = { type: 'typing', room: 'general', user: alice1.user };
     expect(await bob.next('typing')).toEqual(expected);
     expect(await alice2.next('typing')).toEqual(expected);
-    await alice1.expectNoFrame('typing', 300);
+    await alice1.expectNoFrame('typing', HOLD_WINDOW_MS);
     await carol.expectNoFrame('typing', 0);
   });
 

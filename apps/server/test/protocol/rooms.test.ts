@@ -3,6 +3,7 @@ import { ERROR_CODES, LIMITS, type Message } from '@tether/protocol';
 import { describe, expect, it } from 'vitest';
 
 import { startTestServer } from '../helpers/server.js';
+import { HOLD_WINDOW_MS } from '../helpers/client.js';
 
 // Filling rooms needs hundreds of sends; the rate limit has its own tests.
 const FAST = { RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' };
@@ -143,7 +144,7 @@ describe('join', () => {
     expect(seqs(again.messages)).toEqual([1, 2, 3]);
     await alice.expectNoFrame('error', 100);
     // Still one member: a re-join is not a new arrival.
-    await bob.expectNoFrame('presence', 200);
+    await bob.expectNoFrame('presence', HOLD_WINDOW_MS);
   });
 });
 
