@@ -136,11 +136,11 @@ export class RoomMembers {
    */
   private scheduleRoster(): void {
     if (this.rosterTimer) return;
-    const wait = Math.max(0, this.lastRosterAt + rosterIntervalMs(this.list.size) - performance.now());
+    const wait = Math.max(0, this.rosterDueAt() - performance.now());
     this.rosterTimer = setTimeout(() => {
       this.rosterTimer = undefined;
       if (!this.big || this.list.size === this.lastRosterCount) return;
-      if (performance.now() < this.lastRosterAt + rosterIntervalMs(this.list.size)) {
+      if (performance.now() < this.rosterDueAt()) {
         this.scheduleRoster();
         return;
       }
@@ -148,6 +148,11 @@ export class RoomMembers {
       this.lastRosterCount = this.list.size;
       this.broadcast(this.encode({ type: 'roster', room: this.room, count: this.list.size }));
     }, wait);
+  }
+
+  /** When the next `roster` may go, for the room's size now. */
+  private rosterDueAt(): number {
+    return this.lastRosterAt + rosterIntervalMs(this.list.size);
   }
 
   private cancelRoster(): void {

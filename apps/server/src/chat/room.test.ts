@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Message, ServerMessage, User } from '@tether/protocol';
 
 import type { Frame, Peer, RoomEvent } from './ports.js';
-import { Room } from './room.js';
+import { Room, type RoomOptions } from './room.js';
 
 /** A frame that carries the message itself, so a test can read what a peer got. */
 interface TestFrame extends Frame {
@@ -55,7 +55,12 @@ function update(seq: number, target: number): RoomEvent {
   return { kind: 'update', seq, message: { ...stored(target), text: 'edited', rev: seq } };
 }
 
-function room(seq: number, members: User[] = [], fetchAfter = () => Promise.resolve<RoomEvent[]>([])): Room {
+function room(
+  seq: number,
+  members: User[] = [],
+  fetchAfter: RoomOptions['fetchAfter'] = () => Promise.resolve([]),
+  onRewound: () => void = () => undefined,
+): Room {
   return new Room({
     name: 'r',
     epoch: 'e_1',
@@ -66,7 +71,7 @@ function room(seq: number, members: User[] = [], fetchAfter = () => Promise.reso
     onLocalPresence: () => undefined,
     fetchAfter,
     onIdle: () => undefined,
-    onRewound: () => undefined,
+    onRewound,
   });
 }
 
@@ -121,18 +126,7 @@ describe('Room', () => {
 
   it('tells a late duplicate update from another event under the same seq (a store that went back)', () => {
     let rewound = 0;
-    const r = new Room({
-      name: 'r',
-      epoch: 'e_1',
-      seq: 0,
-      members: [],
-      graceMs: 0,
-      encode: (m) => ({ byteLength: 1, message: m }) as TestFrame,
-      onLocalPresence: () => undefined,
-      fetchAfter: () => Promise.resolve([]),
-      onIdle: () => undefined,
-      onRewound: () => rewound++,
-    });
+    const r = room(0, [], undefined, () => rewound++);
     r.deliver(message(1));
     r.deliver(update(2, 1));
     r.deliver(update(2, 1));
@@ -149,21 +143,15 @@ describe('Room', () => {
     ): { r: Room; asked: number[][]; rewound: () => number } {
       let rewound = 0;
       const asked: number[][] = [];
-      const r = new Room({
-        name: 'r',
-        epoch: 'e_1',
-        seq: 0,
-        members: [],
-        graceMs: 0,
-        encode: (m) => ({ byteLength: 1, message: m }) as TestFrame,
-        onLocalPresence: () => undefined,
-        fetchAfter: (_room, since, limit) => {
+      const r = room(
+        0,
+        [],
+        (_room, since, limit) => {
           asked.push([since, limit]);
           return Promise.resolve(atLast);
         },
-        onIdle: () => undefined,
-        onRewound: () => rewound++,
-      });
+        () => rewound++,
+      );
       for (let seq = 1; seq <= last; seq++) r.deliver(message(seq));
       return { r, asked, rewound: () => rewound };
     }
@@ -194,18 +182,12 @@ describe('Room', () => {
 
     it('is a late copy of an event committed just before the room was opened here', async () => {
       let rewound = 0;
-      const r = new Room({
-        name: 'r',
-        epoch: 'e_1',
-        seq: 10,
-        members: [],
-        graceMs: 0,
-        encode: (m) => ({ byteLength: 1, message: m }) as TestFrame,
-        onLocalPresence: () => undefined,
-        fetchAfter: (_room, since) => Promise.resolve(since === 9 ? [message(10)] : []),
-        onIdle: () => undefined,
-        onRewound: () => rewound++,
-      });
+      const r = room(
+        10,
+        [],
+        (_room, since) => Promise.resolve(since === 9 ? [message(10)] : []),
+        () => rewound++,
+      );
       const peer = new TestPeer();
       r.attach(peer, alice);
       r.release(peer, 10);
@@ -229,18 +211,12 @@ describe('Room', () => {
 
   it('moves past a seq the store reports gone (its message removed by retention), and takes its late update calmly', async () => {
     let rewound = 0;
-    const r = new Room({
-      name: 'r',
-      epoch: 'e_1',
-      seq: 1,
-      members: [],
-      graceMs: 0,
-      encode: (m) => ({ byteLength: 1, message: m }) as TestFrame,
-      onLocalPresence: () => undefined,
-      fetchAfter: () => Promise.resolve<RoomEvent[]>([{ kind: 'gone', seq: 2 }]),
-      onIdle: () => undefined,
-      onRewound: () => rewound++,
-    });
+    const r = room(
+      1,
+      [],
+      () => Promise.resolve<RoomEvent[]>([{ kind: 'gone', seq: 2 }]),
+      () => rewound++,
+    );
     const peer = new TestPeer();
     r.attach(peer, alice);
     r.release(peer, 1);
